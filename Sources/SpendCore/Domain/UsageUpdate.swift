@@ -1,0 +1,40 @@
+/// One usage update in the reference wire format:
+///
+/// ```json
+/// {"timestamp": "2026-11-29T14:05:00.123Z", "tenantId": "acme", "customerId": "cust-017",
+///  "model": "gpt-4", "metrics": {"totalCalls": 12, "totalTokens": 24000, "totalCost": 1.008,
+///  "avgLatencyMs": 812.5, "inputTokens": 14400, "outputTokens": 9600}}
+/// ```
+///
+/// Cost is held in micro-dollars; the JSON edge converts from and to dollars.
+public struct UsageUpdate: Hashable, Sendable {
+    public var timestamp: Timestamp
+    public var tenantId: String
+    public var customerId: String
+    public var model: String
+    public var calls: Int64
+    public var totalTokens: Int64
+    /// Optional extension of the wire format.
+    public var inputTokens: Int64?
+    /// Optional extension of the wire format.
+    public var outputTokens: Int64?
+    public var costMicros: Int64
+    public var avgLatencyMs: Double
+
+    public init(
+        timestamp: Timestamp, tenantId: String, customerId: String, model: String,
+        calls: Int64, totalTokens: Int64, inputTokens: Int64? = nil, outputTokens: Int64? = nil,
+        costMicros: Int64, avgLatencyMs: Double
+    ) {
+        self.timestamp = timestamp
+        self.tenantId = tenantId
+        self.customerId = customerId
+        self.model = model
+        self.calls = calls
+        self.totalTokens = totalTokens
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.costMicros = costMicros
+        self.avgLatencyMs = avgLatencyMs
+    }
+}

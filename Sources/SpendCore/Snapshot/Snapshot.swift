@@ -1,0 +1,80 @@
+/// Everything the dashboard shows at one instant, computed once per tick from rollups.
+///
+/// The page, every embedded SVG, `stats.json` and `/api/stats` are rendered from the same
+/// immutable value and carry the same `generatedAt`, so they can never disagree.
+public struct Snapshot: Sendable {
+    /// A customer's usage in the rolling hour, with its rank (1 = highest spend).
+    public struct CustomerSpend: Hashable, Sendable {
+        public var rank: Int
+        public var tenantId: String
+        public var customerId: String
+        public var usage: UsageCounters
+        /// This customer's share of the hour's spend, 0...1.
+        public var share: Double
+    }
+
+    /// A model's usage in the rolling hour.
+    public struct ModelSpend: Hashable, Sendable {
+        public var model: String
+        public var usage: UsageCounters
+        public var share: Double
+    }
+
+    /// Tokens of one 5-second bucket.
+    public struct TokenPoint: Hashable, Sendable {
+        public var start: Timestamp
+        public var inputTokens: Int64
+        public var outputTokens: Int64
+        /// All tokens, including those of updates that did not report the input/output split.
+        public var totalTokens: Int64
+    }
+
+    /// Spend of one clock hour (UTC).
+    public struct HourSpend: Hashable, Sendable {
+        public var start: Timestamp
+        public var costMicros: Int64
+        public var calls: Int64
+        /// The hour has not ended yet at `generatedAt`.
+        public var isPartial: Bool
+    }
+
+    public var generatedAt: Timestamp
+    /// The rolling hour: the 720 complete 5-second buckets before `generatedAt`.
+    public var windowStart: Timestamp
+    public var windowEnd: Timestamp
+    /// Totals over the rolling hour.
+    public var hour: UsageCounters
+    /// Spend rate in micro-dollars per hour: the rolling hour's cost.
+    public var spendRateMicrosPerHour: Int64 { hour.costMicros }
+    /// Models by rolling-hour cost, highest first.
+    public var costByModel: [ModelSpend]
+    /// Every customer seen in the rolling hour, ranked by spend (ties by calls, then name).
+    public var customers: [CustomerSpend]
+    /// The last 5 minutes in 5-second buckets: 60 points, oldest first, zero-filled.
+    public var tokenUsage: [TokenPoint]
+    /// The last 24 clock hours, oldest first; the last one is the current, partial hour.
+    public var spendPerHour: [HourSpend]
+    /// Totals over the last complete minute (12 buckets of 5 s).
+    public var lastMinute: UsageCounters
+
+    public var callsPerSecond: Double { Double(lastMinute.calls) / 60 }
+    public var updatesPerSecond: Double { Double(lastMinute.updates) / 60 }
+    /// Mean latency per call over the last minute, nil without calls.
+    public var meanLatencyMs: Double? { lastMinute.meanLatencyMs }
+
+    public init(
+        generatedAt: Timestamp, windowStart: Timestamp, windowEnd: Timestamp, hour: UsageCounters,
+        costByModel: [ModelSpend], customers: [CustomerSpend], tokenUsage: [TokenPoint],
+        spendPerHour: [HourSpend], lastMinute: UsageCounters
+    ) {
+        self.generatedAt = generatedAt
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.hour = hour
+        self.costByModel = costByModel
+        self.customers = customers
+        self.tokenUsage = tokenUsage
+        self.spendPerHour = spendPerHour
+        self.lastMinute = lastMinute
+    }
+}

@@ -1,0 +1,100 @@
+extension UsageLedger {
+    /// Buckets in the rolling hour.
+    static let hourBuckets = 720
+    /// Buckets in the token chart (5 minutes).
+    static let tokenBuckets = 60
+    /// Hours in the spend-per-hour chart.
+    static let spendHours = 24
+
+    /// Computes the snapshot at `now` from rollups alone: its cost depends on the number of
+    /// buckets and series, never on the number of updates.
+    public func snapshot(at now: Timestamp) -> Snapshot {
+        let current = fine.bucketIndex(of: now.millisecondsSinceEpoch)
+        let width = fine.width
+
+        // Rolling hour, per series.
+        var perSeries = [UsageCounters](repeating: UsageCounters(), count: names.seriesCount)
+        var hourTotals = UsageCounters()
+        for index in (current - Int64(Self.hourBuckets))..<current {
+            guard let bucket = fine.bucket(index: index) else { continue }
+            hourTotals.add(bucket.totals)
+            for (position, key) in bucket.keys.enumerated() {
+                perSeries[Int(key)].add(bucket.values[position])
+            }
+        }
+
+        // Group series by customer and by model.
+        var perCustomer = [UsageCounters](repeating: UsageCounters(), count: names.customers.count)
+        var perModel = [UsageCounters](repeating: UsageCounters(), count: names.models.count)
+        for (series, counters) in perSeries.enumerated() where !counters.isEmpty {
+            perCustomer[Int(names.customerOfSeries[series])].add(counters)
+            perModel[Int(names.modelOfSeries[series])].add(counters)
+        }
+        let total = Double(hourTotals.costMicros)
+        func share(_ micros: Int64) -> Double { total > 0 ? Double(micros) / total : 0 }
+
+        let ranked = perCustomer.indices
+            .filter { !perCustomer[$0].isEmpty }
+            .sorted { a, b in
+                let ca = perCustomer[a]
+                let cb = perCustomer[b]
+                if ca.costMicros != cb.costMicros { return ca.costMicros > cb.costMicros }
+                if ca.calls != cb.calls { return ca.calls > cb.calls }
+                let na = names.customers[a]
+                let nb = names.customers[b]
+                return (na.customer, na.tenant) < (nb.customer, nb.tenant)
+            }
+        let customers = ranked.enumerated().map { rank, index in
+            Snapshot.CustomerSpend(
+                rank: rank + 1,
+                tenantId: names.customers[index].tenant,
+                customerId: names.customers[index].customer,
+                usage: perCustomer[index],
+                share: share(perCustomer[index].costMicros)
+            )
+        }
+        let models = perModel.indices
+            .filter { !perModel[$0].isEmpty }
+            .map { Snapshot.ModelSpend(model: names.models[$0], usage: perModel[$0], share: share(perModel[$0].costMicros)) }
+            .sorted { ($0.usage.costMicros, $1.model) > ($1.usage.costMicros, $0.model) }
+
+        // Token usage: the last 60 complete buckets.
+        let tokenUsage = ((current - Int64(Self.tokenBuckets))..<current).map { index in
+            let totals = fine.totals(index: index)
+            return Snapshot.TokenPoint(
+                start: Timestamp(millisecondsSinceEpoch: index * width),
+                inputTokens: totals.inputTokens,
+                outputTokens: totals.outputTokens,
+                totalTokens: totals.totalTokens
+            )
+        }
+
+        // Last complete minute.
+        var lastMinute = UsageCounters()
+        for index in (current - 12)..<current { lastMinute.add(fine.totals(index: index)) }
+
+        // Spend per clock hour, the current one partial.
+        let currentHour = hour.bucketIndex(of: now.millisecondsSinceEpoch)
+        let spendPerHour = ((currentHour - Int64(Self.spendHours) + 1)...currentHour).map { index in
+            let totals = hour.totals(index: index)
+            return Snapshot.HourSpend(
+                start: Timestamp(millisecondsSinceEpoch: index * hour.width),
+                costMicros: totals.costMicros,
+                calls: totals.calls,
+                isPartial: index == currentHour
+            )
+        }
+
+        return Snapshot(
+            generatedAt: now,
+            windowStart: Timestamp(millisecondsSinceEpoch: (current - Int64(Self.hourBuckets)) * width),
+            windowEnd: Timestamp(millisecondsSinceEpoch: current * width),
+            hour: hourTotals,
+            costByModel: models,
+            customers: customers,
+            tokenUsage: tokenUsage,
+            spendPerHour: spendPerHour,
+            lastMinute: lastMinute
+        )
+    }
+}

@@ -1,0 +1,63 @@
+/// Interns the names that come with usage updates. A series is one (tenant, customer, model);
+/// a customer is one (tenant, customer). Raw updates and rollups refer to small integer ids, so
+/// a stored update costs no string storage.
+struct SeriesTable: Sendable {
+    struct SeriesName: Hashable {
+        var tenant: String
+        var customer: String
+        var model: String
+    }
+
+    struct CustomerName: Hashable {
+        var tenant: String
+        var customer: String
+    }
+
+    private(set) var series: [SeriesName] = []
+    /// Customer id of each series.
+    private(set) var customerOfSeries: [UInt32] = []
+    /// Model id of each series.
+    private(set) var modelOfSeries: [UInt32] = []
+    private(set) var customers: [CustomerName] = []
+    private(set) var models: [String] = []
+
+    private var seriesIds: [SeriesName: UInt32] = [:]
+    private var customerIds: [CustomerName: UInt32] = [:]
+    private var modelIds: [String: UInt32] = [:]
+
+    var seriesCount: Int { series.count }
+
+    /// The id of a series, registering it on first sight.
+    mutating func id(tenant: String, customer: String, model: String) -> UInt32 {
+        let name = SeriesName(tenant: tenant, customer: customer, model: model)
+        if let id = seriesIds[name] { return id }
+        let id = UInt32(series.count)
+        series.append(name)
+        seriesIds[name] = id
+        let customerName = CustomerName(tenant: tenant, customer: customer)
+        let customerId: UInt32
+        if let known = customerIds[customerName] {
+            customerId = known
+        } else {
+            customerId = UInt32(customers.count)
+            customers.append(customerName)
+            customerIds[customerName] = customerId
+        }
+        customerOfSeries.append(customerId)
+        let modelId: UInt32
+        if let known = modelIds[model] {
+            modelId = known
+        } else {
+            modelId = UInt32(models.count)
+            models.append(model)
+            modelIds[model] = modelId
+        }
+        modelOfSeries.append(modelId)
+        return id
+    }
+
+    /// The id of a known series, without registering.
+    func existingId(tenant: String, customer: String, model: String) -> UInt32? {
+        seriesIds[SeriesName(tenant: tenant, customer: customer, model: model)]
+    }
+}

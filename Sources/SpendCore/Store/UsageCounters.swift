@@ -1,0 +1,48 @@
+/// Additive totals of usage updates. Every field is an exact integer, so the counters of a
+/// rollup bucket equal the sum over the raw updates it covers, to the micro-dollar.
+public struct UsageCounters: Hashable, Sendable {
+    public var updates: Int64 = 0
+    public var calls: Int64 = 0
+    public var totalTokens: Int64 = 0
+    /// Input tokens of the updates that reported the split.
+    public var inputTokens: Int64 = 0
+    /// Output tokens of the updates that reported the split.
+    public var outputTokens: Int64 = 0
+    public var costMicros: Int64 = 0
+    /// Σ (average latency in hundredths of a millisecond × calls): the mean latency per call is
+    /// `latencyWeight / calls / 100` ms.
+    public var latencyWeight: Int64 = 0
+
+    public init() {}
+
+    public init(
+        updates: Int64 = 0, calls: Int64 = 0, totalTokens: Int64 = 0, inputTokens: Int64 = 0,
+        outputTokens: Int64 = 0, costMicros: Int64 = 0, latencyWeight: Int64 = 0
+    ) {
+        self.updates = updates
+        self.calls = calls
+        self.totalTokens = totalTokens
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.costMicros = costMicros
+        self.latencyWeight = latencyWeight
+    }
+
+    @inlinable
+    public mutating func add(_ other: UsageCounters) {
+        updates &+= other.updates
+        calls &+= other.calls
+        totalTokens &+= other.totalTokens
+        inputTokens &+= other.inputTokens
+        outputTokens &+= other.outputTokens
+        costMicros &+= other.costMicros
+        latencyWeight &+= other.latencyWeight
+    }
+
+    /// Mean latency per call in milliseconds, nil without calls.
+    public var meanLatencyMs: Double? {
+        calls > 0 ? Double(latencyWeight) / Double(calls) / 100 : nil
+    }
+
+    public var isEmpty: Bool { updates == 0 }
+}

@@ -1,0 +1,154 @@
+/// The time-bucketed store of usage: a pure value, with the current time passed in.
+///
+/// It keeps
+/// - the raw updates of the last `rawWindow` (1 h) for the `since` API, capped at
+///   `rawCapacity` so heavy traffic shortens the window instead of exhausting memory;
+/// - tiered rollups: 5-second buckets per series for 70 minutes, 1-minute buckets per model for
+///   24 hours, 1-hour buckets per series for 30 days. Every update is added to every tier on
+///   ingest, so a tier's sums equal the raw sums exactly and old data simply expires with its
+///   ring slot.
+///
+/// `UsageStore` wraps it in an actor for shared use; tests and benchmarks use it directly.
+public struct UsageLedger: Sendable {
+    public struct Configuration: Sendable {
+        /// How long raw updates are kept for the `since` API.
+        public var rawWindow: Duration
+        /// At most this many raw updates are kept.
+        public var rawCapacity: Int
+        /// How far in the future an update may be stamped.
+        public var maximumFuture: Duration
+
+        public init(rawWindow: Duration = .seconds(3600), rawCapacity: Int = 1_000_000, maximumFuture: Duration = .seconds(300)) {
+            self.rawWindow = rawWindow
+            self.rawCapacity = rawCapacity
+            self.maximumFuture = maximumFuture
+        }
+    }
+
+    /// Why an update was not stored.
+    public enum Rejection: Hashable, Sendable, CustomStringConvertible {
+        /// Older than the longest rollup retention.
+        case tooOld
+        /// Stamped further in the future than allowed.
+        case inFuture
+        /// A count or latency too large to store.
+        case outOfRange(field: String)
+
+        public var description: String {
+            switch self {
+            case .tooOld: "timestamp is older than the retention of every rollup tier"
+            case .inFuture: "timestamp lies too far in the future"
+            case .outOfRange(let field): "\(field) is out of range"
+            }
+        }
+    }
+
+    public struct IngestResult: Hashable, Sendable {
+        public var accepted = 0
+        public var rejected: [Rejection: Int] = [:]
+        public init() {}
+        public var rejectedCount: Int { rejected.values.reduce(0, +) }
+    }
+
+    public static let fineWidth: Duration = .seconds(5)
+    public static let minuteWidth: Duration = .seconds(60)
+    public static let hourWidth: Duration = .seconds(3600)
+
+    public let configuration: Configuration
+    var names = SeriesTable()
+    var raw: RawLog
+    /// 5-second buckets per series: the rolling hour, token usage, recent rates.
+    var fine = RollupTier(name: "5s", width: fineWidth, retention: .seconds(3600 + 600))
+    /// 1-minute buckets per model: the last 24 hours.
+    var minute = RollupTier(name: "1m", width: minuteWidth, retention: .seconds(24 * 3600 + 600))
+    /// 1-hour buckets per series: 30 days.
+    var hour = RollupTier(name: "1h", width: hourWidth, retention: .seconds(30 * 24 * 3600))
+    private var nextSequence: Int64 = 0
+    public private(set) var totalAccepted: Int64 = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        raw = RawLog(capacity: configuration.rawCapacity)
+    }
+
+    /// The single entry point for usage, whatever its source.
+    @discardableResult
+    public mutating func ingest(_ updates: some Sequence<UsageUpdate>, now: Timestamp) -> IngestResult {
+        var result = IngestResult()
+        let futureLimit = now.millisecondsSinceEpoch + configuration.maximumFuture.milliseconds
+        let rawCutoff = now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds
+        for update in updates {
+            if let rejection = ingest(update, futureLimit: futureLimit, rawCutoff: rawCutoff) {
+                result.rejected[rejection, default: 0] += 1
+            } else {
+                result.accepted += 1
+            }
+        }
+        totalAccepted += Int64(result.accepted)
+        return result
+    }
+
+    private mutating func ingest(_ update: UsageUpdate, futureLimit: Int64, rawCutoff: Int64) -> Rejection? {
+        let ts = update.timestamp.millisecondsSinceEpoch
+        guard ts <= futureLimit else { return .inFuture }
+        guard hour.accepts(ts) else { return .tooOld }
+        guard (0...RawUsage.maximumCount).contains(update.calls) else { return .outOfRange(field: "totalCalls") }
+        guard (0...RawUsage.maximumCount).contains(update.totalTokens) else { return .outOfRange(field: "totalTokens") }
+        guard (0...RawUsage.maximumCount).contains(update.inputTokens ?? 0) else { return .outOfRange(field: "inputTokens") }
+        guard (0...RawUsage.maximumCount).contains(update.outputTokens ?? 0) else { return .outOfRange(field: "outputTokens") }
+        guard update.costMicros >= 0 else { return .outOfRange(field: "totalCost") }
+        guard update.avgLatencyMs.isFinite, (0...RawUsage.maximumLatencyMs).contains(update.avgLatencyMs) else {
+            return .outOfRange(field: "avgLatencyMs")
+        }
+        var flags: RawUsage.Flags = []
+        if update.inputTokens != nil { flags.insert(.hasInputTokens) }
+        if update.outputTokens != nil { flags.insert(.hasOutputTokens) }
+        let series = names.id(tenant: update.tenantId, customer: update.customerId, model: update.model)
+        let usage = RawUsage(
+            timestamp: ts,
+            sequence: nextSequence,
+            costMicros: update.costMicros,
+            series: series,
+            calls: UInt32(update.calls),
+            totalTokens: UInt32(update.totalTokens),
+            inputTokens: UInt32(update.inputTokens ?? 0),
+            outputTokens: UInt32(update.outputTokens ?? 0),
+            latencyCentiMs: UInt32((update.avgLatencyMs * 100).rounded()),
+            flags: flags
+        )
+        nextSequence += 1
+        let counters = usage.counters
+        fine.add(counters, key: series, at: ts)
+        minute.add(counters, key: names.modelOfSeries[Int(series)], at: ts)
+        hour.add(counters, key: series, at: ts)
+        if ts >= rawCutoff {
+            raw.insert(usage)
+        }
+        return nil
+    }
+
+    /// Frees raw updates and buckets that have aged out. Cheap; call it every tick.
+    public mutating func expire(now: Timestamp) {
+        raw.expire(before: now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds)
+        fine.expire(now: now.millisecondsSinceEpoch)
+        minute.expire(now: now.millisecondsSinceEpoch)
+        hour.expire(now: now.millisecondsSinceEpoch)
+    }
+
+    /// Turns a stored raw update back into the wire form.
+    public func update(for usage: RawUsage) -> UsageUpdate {
+        let name = names.series[Int(usage.series)]
+        return UsageUpdate(
+            timestamp: Timestamp(millisecondsSinceEpoch: usage.timestamp),
+            tenantId: name.tenant,
+            customerId: name.customer,
+            model: name.model,
+            calls: Int64(usage.calls),
+            totalTokens: Int64(usage.totalTokens),
+            inputTokens: usage.flags.contains(.hasInputTokens) ? Int64(usage.inputTokens) : nil,
+            outputTokens: usage.flags.contains(.hasOutputTokens) ? Int64(usage.outputTokens) : nil,
+            costMicros: usage.costMicros,
+            avgLatencyMs: Double(usage.latencyCentiMs) / 100
+        )
+    }
+}

@@ -1,0 +1,127 @@
+import Hummingbird
+import NIOCore
+import SpendCore
+
+/// The reference-compatible JSON API: `/api/metrics`, `/api/stats`, `/api/health`.
+struct APIRoutes: Sendable {
+    let store: UsageStore
+    let board: SnapshotBoard
+    let settings: ServerSettings
+    let startedAt: Timestamp
+
+    /// Paths and the methods they answer, for 405 answers with `Allow`.
+    static let allowedMethods: [String: [HTTPRequest.Method]] = [
+        "/api/metrics": [.get, .head],
+        "/api/stats": [.get, .head],
+        "/api/health": [.get, .head],
+    ]
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/api/metrics") { request, _ in try await metrics(request) }
+        router.get("/api/stats") { _, _ in try stats() }
+        router.get("/api/health") { _, _ in await health() }
+    }
+
+    func metrics(_ request: Request) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let window = await store.configuration.rawWindow
+        let query = try MetricsQuery.parse(
+            since: parameters[values: "since"],
+            cursor: parameters[values: "cursor"],
+            limit: parameters[values: "limit"],
+            now: store.clock.now,
+            window: window,
+            maximumLimit: settings.maxPage
+        )
+        let page: RawPage
+        do {
+            page = try await store.rawPage(after: query.after, limit: query.limit)
+        } catch .evicted(let oldestKept) {
+            let capacity = await store.status.rawCapacity
+            let from = oldestKept.map { "; ask from since=\($0) or later" } ?? ""
+            throw APIError(
+                .badRequest,
+                "since is older than the oldest update still kept: the raw log holds only the newest \(capacity) updates\(from)"
+            )
+        }
+        var writer = JSONWriter(capacity: 64 + page.updates.count * 220)
+        writer.object { o in
+            o.field("metrics") { w in
+                w.array(page.updates) { w, update in w.usageUpdate(update) }
+            }
+            o.field("nextPollAfter") { $0.integer(page.truncated ? 0 : settings.nextPollAfterMs) }
+            o.field("truncated") { $0.bool(page.truncated) }
+            if let cursor = page.nextCursor {
+                o.field("nextCursor") { $0.string(cursor.description) }
+            }
+            if let since = page.nextSince {
+                o.field("nextSince") { $0.integer(since) }
+            }
+        }
+        return .json(writer.bytes)
+    }
+
+    func stats() throws -> Response {
+        guard let entry = board.latest else {
+            throw APIError(.serviceUnavailable, "no snapshot has been computed yet; try again in a moment", headers: [.retryAfter: "1"])
+        }
+        return .json(entry.json)
+    }
+
+    func health() async -> Response {
+        let now = store.clock.now
+        let status = await store.status
+        let latest = board.latest
+        let age = latest.map { now.duration(since: $0.snapshot.generatedAt).secondsDouble }
+        let stale = age.map { $0 > 3 * settings.renderInterval.secondsDouble } ?? true
+        let lastError = board.lastError
+        var writer = JSONWriter()
+        writer.object { o in
+            o.field("status") { $0.string(latest == nil ? "starting" : (stale || lastError != nil ? "degraded" : "ok")) }
+            o.field("timestamp") { $0.timestamp(now) }
+            o.field("uptime") { $0.number(now.duration(since: startedAt).secondsDouble, places: 3) }
+            o.field("updatesPerSecond") { w in
+                if let snapshot = latest?.snapshot { w.number(snapshot.updatesPerSecond, places: 3) } else { w.null() }
+            }
+            o.field("snapshot") { w in
+                w.object { s in
+                    s.field("generatedAt") { w in
+                        if let generated = latest?.snapshot.generatedAt { w.timestamp(generated) } else { w.null() }
+                    }
+                    s.field("ageSeconds") { w in
+                        if let age { w.number(age, places: 3) } else { w.null() }
+                    }
+                    s.field("lastError") { w in
+                        if let lastError { w.string(lastError) } else { w.null() }
+                    }
+                }
+            }
+            o.field("store") { w in
+                w.object { s in
+                    s.field("rawUpdates") { $0.integer(status.rawUpdates) }
+                    s.field("rawCapacity") { $0.integer(status.rawCapacity) }
+                    s.field("oldestRawTimestamp") { w in
+                        if let oldest = status.oldestRawTimestamp { w.integer(oldest) } else { w.null() }
+                    }
+                    s.field("series") { $0.integer(status.series) }
+                    s.field("customers") { $0.integer(status.customers) }
+                    s.field("models") { $0.integer(status.models) }
+                    s.field("rollupBytes") { $0.integer(status.rollupBytes) }
+                    s.field("totalAccepted") { $0.integer(status.totalAccepted) }
+                }
+            }
+        }
+        return .json(writer.bytes)
+    }
+}
+
+extension Response {
+    /// A JSON document that must not be cached: it changes with every tick.
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-cache"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+}

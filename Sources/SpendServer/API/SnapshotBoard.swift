@@ -1,0 +1,38 @@
+import SpendCore
+import Synchronization
+
+/// The latest published snapshot, shared between the scheduler that writes it and the request
+/// handlers that read it. Its JSON is encoded once per tick, not once per request.
+public final class SnapshotBoard: Sendable {
+    public struct Entry: Sendable {
+        public var snapshot: Snapshot
+        /// The `/api/stats` document.
+        public var json: [UInt8]
+    }
+
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var latest: Entry?
+        var lastError: String?
+    }
+
+    public init() {}
+
+    public var latest: Entry? { state.withLock { $0.latest } }
+
+    /// The last pipeline failure, cleared by the next success.
+    public var lastError: String? { state.withLock { $0.lastError } }
+
+    public func publish(_ snapshot: Snapshot) {
+        let entry = Entry(snapshot: snapshot, json: snapshot.jsonBytes())
+        state.withLock {
+            $0.latest = entry
+            $0.lastError = nil
+        }
+    }
+
+    public func recordFailure(_ message: String) {
+        state.withLock { $0.lastError = message }
+    }
+}

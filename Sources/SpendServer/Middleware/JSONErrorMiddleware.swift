@@ -1,0 +1,35 @@
+import Hummingbird
+import Logging
+
+/// Turns every error that leaves a route into the reference's `{"error": "..."}` shape:
+/// unknown paths get 404, known paths asked with another method 405 with `Allow`, and anything
+/// unexpected a logged 500 that reveals nothing inside.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Known paths and the methods they answer.
+    let allowedMethods: [String: [HTTPRequest.Method]]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            if error.status == .notFound, let methods = allowedMethods[request.uri.path] {
+                throw APIError(
+                    .methodNotAllowed,
+                    "\(request.method) is not allowed on \(request.uri.path); use \(methods.map(\.rawValue).joined(separator: " or "))",
+                    headers: [.allow: methods.map(\.rawValue).joined(separator: ", ")]
+                )
+            }
+            if error.status == .notFound {
+                throw APIError(.notFound, "nothing is served at \(request.uri.path)")
+            }
+            throw APIError(error.status, error.body ?? error.status.reasonPhrase, headers: error.headers)
+        } catch let error as any HTTPResponseError {
+            throw APIError(error.status, error.status.reasonPhrase)
+        } catch {
+            context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            throw APIError(.internalServerError, "the server failed to answer this request; the error has been logged")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Logging
+import ServiceLifecycle
+import SpendCore
+
+/// Feeds the simulator's updates into the store as simulated seconds end, through the same
+/// ingest entry point as every other source.
+public struct SimulatorService: Service {
+    let simulator: Simulator
+    let store: UsageStore
+    let logger: Logger
+    /// The first second not yet generated.
+    private let start: Timestamp
+
+    /// - Parameter start: where live generation begins (usually where the backfill ended).
+    public init(simulator: Simulator, store: UsageStore, start: Timestamp, logger: Logger) {
+        self.simulator = simulator
+        self.store = store
+        self.start = start.floored(to: .seconds(1))
+        self.logger = logger
+    }
+
+    /// Generates history for `[now - duration, now)` and ingests it; returns where live
+    /// generation should continue.
+    public static func backfill(
+        simulator: Simulator, store: UsageStore, duration: Duration, logger: Logger
+    ) async -> Timestamp {
+        let end = store.clock.now.floored(to: .seconds(1))
+        var from = end.advanced(by: .zero - duration)
+        var accepted = 0
+        // One simulated hour at a time keeps the peak memory of a 24-hour backfill small.
+        while from < end {
+            let to = min(end, from.advanced(by: .seconds(3600)))
+            accepted += await store.ingest(simulator.updates(from: from, to: to)).accepted
+            from = to
+        }
+        logger.info("backfilled simulated history", metadata: ["updates": "\(accepted)", "duration": "\(DurationText.format(duration))"])
+        return end
+    }
+
+    /// Ingests every whole second that ended between `next` and `now`; returns the new `next`.
+    public func step(from next: Timestamp, now: Timestamp) async -> Timestamp {
+        let end = now.floored(to: .seconds(1))
+        guard next < end else { return next }
+        // After a long pause (a suspended laptop), generate at most the last hour.
+        let from = max(next, end.advanced(by: .seconds(-3600)))
+        await store.ingest(simulator.updates(from: from, to: end))
+        return end
+    }
+
+    public func run() async throws {
+        var next = start
+        let clock = ContinuousClock()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            next = await step(from: next, now: store.clock.now)
+            // Wake just after the next second ends.
+            let wait = store.clock.now.duration(to: next.advanced(by: .milliseconds(1010)))
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await clock.sleep(for: max(.milliseconds(10), wait))
+                }
+            } catch {
+                break
+            }
+        }
+    }
+}

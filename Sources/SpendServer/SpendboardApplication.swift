@@ -1,0 +1,38 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SpendCore
+
+/// Builds the router: the JSON API behind JSON errors and the CORS allow-list.
+///
+/// ```swift
+/// let router = SpendboardApplication.router(store: store, board: board, settings: settings)
+/// let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+/// try await app.runService()
+/// ```
+public enum SpendboardApplication {
+    public static func router(
+        store: UsageStore, board: SnapshotBoard, settings: ServerSettings, startedAt: Timestamp? = nil
+    ) -> Router<BasicRequestContext> {
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        if !settings.corsOrigins.isEmpty {
+            router.add(middleware: CORSAllowListMiddleware(origins: Set(settings.corsOrigins)))
+        }
+        router.add(middleware: JSONErrorMiddleware(allowedMethods: APIRoutes.allowedMethods))
+        APIRoutes(store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now)
+            .register(on: router)
+        return router
+    }
+
+    /// The whole server: router, listening address and the background services.
+    public static func application(
+        store: UsageStore, board: SnapshotBoard, settings: ServerSettings, services: [any Service], logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(store: store, board: board, settings: settings),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
+            services: services,
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Logging
+import SpendCore
+import SpendServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate or receive usage, publish snapshots and serve the dashboard and API (the default)."
+    )
+
+    @Option(help: "Address to listen on. Loopback by default; use 0.0.0.0 to listen on every interface.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8080
+
+    @Option(help: "Seed of the simulator: the same seed gives the same history.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Multiplies the simulator's updates per second (1 is the reference rate, about 70/s).")
+    var load: Double = 1
+
+    @Option(help: "Simulated history generated at start, up to 24h.")
+    var backfill = DurationArgument(.seconds(3600))
+
+    @Option(help: "How often a snapshot is computed and published.")
+    var renderInterval = DurationArgument(.seconds(5))
+
+    @Option(help: "Most raw updates kept for /api/metrics; heavy traffic shortens the 1-hour window instead of growing memory.")
+    var rawCapacity = 1_000_000
+
+    @Option(help: "Most updates in one /api/metrics response.")
+    var maxPage = 10_000
+
+    @Option(name: .customLong("cors-origin"), help: "An origin allowed to read the API from a browser (GET only); repeat for more. None by default.")
+    var corsOrigins: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535; got \(port)") }
+        guard load > 0, load <= 1000 else { throw ValidationError("--load must be greater than 0 and at most 1000; got \(load)") }
+        guard backfill.duration <= .seconds(86_400) else {
+            throw ValidationError("--backfill must be at most 24h; got \(DurationText.format(backfill.duration))")
+        }
+        guard renderInterval.duration >= .milliseconds(100) else {
+            throw ValidationError("--render-interval must be at least 100ms; got \(DurationText.format(renderInterval.duration))")
+        }
+        guard rawCapacity >= 1 else { throw ValidationError("--raw-capacity must be at least 1; got \(rawCapacity)") }
+        guard maxPage >= 1 else { throw ValidationError("--max-page must be at least 1; got \(maxPage)") }
+        for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
+            throw ValidationError("--cors-origin must be an origin such as https://status.example.com (scheme and host, no path); got '\(origin)'")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "spendboard")
+        let clock = WallClock()
+        let store = UsageStore(configuration: .init(rawCapacity: rawCapacity), clock: clock)
+        let board = SnapshotBoard()
+        let settings = ServerSettings(
+            host: host, port: port, maxPage: maxPage, corsOrigins: corsOrigins, renderInterval: renderInterval.duration
+        )
+        let simulator = Simulator(configuration: .init(seed: seed, load: load))
+        let liveFrom = await SimulatorService.backfill(
+            simulator: simulator, store: store, duration: backfill.duration, logger: logger
+        )
+        let snapshots = SnapshotService(
+            store: store, board: board, interval: settings.renderInterval, clock: ContinuousClock(), logger: logger
+        )
+        // The first snapshot exists before the first request can arrive.
+        await snapshots.tick()
+        let app = SpendboardApplication.application(
+            store: store, board: board, settings: settings,
+            services: [SimulatorService(simulator: simulator, store: store, start: liveFrom, logger: logger), snapshots],
+            logger: logger
+        )
+        logger.info("serving", metadata: ["url": "http://\(host):\(port)/", "seed": "\(seed)", "load": "\(load)"])
+        try await app.runService()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Spendboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Live AI spend dashboards: usage in, validated HTML and SVG out.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
