@@ -11,7 +11,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on. Loopback by default; use 0.0.0.0 to listen on every interface.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on.")
+    @Option(help: "Port to listen on; 0 picks a free one (the log says which).")
     var port = 8080
 
     @Option(help: "Seed of the simulator: the same seed gives the same history.")
@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535; got \(port)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 (any free port) to 65535; got \(port)") }
         guard load > 0, load <= 1000 else { throw ValidationError("--load must be greater than 0 and at most 1000; got \(load)") }
         guard backfill.duration <= .seconds(86_400) else {
             throw ValidationError("--backfill must be at most 24h; got \(DurationText.format(backfill.duration))")

@@ -1,0 +1,119 @@
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Starts the real `spendboard` binary, talks HTTP to it and stops it with a signal: proves what
+/// in-process tests cannot (argument parsing, wiring, signal handling, graceful shutdown).
+@Suite(.serialized)
+struct EndToEndTests {
+    /// The `spendboard` executable built next to this test bundle.
+    static var binary: URL {
+        get throws {
+            let testBinary = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            var directory = testBinary.deletingLastPathComponent()
+            while directory.pathExtension == "xctest" || directory.lastPathComponent == "MacOS" || directory.lastPathComponent == "Contents" {
+                directory = directory.deletingLastPathComponent()
+            }
+            let url = directory.appendingPathComponent("spendboard")
+            try #require(FileManager.default.isExecutableFile(atPath: url.path), "build the spendboard product first: \(url.path)")
+            return url
+        }
+    }
+
+    /// A running server and the port it chose.
+    final class Server: Sendable {
+        let process: Process
+        let port: Int
+        private let exited: AsyncStream<Int32>
+
+        init(arguments: [String]) async throws {
+            process = Process()
+            process.executableURL = try EndToEndTests.binary
+            process.arguments = ["serve", "--port", "0"] + arguments
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            let (lines, linesContinuation) = AsyncStream.makeStream(of: String.self)
+            let buffer = Mutex("")
+            errors.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if data.isEmpty {
+                    linesContinuation.finish()
+                    handle.readabilityHandler = nil
+                    return
+                }
+                buffer.withLock { text in
+                    text += String(decoding: data, as: UTF8.self)
+                    while let newline = text.firstIndex(of: "\n") {
+                        linesContinuation.yield(String(text[..<newline]))
+                        text = String(text[text.index(after: newline)...])
+                    }
+                }
+            }
+            let (exited, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
+            self.exited = exited
+            process.terminationHandler = { process in
+                exitContinuation.yield(process.terminationStatus)
+                exitContinuation.finish()
+            }
+            try process.run()
+            var port: Int?
+            for await line in lines {
+                if let range = line.range(of: "listening on 127.0.0.1:") {
+                    port = Int(line[range.upperBound...].prefix { $0.isNumber })
+                    break
+                }
+            }
+            self.port = try #require(port, "the server never said where it listens")
+        }
+
+        func get(_ path: String) async throws -> (status: Int, body: Data) {
+            let url = URL(string: "http://127.0.0.1:\(port)\(path)")!
+            let (data, response) = try await URLSession.shared.data(from: url)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        }
+
+        /// Sends a signal and waits for the exit status.
+        func stop(with signal: Int32) async -> Int32? {
+            kill(process.processIdentifier, signal)
+            for await status in exited { return status }
+            return nil
+        }
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func servesThenShutsDownGracefullyWithinTwoSeconds(signal: Int32) async throws {
+        let server = try await Server(arguments: ["--backfill", "5m", "--seed", "3"])
+        let health = try await server.get("/api/health")
+        #expect(health.status == 200)
+        let json = try #require(try JSONSerialization.jsonObject(with: health.body) as? [String: Any])
+        #expect(json["status"] as? String == "ok")
+        let metrics = try await server.get("/api/metrics?since=abc")
+        #expect(metrics.status == 400)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let status = await server.stop(with: signal)
+        let elapsed = clock.now - started
+        #expect(status == 0)
+        #expect(elapsed < .seconds(2), "shutdown took \(elapsed)")
+    }
+
+    @Test func refusesBadOptionsWithAClearMessage() async throws {
+        let process = Process()
+        process.executableURL = try Self.binary
+        process.arguments = ["serve", "--backfill", "2d"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(output.contains("--backfill must be at most 24h"))
+    }
+}
