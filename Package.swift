@@ -45,6 +45,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "spendboard-bench",
+            dependencies: ["SpendCore"]
+        ),
+        .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
+        .testTarget(
+            name: "SpendServerTests",
+            dependencies: [
+                "SpendServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )
 

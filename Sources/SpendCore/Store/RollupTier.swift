@@ -81,7 +81,12 @@ struct RollupTier: Sendable {
         guard accepts(timestamp) else { return false }
         let position = slot(of: index)
         if slots[position].index != index {
+            // Size the new bucket like the one it replaces: arrays grown by doubling would
+            // hold up to twice the entries they need, in every slot of the ring.
+            let expected = slots[position].keys.count
             slots[position] = Bucket(index: index)
+            slots[position].keys.reserveCapacity(expected)
+            slots[position].values.reserveCapacity(expected)
         }
         slots[position].add(counters, key: key)
         newestIndex = max(newestIndex, index)

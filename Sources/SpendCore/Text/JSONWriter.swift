@@ -103,11 +103,17 @@ public struct JSONWriter: Sendable {
 
     public mutating func object(_ body: (inout ObjectWriter) -> Void) {
         bytes.append(UInt8(ascii: "{"))
-        var object = ObjectWriter(writer: self)
-        bytes = []
+        // Hand the buffer over and take it back without ever holding two references to it:
+        // a second reference would make the next append copy the whole document.
+        var object = ObjectWriter(writer: JSONWriter(taking: &bytes))
         body(&object)
-        self = object.writer
+        self = JSONWriter(taking: &object.writer.bytes)
         bytes.append(UInt8(ascii: "}"))
+    }
+
+    private init(taking buffer: inout [UInt8]) {
+        bytes = []
+        swap(&bytes, &buffer)
     }
 
     public mutating func array<S: Sequence>(_ elements: S, _ body: (inout JSONWriter, S.Element) -> Void) {
