@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -36,10 +37,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(
+            name: "SpendReport",
+            dependencies: [
+                "SpendCore",
+                "CLibXML2",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "spendboard",
             dependencies: [
                 "SpendCore",
+                "SpendReport",
                 "SpendServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -50,6 +62,11 @@ let package = Package(
             dependencies: ["SpendCore"]
         ),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
+        .testTarget(
+            name: "SpendReportTests",
+            dependencies: ["SpendReport", "SpendCore", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Golden"]
+        ),
         .testTarget(
             name: "SpendServerTests",
             dependencies: [

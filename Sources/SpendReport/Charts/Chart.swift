@@ -1,0 +1,56 @@
+/// One rendered chart: its standalone SVG file, the SVG for inlining into the page, and its
+/// numbers as a table.
+struct Chart: Sendable {
+    /// `gauge`, `token-usage`, …: the file is `embed/<id>.svg`; ids in the page are prefixed with it.
+    var id: String
+    var title: String
+    var standaloneSVG: String
+    var inlineSVG: String
+    var table: DataTable
+}
+
+/// The frame every chart shares: size, viewBox, `<title>`, `<desc>`, and for standalone files
+/// a style sheet with a dark-mode media query and a background.
+struct SVGFrame {
+    var id: String
+    var width: Int
+    var height: Int
+    var title: String
+    var description: String
+
+    /// The document around `body`, standalone (own styles and background) or for inlining.
+    func document(body: String, standalone: Bool) -> String {
+        var svg = ""
+        svg.reserveCapacity(body.utf8.count + 2048)
+        svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\""
+        svg += " role=\"img\" aria-labelledby=\"\(id)-title \(id)-desc\" class=\"chart\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"12\">"
+        svg += "<title id=\"\(id)-title\">\(XMLText.escaped(title))</title>"
+        svg += "<desc id=\"\(id)-desc\">\(XMLText.escaped(description))</desc>"
+        if standalone {
+            svg += "<style>" + ChartStyle.css + "</style>"
+            svg += "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" rx=\"6\"/>"
+        }
+        svg += body
+        svg += "</svg>"
+        return svg
+    }
+}
+
+/// Colours of chart parts by class, light and dark. Standalone SVGs carry it; the page includes
+/// it once in its own style sheet.
+enum ChartStyle {
+    static let css = """
+        .bg{fill:#ffffff}.fg{fill:#1f2328}.muted{fill:#59636e}.grid{stroke:#d1d9e0;stroke-width:1}\
+        .axis{stroke:#818b98;stroke-width:1}.track{fill:none;stroke:#d1d9e0;stroke-width:18}\
+        .value{fill:none;stroke:#0969da;stroke-width:18}.needle{stroke:#1f2328;stroke-width:3;stroke-linecap:round}\
+        .pivot{fill:#1f2328}.in{fill:none;stroke:#0969da;stroke-width:2}.out{fill:none;stroke:#bc4c00;stroke-width:2}\
+        .in-key{fill:#0969da}.out-key{fill:#bc4c00}.bar{fill:#8250df}\
+        .partial{fill:#8250df;fill-opacity:.45;stroke:#8250df;stroke-dasharray:3 2}\
+        .big{font-size:22px;font-weight:600}.small{font-size:11px}.num{font-variant-numeric:tabular-nums}\
+        @media (prefers-color-scheme:dark){.bg{fill:#0d1117}.fg{fill:#e6edf3}.muted{fill:#9198a1}\
+        .grid{stroke:#3d444d}.axis{stroke:#656c76}.track{stroke:#3d444d}.value{stroke:#4493f8}\
+        .needle{stroke:#e6edf3}.pivot{fill:#e6edf3}.in{stroke:#4493f8}.out{stroke:#f0883e}\
+        .in-key{fill:#4493f8}.out-key{fill:#f0883e}.bar{fill:#a371f7}\
+        .partial{fill:#a371f7;stroke:#a371f7}}
+        """
+}

@@ -1,0 +1,61 @@
+import SpendCore
+
+/// Rolling-hour cost and share per model as horizontal bars in each model's fixed colour.
+struct CostByModelChart {
+    static let width = 640
+    static let rowHeight = 34.0
+    static let top = 40.0
+    static let barLeft = 190.0
+    static let barMaxWidth = 270.0
+
+    var models: [Snapshot.ModelSpend]
+    var hourCostMicros: Int64
+
+    static func height(rows: Int) -> Int { Int(top + rowHeight * Double(max(rows, 1)) + 12) }
+
+    func chart() -> Chart {
+        let f = Format.coordinate
+        let maxCost = models.reduce(0) { max($0, $1.usage.costMicros) }
+        var body = ""
+        body += "<text class=\"muted small\" x=\"16\" y=\"22\">model</text>"
+        body += "<text class=\"muted small\" x=\"624\" y=\"22\" text-anchor=\"end\">cost in the rolling hour \u{00B7} share</text>"
+        if models.isEmpty {
+            body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 20))\">No usage in the last hour.</text>"
+        }
+        for (index, model) in models.enumerated() {
+            let y = Self.top + Self.rowHeight * Double(index)
+            let name = XMLText.escaped(model.model)
+            let shortName = XMLText.escaped(XMLText.truncated(model.model, to: 24))
+            let color = ModelColors.color(for: model.model)
+            let w = maxCost > 0 ? Self.barMaxWidth * Double(model.usage.costMicros) / Double(maxCost) : 0
+            let value = "\(Money.formatted(model.usage.costMicros, decimals: 2)) \u{00B7} \(Format.percent(model.share))"
+            body += "<g><title>\(name): \(value)</title>"
+            body += "<rect x=\"16\" y=\"\(f(y + 6))\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(color)\"/>"
+            body += "<text class=\"fg\" x=\"36\" y=\"\(f(y + 16))\">\(shortName)</text>"
+            body += "<rect x=\"\(f(Self.barLeft))\" y=\"\(f(y + 3))\" width=\"\(f(max(w, 1)))\" height=\"18\" rx=\"2\" fill=\"\(color)\"/>"
+            body += "<text class=\"fg num\" x=\"624\" y=\"\(f(y + 16))\" text-anchor=\"end\">\(value)</text></g>"
+        }
+        let summary = models.prefix(6).map { "\($0.model) \(Money.formatted($0.usage.costMicros, decimals: 2)) (\(Format.percent($0.share)))" }
+        let frame = SVGFrame(
+            id: "cost-by-model", width: Self.width, height: Self.height(rows: models.count), title: "Cost by model, rolling hour",
+            description: models.isEmpty
+                ? "No usage in the rolling hour."
+                : "Cost per model in the rolling hour, \(Money.formatted(hourCostMicros, decimals: 2)) in total: \(summary.joined(separator: "; "))\(models.count > 6 ? "; and \(models.count - 6) more" : "")."
+        )
+        let table = DataTable(
+            caption: "Cost by model, rolling hour",
+            headers: [("Model", false), ("Cost", true), ("Share", true), ("Calls", true), ("Tokens", true)],
+            rows: models.map { model in
+                .init([
+                    (model.model, false), (Money.formatted(model.usage.costMicros, decimals: 2), true),
+                    (Format.percent(model.share), true), (Format.grouped(model.usage.calls), true),
+                    (Format.grouped(model.usage.totalTokens), true),
+                ])
+            }
+        )
+        return Chart(
+            id: "cost-by-model", title: "Cost by model, rolling hour", standaloneSVG: frame.document(body: body, standalone: true),
+            inlineSVG: frame.document(body: body, standalone: false), table: table
+        )
+    }
+}

@@ -1,0 +1,81 @@
+import SpendCore
+
+/// Tokens of the last 5 minutes in 5-second buckets (60 points), input and output as lines.
+/// X-axis labels are 24-hour `HH:MM:SS` at whole minutes; the y-axis is in k/M units.
+struct TokenUsageChart {
+    static let width = 640
+    static let height = 260
+    static let plot = (left: 56.0, top: 34.0, right: 624.0, bottom: 228.0)
+
+    var points: [Snapshot.TokenPoint]
+
+    /// Indices of the points that carry an x-axis label: those starting on a whole minute, or
+    /// every 12th point when none does.
+    static func labelIndices(_ points: [Snapshot.TokenPoint]) -> [Int] {
+        let minutes = points.indices.filter { points[$0].start.millisecondsSinceEpoch % 60_000 == 0 }
+        return minutes.isEmpty ? Array(stride(from: 0, to: points.count, by: 12)) : minutes
+    }
+
+    func chart() -> Chart {
+        let f = Format.coordinate
+        let p = Self.plot
+        let dataMax = points.reduce(0) { max($0, $1.inputTokens, $1.outputTokens) }
+        let axis = Scale.axis(dataMaximum: Double(dataMax), target: 4)
+        func y(_ value: Int64) -> Double { p.bottom - (p.bottom - p.top) * Double(value) / axis.maximum }
+        func x(_ index: Int) -> Double {
+            points.count > 1 ? p.left + (p.right - p.left) * Double(index) / Double(points.count - 1) : p.left
+        }
+        var body = ""
+        body.reserveCapacity(6000)
+        for tick in axis.ticks {
+            let ty = p.bottom - (p.bottom - p.top) * tick / axis.maximum
+            body += "<line class=\"grid\" x1=\"\(f(p.left))\" y1=\"\(f(ty))\" x2=\"\(f(p.right))\" y2=\"\(f(ty))\"/>"
+            body += "<text class=\"muted small num\" x=\"\(f(p.left - 6))\" y=\"\(f(ty + 4))\" text-anchor=\"end\">\(Format.compact(tick))</text>"
+        }
+        body += "<line class=\"axis\" x1=\"\(f(p.left))\" y1=\"\(f(p.bottom))\" x2=\"\(f(p.right))\" y2=\"\(f(p.bottom))\"/>"
+        for index in Self.labelIndices(points) {
+            let lx = x(index)
+            let anchor = index == points.count - 1 ? "end" : index == 0 ? "start" : "middle"
+            body += "<line class=\"axis\" x1=\"\(f(lx))\" y1=\"\(f(p.bottom))\" x2=\"\(f(lx))\" y2=\"\(f(p.bottom + 4))\"/>"
+            body += "<text class=\"muted small num\" x=\"\(f(lx))\" y=\"\(f(p.bottom + 17))\" text-anchor=\"\(anchor)\">\(Format.clock(points[index].start))</text>"
+        }
+        if !points.isEmpty {
+            for (cls, value) in [("in", \Snapshot.TokenPoint.inputTokens), ("out", \Snapshot.TokenPoint.outputTokens)] {
+                body += "<polyline class=\"\(cls)\" points=\""
+                for (index, point) in points.enumerated() {
+                    if index > 0 { body += " " }
+                    body += f(x(index)) + "," + f(y(point[keyPath: value]))
+                }
+                body += "\"/>"
+            }
+        }
+        // Legend.
+        body += "<rect class=\"in-key\" x=\"\(f(p.left))\" y=\"10\" width=\"14\" height=\"4\"/>"
+        body += "<text class=\"fg small\" x=\"\(f(p.left + 20))\" y=\"16\">Input tokens</text>"
+        body += "<rect class=\"out-key\" x=\"\(f(p.left + 120))\" y=\"10\" width=\"14\" height=\"4\"/>"
+        body += "<text class=\"fg small\" x=\"\(f(p.left + 140))\" y=\"16\">Output tokens</text>"
+        body += "<text class=\"muted small\" x=\"\(f(p.right))\" y=\"16\" text-anchor=\"end\">tokens per 5 s, UTC</text>"
+
+        let totalIn = points.reduce(0) { $0 + $1.inputTokens }
+        let totalOut = points.reduce(0) { $0 + $1.outputTokens }
+        let range = points.isEmpty ? "" : " from \(Format.clock(points[0].start)) to \(Format.clock(points[points.count - 1].start.advanced(by: .seconds(5)))) UTC"
+        let frame = SVGFrame(
+            id: "token-usage", width: Self.width, height: Self.height, title: "Token usage, last 5 minutes",
+            description: "Input and output tokens per 5-second interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total, peak \(Format.grouped(dataMax)) per interval."
+        )
+        let table = DataTable(
+            caption: "Tokens per 5-second interval (UTC)",
+            headers: [("Start", false), ("Input", true), ("Output", true), ("Total", true)],
+            rows: points.reversed().map { point in
+                .init([
+                    (Format.clock(point.start), false), (Format.grouped(point.inputTokens), true),
+                    (Format.grouped(point.outputTokens), true), (Format.grouped(point.totalTokens), true),
+                ])
+            }
+        )
+        return Chart(
+            id: "token-usage", title: "Token usage, last 5 minutes", standaloneSVG: frame.document(body: body, standalone: true),
+            inlineSVG: frame.document(body: body, standalone: false), table: table
+        )
+    }
+}

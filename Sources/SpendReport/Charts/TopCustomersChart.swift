@@ -1,0 +1,66 @@
+import SpendCore
+
+/// The top 10 customers of the rolling hour: rank, customer, tenant and spend, with bars
+/// proportional to spend. The page shows the full table (share, calls, tokens) beside it.
+struct TopCustomersChart {
+    static let limit = 10
+    static let width = 640
+    static let rowHeight = 26.0
+    static let top = 40.0
+    static let barLeft = 330.0
+    static let barMaxWidth = 180.0
+
+    var customers: ArraySlice<Snapshot.CustomerSpend>
+
+    init(customers: [Snapshot.CustomerSpend]) {
+        self.customers = customers.prefix(Self.limit)
+    }
+
+    static func height(rows: Int) -> Int { Int(top + rowHeight * Double(max(rows, 1)) + 12) }
+
+    func chart() -> Chart {
+        let f = Format.coordinate
+        let maxCost = customers.reduce(0) { max($0, $1.usage.costMicros) }
+        var body = ""
+        body += "<text class=\"muted small\" x=\"16\" y=\"22\">#</text>"
+        body += "<text class=\"muted small\" x=\"44\" y=\"22\">customer</text>"
+        body += "<text class=\"muted small\" x=\"210\" y=\"22\">tenant</text>"
+        body += "<text class=\"muted small\" x=\"624\" y=\"22\" text-anchor=\"end\">spend, last hour</text>"
+        if customers.isEmpty {
+            body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 18))\">No customers in the last hour.</text>"
+        }
+        for (index, customer) in customers.enumerated() {
+            let y = Self.top + Self.rowHeight * Double(index)
+            let w = maxCost > 0 ? Self.barMaxWidth * Double(customer.usage.costMicros) / Double(maxCost) : 0
+            let spend = Money.formatted(customer.usage.costMicros, decimals: 2)
+            body += "<g><title>\(customer.rank). \(XMLText.escaped(customer.customerId)) (\(XMLText.escaped(customer.tenantId))): \(spend), \(Format.percent(customer.share))</title>"
+            body += "<text class=\"muted num\" x=\"16\" y=\"\(f(y + 14))\">\(customer.rank)</text>"
+            body += "<text class=\"fg\" x=\"44\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.customerId, to: 22)))</text>"
+            body += "<text class=\"muted\" x=\"210\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.tenantId, to: 14)))</text>"
+            body += "<rect class=\"bar\" x=\"\(f(Self.barLeft))\" y=\"\(f(y + 3))\" width=\"\(f(max(w, 1)))\" height=\"15\" rx=\"2\"/>"
+            body += "<text class=\"fg num\" x=\"624\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(spend)</text></g>"
+        }
+        let summary = customers.prefix(3).map { "\($0.customerId) of \($0.tenantId) \(Money.formatted($0.usage.costMicros, decimals: 2))" }
+        let frame = SVGFrame(
+            id: "top-customers", width: Self.width, height: Self.height(rows: customers.count), title: "Top customers, last hour",
+            description: customers.isEmpty
+                ? "No customers in the rolling hour."
+                : "The \(customers.count) customers with the highest spend in the rolling hour; the first: \(summary.joined(separator: "; "))."
+        )
+        let table = DataTable(
+            caption: "Top \(Self.limit) customers, rolling hour",
+            headers: [("Rank", true), ("Customer", false), ("Tenant", false), ("Spend", true), ("Share", true), ("Calls", true), ("Tokens", true)],
+            rows: customers.map { customer in
+                .init([
+                    (String(customer.rank), true), (customer.customerId, false), (customer.tenantId, false),
+                    (Money.formatted(customer.usage.costMicros, decimals: 2), true), (Format.percent(customer.share), true),
+                    (Format.grouped(customer.usage.calls), true), (Format.grouped(customer.usage.totalTokens), true),
+                ])
+            }
+        )
+        return Chart(
+            id: "top-customers", title: "Top customers, last hour", standaloneSVG: frame.document(body: body, standalone: true),
+            inlineSVG: frame.document(body: body, standalone: false), table: table
+        )
+    }
+}

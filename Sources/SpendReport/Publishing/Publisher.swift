@@ -1,0 +1,231 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import SpendCore
+
+/// Writes a rendered, validated site into the output folder and switches to it atomically.
+///
+/// Layout (the public paths on the left are what readers open):
+///
+/// ```
+/// Output/index.html   -> .current/index.html        (symbolic links, created once)
+/// Output/stats.json   -> .current/stats.json
+/// Output/embed        -> .current/embed
+/// Output/live-5s.html -> .current/live-5s.html  …
+/// Output/.current     -> .snapshots/<id>            (replaced by one rename(2) per publish)
+/// Output/.snapshots/<id>/index.html, stats.json, embed/*.svg, …
+/// Output/archive/                                   (never touched here)
+/// ```
+///
+/// A publish writes every file into `.snapshots/<id>.partial/`, flushes the files and the
+/// folder to disk, renames the folder to `.snapshots/<id>`, then points `.current` at it by
+/// renaming a new symbolic link over the old one.
+///
+/// **Guarantee.** That last rename is the only step that changes what the public paths show,
+/// and it is atomic: at every instant, for any reader, every public path resolves into one
+/// complete snapshot, the previous or the new one, never a half-written file and never a mix
+/// written at different times. A crash or `kill -9` at any point leaves the previous snapshot
+/// (or, after the rename reached the disk, the new one) in place; a leftover `.partial` folder
+/// is deleted by the next publish. What it does *not* promise: a reader that opens two files
+/// one after the other may get them from two consecutive snapshots (each complete, each
+/// carrying its `generatedAt`), as with any server; the page is self-contained, so one page
+/// load is always consistent. The last `keptSnapshots` snapshots stay on disk so a file whose
+/// path was resolved just before a switch can still be opened.
+///
+/// One publisher per output folder at a time.
+public struct Publisher: Sendable {
+    public let outputDirectory: String
+    /// Snapshots kept on disk, the current one included (at least 2).
+    public var keptSnapshots: Int
+    /// fsync files and folders before switching (off only for tests on throw-away folders).
+    public var durable: Bool
+    let logger: Logger
+
+    static let snapshotsFolder = ".snapshots"
+    static let currentLink = ".current"
+
+    public init(outputDirectory: String, keptSnapshots: Int = 3, durable: Bool = true, logger: Logger) {
+        self.outputDirectory = outputDirectory
+        self.keptSnapshots = max(2, keptSnapshots)
+        self.durable = durable
+        self.logger = logger
+    }
+
+    /// Validates `site` and publishes it only when it has no issue; otherwise throws a
+    /// `ReportError` carrying the issues and leaves the output folder as it was.
+    public func publishValidated(_ site: RenderedSite) throws {
+        let issues = XMLValidator.validate(site)
+        guard issues.isEmpty else { throw ReportError.validationFailed(issues) }
+        try publish(site)
+    }
+
+    /// Publishes an already validated site. Returns the snapshot's folder name.
+    @discardableResult
+    public func publish(_ site: RenderedSite) throws -> String {
+        let root = outputDirectory
+        let snapshots = root + "/" + Self.snapshotsFolder
+        try makeDirectory(root)
+        try makeDirectory(snapshots)
+        let id = Self.snapshotID(site.generatedAt)
+        let partial = snapshots + "/" + id + ".partial"
+        let final = snapshots + "/" + id
+
+        // 1. Write every file of the new snapshot where no reader looks.
+        try makeDirectory(partial)
+        var folders: Set<String> = [partial]
+        for file in site.files {
+            try Self.checkRelative(file.path)
+            let path = partial + "/" + file.path
+            let folder = Self.parent(of: path)
+            if !folders.contains(folder) {
+                try makeDirectory(folder)
+                folders.insert(folder)
+            }
+            try write(file.bytes, to: path)
+        }
+        if durable { for folder in folders { try sync(folder) } }
+        // 2. Complete: give it its final name.
+        try rename(partial, final)
+        if durable { try sync(snapshots) }
+        // 3. Switch: one rename replaces `.current`.
+        try replaceSymlink(at: root + "/" + Self.currentLink, target: Self.snapshotsFolder + "/" + id)
+        // 4. Public paths point through `.current` (only changes the first time, or for a new file).
+        let entries = Set(site.files.map { String($0.path.split(separator: "/", maxSplits: 1)[0]) })
+        for entry in entries.sorted() {
+            try ensureEntryLink(entry)
+        }
+        if durable { try sync(root) }
+        removeOldSnapshots(in: snapshots, current: id)
+        logger.debug("published snapshot", metadata: ["id": "\(id)", "files": "\(site.files.count)"])
+        return id
+    }
+
+    /// `000001764426300123-3fa9c2d1`: sorts by time, unique across publishes of the same instant.
+    static func snapshotID(_ generatedAt: Timestamp) -> String {
+        let ms = String(max(0, generatedAt.millisecondsSinceEpoch))
+        let random = String(UInt32.random(in: .min ... .max), radix: 16)
+        return String(repeating: "0", count: max(0, 18 - ms.count)) + ms + "-" + String(repeating: "0", count: 8 - random.count) + random
+    }
+
+    static func checkRelative(_ path: String) throws {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.hasPrefix("/"), !parts.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }),
+            !path.hasPrefix(".")
+        else { throw ReportError.fileSystem("publish (unsafe path)", path: path, errno: EINVAL) }
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
+    }
+
+    // MARK: - Steps
+
+    /// Makes `Output/<entry>` a link to `.current/<entry>`, replacing whatever was there
+    /// (a file from an older layout) with one rename.
+    private func ensureEntryLink(_ entry: String) throws {
+        let path = outputDirectory + "/" + entry
+        let target = Self.currentLink + "/" + entry
+        if readLink(path) == target { return }
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            // A real folder (older layout): move it aside, then drop it.
+            let aside = outputDirectory + "/" + Self.snapshotsFolder + "/old-" + entry + "-" + String(UInt32.random(in: .min ... .max), radix: 16)
+            try rename(path, aside)
+            removeTree(aside)
+        }
+        try replaceSymlink(at: path, target: target)
+    }
+
+    private func replaceSymlink(at path: String, target: String) throws {
+        let temporary = path + ".tmp-" + String(UInt32.random(in: .min ... .max), radix: 16)
+        guard symlink(target, temporary) == 0 else { throw ReportError.fileSystem("symlink", path: temporary, errno: errno) }
+        do {
+            try rename(temporary, path)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    private func removeOldSnapshots(in snapshots: String, current: String) {
+        guard let names = try? listDirectory(snapshots) else { return }
+        let complete = names.filter { !$0.hasSuffix(".partial") && !$0.hasPrefix("old-") }.sorted()
+        var doomed = Array(complete.filter { $0 != current }.dropLast(keptSnapshots - 1))
+        // Unfinished snapshots of a crashed publish, and folders moved aside.
+        doomed += names.filter { ($0.hasSuffix(".partial") && $0 != current + ".partial") || $0.hasPrefix("old-") }
+        for name in doomed {
+            removeTree(snapshots + "/" + name)
+        }
+    }
+
+    // MARK: - POSIX
+
+    private func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ReportError.fileSystem("mkdir", path: path, errno: errno) }
+    }
+
+    private func write(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ReportError.fileSystem("open", path: path, errno: errno) }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw ReportError.fileSystem("write", path: path, errno: errno)
+            }
+            offset += written
+        }
+        if durable && fsync(fd) != 0 { throw ReportError.fileSystem("fsync", path: path, errno: errno) }
+    }
+
+    private func sync(_ directory: String) throws {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw ReportError.fileSystem("open", path: directory, errno: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw ReportError.fileSystem("fsync", path: directory, errno: errno) }
+    }
+
+    private func rename(_ from: String, _ to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw ReportError.fileSystem("rename to '\(to)'", path: from, errno: errno) }
+    }
+
+    private func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw ReportError.fileSystem("opendir", path: path, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Deletes a folder tree without following symbolic links; best effort.
+    private func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}

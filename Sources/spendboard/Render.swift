@@ -1,0 +1,104 @@
+import ArgumentParser
+import Logging
+import SpendCore
+import SpendReport
+
+struct Render: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render one snapshot of simulated history, validate every file and publish it, then exit.",
+        discussion: "Exits non-zero, printing every validation issue and leaving the output folder as it was, when a file does not validate. For cron jobs and CI."
+    )
+
+    @Option(help: "Folder to publish into (the site appears at DIR/index.html).")
+    var output = "Output"
+
+    @Option(help: "Seed of the simulator: the same seed gives the same history.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Multiplies the simulator's updates per second (1 is the reference rate, about 70/s).")
+    var load: Double = 1
+
+    @Option(help: "Simulated history generated before the snapshot, up to 24h.")
+    var backfill = DurationArgument(.seconds(86_400))
+
+    @Option(help: "Folder of the Mustache templates. Without it: ./Templates when it exists, else the copies built into the binary.")
+    var templates: String?
+
+    @Option(name: .customLong("gauge-max"), help: "The gauge's scale maximum in dollars per hour.")
+    var gaugeMax: Double = 250_000
+
+    @Option(help: "Refresh interval of the default page (index.html).")
+    var renderInterval = DurationArgument(.seconds(5))
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard load > 0, load <= 1000 else { throw ValidationError("--load must be greater than 0 and at most 1000; got \(load)") }
+        guard backfill.duration > .zero, backfill.duration <= .seconds(86_400) else {
+            throw ValidationError("--backfill must be more than 0 and at most 24h; got \(DurationText.format(backfill.duration))")
+        }
+        guard Money.micros(fromDollars: gaugeMax).map({ $0 > 0 }) == true else {
+            throw ValidationError("--gauge-max must be a positive number of dollars; got \(gaugeMax)")
+        }
+        guard renderInterval.duration >= .milliseconds(100) else {
+            throw ValidationError("--render-interval must be at least 100ms; got \(DurationText.format(renderInterval.duration))")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "spendboard")
+        let renderer: ReportRenderer
+        do {
+            renderer = try ReportRenderer(
+                configuration: .init(
+                    templatesDirectory: templates ?? "Templates", fallsBackToBundledTemplates: templates == nil,
+                    renderInterval: renderInterval.duration, gaugeMaxMicros: Money.micros(fromDollars: gaugeMax)!
+                ),
+                logger: logger
+            )
+        } catch {
+            logger.error("cannot load the templates: \(error)")
+            throw ExitCode(2)
+        }
+
+        let now = WallClock().now
+        let end = now.floored(to: .seconds(1))
+        let simulator = Simulator(configuration: .init(seed: seed, load: load))
+        var ledger = UsageLedger()
+        var from = end.advanced(by: .zero - backfill.duration)
+        var accepted = 0
+        while from < end {
+            let to = min(end, from.advanced(by: .seconds(3600)))
+            accepted += ledger.ingest(simulator.updates(from: from, to: to), now: now).accepted
+            from = to
+        }
+        let snapshot = ledger.snapshot(at: now)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let site = try renderer.render(snapshot)
+        let rendered = clock.now
+        let issues = XMLValidator.validate(site)
+        let validated = clock.now
+        guard issues.isEmpty else {
+            for issue in issues { print(issue) }
+            logger.error("validation failed; nothing was published", metadata: ["issues": "\(issues.count)", "output": "\(output)"])
+            throw ExitCode.failure
+        }
+        try Publisher(outputDirectory: output, logger: logger).publish(site)
+        logger.info(
+            "published snapshot",
+            metadata: [
+                "output": "\(output)", "generatedAt": "\(snapshot.generatedAt)", "updates": "\(accepted)",
+                "files": "\(site.files.count)", "bytes": "\(site.files.reduce(0) { $0 + $1.bytes.count })",
+                "render": "\(rendered - started)", "validate": "\(validated - rendered)", "publish": "\(clock.now - validated)",
+            ]
+        )
+    }
+}

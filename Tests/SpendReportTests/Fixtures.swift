@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import SpendCore
+@testable import SpendReport
+
+/// Shared inputs of the SpendReport tests.
+enum Fixtures {
+    static let logger = Logger(label: "spendboard.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// The package's root folder (…/Tests/SpendReportTests/Fixtures.swift → …).
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static let templatesDirectory = packageRoot + "/Templates"
+    static let goldenDirectory = packageRoot + "/Tests/SpendReportTests/Golden"
+
+    /// The fixed instant of the seeded snapshot.
+    static let now = Timestamp(iso8601: "2026-11-29T14:05:02.500Z")!
+
+    /// 24 hours of simulated history with seed 7 at a reduced load, taken at `now`.
+    static let seededSnapshot: Snapshot = {
+        let simulator = Simulator(configuration: .init(seed: 7, load: 0.02))
+        var ledger = UsageLedger()
+        let end = now.floored(to: .seconds(1))
+        var from = end.advanced(by: .seconds(-86_400))
+        while from < end {
+            let to = min(end, from.advanced(by: .seconds(3600)))
+            ledger.ingest(simulator.updates(from: from, to: to), now: now)
+            from = to
+        }
+        return ledger.snapshot(at: now)
+    }()
+
+    /// Names that break markup when not escaped, or XML when not sanitized.
+    static let hostileCustomers = [
+        "<script>x</script>", "&", "a\"b'c", "]]>", "ctl\u{1}\u{7}char", "--><!--", "&amp;", "\u{1F600} emoji",
+        String(repeating: "long-", count: 20),
+    ]
+    static let hostileTenant = "<b>ten&ant</b>"
+    static let hostileModel = "<img src=x onerror=alert(1)>"
+
+    /// A snapshot whose customers, tenant and one model carry hostile names.
+    static let hostileSnapshot: Snapshot = {
+        var ledger = UsageLedger()
+        var updates: [UsageUpdate] = []
+        for (index, customer) in hostileCustomers.enumerated() {
+            updates.append(
+                UsageUpdate(
+                    timestamp: now.advanced(by: .seconds(-60 - Int64(index))), tenantId: hostileTenant, customerId: customer,
+                    model: index % 2 == 0 ? hostileModel : "gpt-4", calls: 3, totalTokens: 900, inputTokens: 600,
+                    outputTokens: 300, costMicros: 10_000 * Int64(index + 1), avgLatencyMs: 120
+                ))
+        }
+        ledger.ingest(updates, now: now)
+        return ledger.snapshot(at: now)
+    }()
+
+    static func renderer(
+        templates: String? = templatesDirectory, fallback: Bool = false, gaugeMaxMicros: Int64 = 250_000_000_000
+    ) throws -> ReportRenderer {
+        try ReportRenderer(
+            configuration: .init(templatesDirectory: templates, fallsBackToBundledTemplates: fallback, gaugeMaxMicros: gaugeMaxMicros),
+            logger: logger
+        )
+    }
+
+    /// A fresh empty folder under the system's temporary folder.
+    static func temporaryDirectory(_ name: String = #function) throws -> String {
+        let path = NSTemporaryDirectory() + "spendreport-\(name.filter { $0.isLetter })-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A copy of `Templates/` in a temporary folder, with `edit` applied to it.
+    static func templatesCopy(_ edit: (String) throws -> Void) throws -> String {
+        let directory = try temporaryDirectory("templates")
+        for name in TemplateSet.required {
+            try FileManager.default.copyItem(atPath: "\(templatesDirectory)/\(name).mustache", toPath: "\(directory)/\(name).mustache")
+        }
+        try edit(directory)
+        return directory
+    }
+
+    static func text(_ file: RenderedSite.File?) -> String {
+        file.map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+    }
+}

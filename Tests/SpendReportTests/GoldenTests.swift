@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import SpendReport
+
+/// Compares the site rendered from the seeded snapshot with `Golden/`. After a deliberate
+/// change, regenerate with `SPENDBOARD_UPDATE_GOLDEN=1 swift test --filter GoldenTests` and
+/// review the diff. `stats.json` is left out: it is `Snapshot.jsonBytes()`, SpendCore's to test.
+struct GoldenTests {
+    @Test func seededSnapshotMatchesTheGoldenFiles() throws {
+        var site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
+        #expect(XMLValidator.validate(site) == [])
+        let stats = site.files.first { $0.path == "stats.json" }?.bytes
+        #expect(stats == Fixtures.seededSnapshot.jsonBytes(), "stats.json is the snapshot's JSON, byte for byte")
+        site.files.removeAll { $0.path == "stats.json" }
+        let golden = Fixtures.goldenDirectory
+        let manager = FileManager.default
+        if ProcessInfo.processInfo.environment["SPENDBOARD_UPDATE_GOLDEN"] == "1" {
+            try? manager.removeItem(atPath: golden)
+            for file in site.files {
+                let path = "\(golden)/\(file.path)"
+                try manager.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+            }
+            return
+        }
+        let expected = Set((manager.enumerator(atPath: golden)?.allObjects as? [String] ?? []).filter {
+            var isDirectory: ObjCBool = false
+            return manager.fileExists(atPath: "\(golden)/\($0)", isDirectory: &isDirectory) && !isDirectory.boolValue
+        })
+        let rendered = Set(site.files.map(\.path))
+        #expect(rendered.subtracting(expected).sorted() == [], "rendered but not in Golden/ (missing golden files)")
+        #expect(expected.subtracting(rendered).sorted() == [], "in Golden/ but no longer rendered (unexpected files)")
+        for file in site.files where expected.contains(file.path) {
+            let want = try #require(manager.contents(atPath: "\(golden)/\(file.path)"))
+            if Array(want) != file.bytes {
+                let got = String(decoding: file.bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                let exp = String(decoding: want, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                let line = (0..<min(got.count, exp.count)).first { got[$0] != exp[$0] } ?? min(got.count, exp.count)
+                Issue.record("\(file.path) differs from Golden/ at line \(line + 1): got '\(line < got.count ? got[line].prefix(160) : "")', expected '\(line < exp.count ? exp[line].prefix(160) : "")'")
+            }
+        }
+    }
+}

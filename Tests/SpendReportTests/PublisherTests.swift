@@ -1,0 +1,87 @@
+import Foundation
+import SpendCore
+import Testing
+@testable import SpendReport
+
+struct PublisherTests {
+    static func publisher(_ directory: String) -> Publisher {
+        Publisher(outputDirectory: directory, durable: false, logger: Fixtures.logger)
+    }
+
+    static func read(_ path: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path).map { Array($0) }
+    }
+
+    @Test func publishedSiteIsCompleteAtThePublicPaths() throws {
+        let output = try Fixtures.temporaryDirectory()
+        let site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
+        try Self.publisher(output).publish(site)
+        for file in site.files {
+            let same = Self.read("\(output)/\(file.path)") == file.bytes
+            #expect(same, "\(file.path)")
+        }
+        let statsAreTheSnapshot = Self.read("\(output)/stats.json") == Fixtures.seededSnapshot.jsonBytes()
+        #expect(statsAreTheSnapshot)
+        for required in ["index.html", "stats.json", "embed/gauge.svg", "embed/token-usage.svg", "embed/cost-by-model.svg", "embed/spend-per-hour.svg", "embed/top-customers.svg"] {
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(required)"), "\(required)")
+        }
+    }
+
+    @Test func aNewSnapshotReplacesEveryFileAndKeepsArchiveAndOldLayoutIsMigrated() throws {
+        let output = try Fixtures.temporaryDirectory()
+        // An older layout with real files, an archive from another feature, a crashed publish.
+        try FileManager.default.createDirectory(atPath: "\(output)/embed", withIntermediateDirectories: true)
+        try Data("old".utf8).write(to: URL(fileURLWithPath: "\(output)/index.html"))
+        try Data("old".utf8).write(to: URL(fileURLWithPath: "\(output)/embed/gauge.svg"))
+        try FileManager.default.createDirectory(atPath: "\(output)/archive/2026", withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: "\(output)/archive/2026/x.html"))
+        try FileManager.default.createDirectory(atPath: "\(output)/.snapshots/000000000000000001-dead.partial", withIntermediateDirectories: true)
+
+        let renderer = try Fixtures.renderer()
+        let publisher = Self.publisher(output)
+        try publisher.publish(renderer.render(Fixtures.hostileSnapshot))
+        let second = try renderer.render(Fixtures.seededSnapshot)
+        try publisher.publish(second)
+        for file in second.files {
+            let same = Self.read("\(output)/\(file.path)") == file.bytes
+            #expect(same, "\(file.path)")
+        }
+        let archiveKept = Self.read("\(output)/archive/2026/x.html") == Array("keep".utf8)
+        #expect(archiveKept)
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(output)/.snapshots")
+        #expect(!snapshots.contains { $0.hasSuffix(".partial") }, "a crashed publish's leftovers are removed")
+        for _ in 0..<4 { try publisher.publish(second) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(output)/.snapshots").count == publisher.keptSnapshots)
+    }
+
+    @Test func anInvalidFileIsCaughtWithItsLineAndNothingIsPublished() throws {
+        let output = try Fixtures.temporaryDirectory()
+        let renderer = try Fixtures.renderer()
+        let good = try renderer.render(Fixtures.seededSnapshot)
+        let publisher = Self.publisher(output)
+        try publisher.publishValidated(good)
+
+        var broken = try renderer.render(Fixtures.hostileSnapshot)
+        let index = try #require(broken.files.firstIndex { $0.path == "index.html" })
+        let page = Fixtures.text(broken.files[index]).replacingOccurrences(of: "<h1>Spendboard</h1>", with: "<h1>Spendboard")
+        broken.files[index].bytes = Array(page.utf8)
+        let brokenLine = page.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("<h1>Spendboard") }! + 1
+
+        let error = try #require(throws: ReportError.self) { try publisher.publishValidated(broken) }
+        #expect(!error.validationIssues.isEmpty)
+        #expect(error.validationIssues.allSatisfy { $0.file == "index.html" })
+        #expect(error.validationIssues.contains { $0.line >= brokenLine })
+        for file in good.files {
+            let same = Self.read("\(output)/\(file.path)") == file.bytes
+            #expect(same, "the previous \(file.path) stays")
+        }
+    }
+
+    @Test func unsafePathsAreRefused() throws {
+        let output = try Fixtures.temporaryDirectory()
+        for path in ["../x.html", "/etc/x", "embed/../../x", ".current", "a//b"] {
+            let site = RenderedSite(generatedAt: Fixtures.now, files: [.init(path: path, bytes: [1], contentType: "x")])
+            #expect(throws: ReportError.self, "\(path)") { try Self.publisher(output).publish(site) }
+        }
+    }
+}
