@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SpendCore", targets: ["SpendCore"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -31,6 +32,8 @@ let package = Package(
             name: "SpendServer",
             dependencies: [
                 "SpendCore",
+                "SpendReport",
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -71,6 +74,7 @@ let package = Package(
             name: "SpendServerTests",
             dependencies: [
                 "SpendServer",
+                "SpendReport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

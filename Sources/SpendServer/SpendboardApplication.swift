@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 import SpendCore
 
-/// Builds the router: the JSON API behind JSON errors and the CORS allow-list.
+/// Builds the router: the live site from memory and the JSON API, behind JSON errors and the
+/// CORS allow-list.
 ///
 /// ```swift
 /// let router = SpendboardApplication.router(store: store, board: board, settings: settings)
@@ -12,13 +13,16 @@ import SpendCore
 /// ```
 public enum SpendboardApplication {
     public static func router(
-        store: UsageStore, board: SnapshotBoard, settings: ServerSettings, startedAt: Timestamp? = nil
+        store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings, startedAt: Timestamp? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
         if !settings.corsOrigins.isEmpty {
             router.add(middleware: CORSAllowListMiddleware(origins: Set(settings.corsOrigins)))
         }
         router.add(middleware: JSONErrorMiddleware(allowedMethods: APIRoutes.allowedMethods))
+        if let site {
+            router.add(middleware: SiteMiddleware(site: site, clock: store.clock))
+        }
         APIRoutes(store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now)
             .register(on: router)
         return router
@@ -26,10 +30,10 @@ public enum SpendboardApplication {
 
     /// The whole server: router, listening address and the background services.
     public static func application(
-        store: UsageStore, board: SnapshotBoard, settings: ServerSettings, services: [any Service], logger: Logger
+        store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, services: [any Service], logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, board: board, settings: settings),
+            router: router(store: store, board: board, site: site, settings: settings),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,
             logger: logger

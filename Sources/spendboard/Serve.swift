@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SpendCore
+import SpendReport
 import SpendServer
 
 struct Serve: AsyncParsableCommand {
@@ -26,6 +27,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "How often a snapshot is computed and published.")
     var renderInterval = DurationArgument(.seconds(5))
 
+    @Option(help: "Folder the snapshot files are published into.")
+    var output = "Output"
+
+    @Option(help: "Folder of the Mustache templates. Without it: ./Templates when it exists, else the copies built into the binary.")
+    var templates: String?
+
+    @Option(name: .customLong("gauge-max"), help: "The gauge's scale maximum in dollars per hour; a higher rate widens the scale.")
+    var gaugeMax: Double = 250_000
+
     @Option(help: "Most raw updates kept for /api/metrics; heavy traffic shortens the 1-hour window instead of growing memory.")
     var rawCapacity = 1_000_000
 
@@ -47,6 +57,9 @@ struct Serve: AsyncParsableCommand {
         guard renderInterval.duration >= .milliseconds(100) else {
             throw ValidationError("--render-interval must be at least 100ms; got \(DurationText.format(renderInterval.duration))")
         }
+        guard Money.micros(fromDollars: gaugeMax).map({ $0 > 0 }) == true else {
+            throw ValidationError("--gauge-max must be a positive number of dollars; got \(gaugeMax)")
+        }
         guard rawCapacity >= 1 else { throw ValidationError("--raw-capacity must be at least 1; got \(rawCapacity)") }
         guard maxPage >= 1 else { throw ValidationError("--max-page must be at least 1; got \(maxPage)") }
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
@@ -61,6 +74,19 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "spendboard")
+        let renderer: ReportRenderer
+        do {
+            renderer = try ReportRenderer(
+                configuration: .init(
+                    templatesDirectory: templates ?? "Templates", fallsBackToBundledTemplates: templates == nil,
+                    renderInterval: renderInterval.duration, gaugeMaxMicros: Money.micros(fromDollars: gaugeMax)!
+                ),
+                logger: logger
+            )
+        } catch {
+            logger.critical("cannot load the templates: \(error)")
+            throw ExitCode(2)
+        }
         let clock = WallClock()
         let store = UsageStore(configuration: .init(rawCapacity: rawCapacity), clock: clock)
         let board = SnapshotBoard()
@@ -71,13 +97,19 @@ struct Serve: AsyncParsableCommand {
         let liveFrom = await SimulatorService.backfill(
             simulator: simulator, store: store, duration: backfill.duration, logger: logger
         )
+        let site = LiveSite()
+        let pipeline = DashboardPipeline(
+            renderer: renderer, publisher: Publisher(outputDirectory: output, logger: logger), site: site,
+            renderInterval: settings.renderInterval
+        )
         let snapshots = SnapshotService(
-            store: store, board: board, interval: settings.renderInterval, clock: ContinuousClock(), logger: logger
+            store: store, board: board, interval: settings.renderInterval, clock: ContinuousClock(), logger: logger,
+            pipeline: { snapshot in try pipeline.run(snapshot) }
         )
         // The first snapshot exists before the first request can arrive.
         await snapshots.tick()
         let app = SpendboardApplication.application(
-            store: store, board: board, settings: settings,
+            store: store, board: board, site: site, settings: settings,
             services: [SimulatorService(simulator: simulator, store: store, start: liveFrom, logger: logger), snapshots],
             logger: logger
         )

@@ -5,27 +5,27 @@ import SpendCore
 /// Computes and publishes one snapshot every `interval`, never two at once: a slow tick delays
 /// the next one instead of piling up. Ends on graceful shutdown.
 public struct SnapshotService<C: Clock>: Service where C.Duration == Duration {
-    /// Work done with each new snapshot after it is computed (rendering, publishing files).
+    /// Work done with each new snapshot after it is computed (render, validate, publish).
     /// Throwing keeps the previous snapshot published and records the error.
-    public typealias Step = @Sendable (Snapshot) async throws -> Void
+    public typealias Pipeline = @Sendable (Snapshot) async throws -> Void
 
     let store: UsageStore
     let board: SnapshotBoard
     let interval: Duration
     let clock: C
     let logger: Logger
-    let steps: [(name: String, run: Step)]
+    let pipeline: Pipeline?
 
     public init(
         store: UsageStore, board: SnapshotBoard, interval: Duration, clock: C, logger: Logger,
-        steps: [(name: String, run: Step)] = []
+        pipeline: Pipeline? = nil
     ) {
         self.store = store
         self.board = board
         self.interval = interval
         self.clock = clock
         self.logger = logger
-        self.steps = steps
+        self.pipeline = pipeline
     }
 
     public func run() async throws {
@@ -49,18 +49,17 @@ public struct SnapshotService<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    /// One tick: aggregate, then every step in order; the snapshot is published only when every
-    /// step succeeded, and a failing step is named in the log and in `/api/health`.
+    /// One tick: aggregate, then the pipeline; the snapshot is published only when the whole
+    /// pipeline succeeded, and a failure is logged and shown by `/api/health`.
     public func tick() async {
         let started = clock.now
         let snapshot = await store.snapshot()
-        for step in steps {
+        if let pipeline {
             do {
-                try await step.run(snapshot)
+                try await pipeline(snapshot)
             } catch {
-                let message = "\(step.name) failed: \(error)"
-                logger.error("snapshot not published", metadata: ["step": "\(step.name)", "error": "\(error)"])
-                board.recordFailure(message)
+                logger.error("snapshot not published", metadata: ["error": "\(error)"])
+                board.recordFailure("\(error)")
                 return
             }
         }

@@ -1,0 +1,50 @@
+import Logging
+import SpendCore
+import SpendReport
+
+/// The steps after aggregation, run once per snapshot: render → validate → publish to
+/// `Output/` → serve from memory. Each failure is tagged with its step; nothing after a failed
+/// step runs, so an invalid snapshot is never published and the previous one stays.
+public struct DashboardPipeline: Sendable {
+    /// A failure of one named step.
+    public struct StepError: Error, CustomStringConvertible, Sendable {
+        public var step: String
+        public var underlying: any Error
+
+        public var description: String { "\(step) failed: \(underlying)" }
+    }
+
+    let renderer: ReportRenderer
+    let publisher: Publisher?
+    let site: LiveSite
+    let renderInterval: Duration
+
+    /// - Parameter publisher: writes each snapshot into the output folder; nil serves from
+    ///   memory only.
+    public init(renderer: ReportRenderer, publisher: Publisher?, site: LiveSite, renderInterval: Duration) {
+        self.renderer = renderer
+        self.publisher = publisher
+        self.site = site
+        self.renderInterval = renderInterval
+    }
+
+    public func run(_ snapshot: Snapshot) throws(StepError) {
+        let rendered = try step("render") { try renderer.render(snapshot) }
+        try step("validate") {
+            let issues = XMLValidator.validate(rendered)
+            if !issues.isEmpty { throw ReportError.validationFailed(issues) }
+        }
+        if let publisher {
+            try step("publish") { _ = try publisher.publish(rendered) }
+        }
+        site.publish(rendered, expiresAt: snapshot.generatedAt.advanced(by: renderInterval))
+    }
+
+    private func step<T>(_ name: String, _ body: () throws -> T) throws(StepError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw StepError(step: name, underlying: error)
+        }
+    }
+}

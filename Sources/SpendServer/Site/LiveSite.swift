@@ -1,0 +1,75 @@
+import CompressNIO
+import NIOCore
+import SpendCore
+import SpendReport
+import Synchronization
+
+/// The published site, held in memory and swapped whole on every render: requests are answered
+/// from bytes prepared once per render (ETag and gzip included), never from the file system.
+///
+/// A reader sees one render or the next, never a mix: the whole table of files is replaced in
+/// one assignment under a lock.
+public final class LiveSite: Sendable {
+    /// One file ready to serve.
+    struct ServedFile: Sendable {
+        var contentType: String
+        var body: ByteBuffer
+        var etag: String
+        /// The gzip representation, when it is worth sending (text larger than 1 KiB).
+        var gzipped: (body: ByteBuffer, etag: String)?
+    }
+
+    struct State: Sendable {
+        var files: [String: ServedFile] = [:]
+        var generatedAt: Timestamp?
+        var expiresAt: Timestamp?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Replaces the served files with those of `site`; they expire at `expiresAt` (the next
+    /// render), which sets `Cache-Control: max-age`.
+    public func publish(_ site: RenderedSite, expiresAt: Timestamp) {
+        var files: [String: ServedFile] = [:]
+        files.reserveCapacity(site.files.count)
+        for file in site.files {
+            files[file.path] = Self.prepare(file)
+        }
+        state.withLock {
+            $0 = State(files: files, generatedAt: site.generatedAt, expiresAt: expiresAt)
+        }
+    }
+
+    var current: State { state.withLock { $0 } }
+
+    /// The paths served, sorted.
+    public var paths: [String] { current.files.keys.sorted() }
+
+    static func prepare(_ file: RenderedSite.File) -> ServedFile {
+        let body = ByteBuffer(bytes: file.bytes)
+        var served = ServedFile(contentType: file.contentType, body: body, etag: Self.etag(file.bytes), gzipped: nil)
+        if file.bytes.count > 1024, let compressed = try? body.compressed() {
+            served.gzipped = (compressed, Self.etag(file.bytes, suffix: "-gz"))
+        }
+        return served
+    }
+
+    /// A strong entity tag from the content: 64-bit FNV-1a and the length. It changes whenever
+    /// the bytes change (unlike modification-time tags, which miss rewrites within a second).
+    static func etag(_ bytes: [UInt8], suffix: String = "") -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return "\"\(String(bytes.count, radix: 16))-\(String(hash, radix: 16))\(suffix)\""
+    }
+}
+
+extension ByteBuffer {
+    fileprivate func compressed() throws -> ByteBuffer {
+        var input = self
+        return try input.compress(with: .gzip())
+    }
+}

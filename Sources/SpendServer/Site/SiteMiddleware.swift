@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SpendCore
+
+/// Serves the live site from memory: `/` is the dashboard, every published file by its exact
+/// path. Only the files of the current render exist here, so `..`, encoded dots or slashes and
+/// symlinks cannot reach anything else: a path that is not a published file is passed on (and
+/// ends as a JSON 404).
+///
+/// Answers carry a strong content ETag and honour `If-None-Match` with 304, expire with the
+/// next render (`Cache-Control: max-age`), send the precompressed gzip form when the client
+/// accepts it, and let other sites embed the SVGs (`Cross-Origin-Resource-Policy`).
+struct SiteMiddleware<Context: RequestContext>: RouterMiddleware {
+    let site: LiveSite
+    let clock: any TimeSource
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard !path.hasPrefix("/api/") else { return try await next(request, context) }
+        let key = path == "/" ? "index.html" : String(path.dropFirst())
+        let state = site.current
+        guard let file = state.files[key] else { return try await next(request, context) }
+        guard request.method == .get || request.method == .head else {
+            throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path); use GET or HEAD", headers: [.allow: "GET, HEAD"])
+        }
+
+        let useGzip = file.gzipped != nil && Self.acceptsGzip(request.headers[values: .acceptEncoding])
+        let etag = useGzip ? file.gzipped!.etag : file.etag
+        var headers: HTTPFields = [
+            .contentType: file.contentType,
+            .eTag: etag,
+            .cacheControl: "public, max-age=\(maxAge(until: state.expiresAt))",
+            .xContentTypeOptions: "nosniff",
+        ]
+        if file.gzipped != nil { headers[.vary] = "Accept-Encoding" }
+        if key.hasPrefix("embed/") {
+            headers[.crossOriginResourcePolicy] = "cross-origin"
+        } else {
+            headers[.crossOriginResourcePolicy] = "same-origin"
+        }
+        if file.contentType.hasPrefix("text/html") {
+            headers[.contentSecurityPolicy] =
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'"
+        }
+        if Self.matches(request.headers[values: .ifNoneMatch], etag: etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        let body = useGzip ? file.gzipped!.body : file.body
+        if useGzip { headers[.contentEncoding] = "gzip" }
+        headers[.contentLength] = String(body.readableBytes)
+        if request.method == .head {
+            return Response(status: .ok, headers: headers, body: ResponseBody())
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// Whole seconds until the next render, so caches revalidate when new content exists.
+    private func maxAge(until expiry: Timestamp?) -> Int64 {
+        guard let expiry else { return 0 }
+        return max(0, clock.now.duration(to: expiry).milliseconds / 1000)
+    }
+
+    /// `Accept-Encoding` lists gzip (or `*`) without `q=0`.
+    static func acceptsGzip(_ values: [String]) -> Bool {
+        for value in values {
+            for item in value.split(separator: ",") {
+                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
+                let refused = parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "").range(of: #"^q=0(\.0*)?$"#, options: .regularExpression) != nil }
+                if !refused { return true }
+            }
+        }
+        return false
+    }
+
+    /// `If-None-Match` holds this tag (weak comparison, as RFC 9110 asks for GET) or `*`.
+    static func matches(_ values: [String], etag: String) -> Bool {
+        for value in values {
+            for item in value.split(separator: ",") {
+                var tag = item.trimmingCharacters(in: .whitespaces)
+                if tag == "*" { return true }
+                if tag.hasPrefix("W/") { tag.removeFirst(2) }
+                if tag == etag { return true }
+            }
+        }
+        return false
+    }
+}
