@@ -2,11 +2,11 @@ import SpendCore
 
 /// Rolling-hour cost and share per model as horizontal bars in each model's fixed colour.
 struct CostByModelChart {
-    static let width = 640
+    static let width = 480
     static let rowHeight = 34.0
     static let top = 40.0
-    static let barLeft = 190.0
-    static let barMaxWidth = 270.0
+    static let barLeft = 150.0
+    static let barMaxWidth = 170.0
 
     var models: [Snapshot.ModelSpend]
     var hourCostMicros: Int64
@@ -18,14 +18,14 @@ struct CostByModelChart {
         let maxCost = models.reduce(0) { max($0, $1.usage.costMicros) }
         var body = ""
         body += "<text class=\"muted small\" x=\"16\" y=\"22\">model</text>"
-        body += "<text class=\"muted small\" x=\"624\" y=\"22\" text-anchor=\"end\">cost in the rolling hour \u{00B7} share</text>"
+        body += "<text class=\"muted small\" x=\"464\" y=\"22\" text-anchor=\"end\">cost \u{00B7} share</text>"
         if models.isEmpty {
             body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 20))\">No usage in the last hour.</text>"
         }
         for (index, model) in models.enumerated() {
             let y = Self.top + Self.rowHeight * Double(index)
             let name = XMLText.escaped(model.model)
-            let shortName = XMLText.escaped(XMLText.truncated(model.model, to: 24))
+            let shortName = XMLText.escaped(XMLText.truncated(model.model, to: 17))
             let color = ModelColors.color(for: model.model)
             let w = maxCost > 0 ? Self.barMaxWidth * Double(model.usage.costMicros) / Double(maxCost) : 0
             let value = "\(Money.formatted(model.usage.costMicros, decimals: 2)) \u{00B7} \(Format.percent(model.share))"
@@ -33,7 +33,7 @@ struct CostByModelChart {
             body += "<rect x=\"16\" y=\"\(f(y + 6))\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(color)\"/>"
             body += "<text class=\"fg\" x=\"36\" y=\"\(f(y + 16))\">\(shortName)</text>"
             body += "<rect x=\"\(f(Self.barLeft))\" y=\"\(f(y + 3))\" width=\"\(f(max(w, 1)))\" height=\"18\" rx=\"2\" fill=\"\(color)\"/>"
-            body += "<text class=\"fg num\" x=\"624\" y=\"\(f(y + 16))\" text-anchor=\"end\">\(value)</text></g>"
+            body += "<text class=\"fg num\" x=\"464\" y=\"\(f(y + 16))\" text-anchor=\"end\">\(value)</text></g>"
         }
         let summary = models.prefix(6).map { "\($0.model) \(Money.formatted($0.usage.costMicros, decimals: 2)) (\(Format.percent($0.share)))" }
         let frame = SVGFrame(

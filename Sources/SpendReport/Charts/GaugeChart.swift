@@ -10,9 +10,9 @@ import SpendCore
 /// The scale runs from 0 to `gaugeMax`; a rate above it widens the scale to the next round
 /// number (`Scale.roundUp`) instead of pinning the needle.
 struct GaugeChart {
-    static let width = 320
+    static let width = 360
     static let height = 210
-    static let center = (x: 160.0, y: 150.0)
+    static let center = (x: 180.0, y: 150.0)
     static let radius = 110.0
 
     var rateMicros: Int64
@@ -41,7 +41,7 @@ struct GaugeChart {
     func chart(generatedAt: Timestamp) -> Chart {
         let maximum = Self.scaleMaximum(rateMicros: rateMicros, gaugeMaxMicros: gaugeMaxMicros)
         let angle = Self.needleAngle(rateMicros: rateMicros, scaleMaximumMicros: maximum)
-        let rateText = Money.formatted(rateMicros, decimals: 2) + "/h"
+        let rateText = Money.formatted(rateMicros, decimals: 0) + "/h"
         let widened = maximum != gaugeMaxMicros
         var body = ""
         let c = Self.center, r = Self.radius
@@ -77,7 +77,7 @@ struct GaugeChart {
             caption: "Spend rate",
             headers: [("Measure", false), ("Value", true)],
             rows: [
-                .init([("Spend rate (rolling hour)", false), (rateText, true)]),
+                .init([("Spend rate (rolling hour)", false), (Money.formatted(rateMicros, decimals: 2) + "/h", true)]),
                 .init([("Scale maximum", false), (Money.formatted(maximum, decimals: 0) + "/h", true)]),
                 .init([("Configured maximum", false), (Money.formatted(gaugeMaxMicros, decimals: 0) + "/h", true)]),
             ]

@@ -4,11 +4,11 @@ import SpendCore
 /// proportional to spend. The page shows the full table (share, calls, tokens) beside it.
 struct TopCustomersChart {
     static let limit = 10
-    static let width = 640
+    static let width = 480
     static let rowHeight = 26.0
     static let top = 40.0
-    static let barLeft = 330.0
-    static let barMaxWidth = 180.0
+    static let barLeft = 262.0
+    static let barMaxWidth = 110.0
 
     var customers: ArraySlice<Snapshot.CustomerSpend>
 
@@ -22,10 +22,10 @@ struct TopCustomersChart {
         let f = Format.coordinate
         let maxCost = customers.reduce(0) { max($0, $1.usage.costMicros) }
         var body = ""
-        body += "<text class=\"muted small\" x=\"16\" y=\"22\">#</text>"
-        body += "<text class=\"muted small\" x=\"44\" y=\"22\">customer</text>"
-        body += "<text class=\"muted small\" x=\"210\" y=\"22\">tenant</text>"
-        body += "<text class=\"muted small\" x=\"624\" y=\"22\" text-anchor=\"end\">spend, last hour</text>"
+        body += "<text class=\"muted small\" x=\"12\" y=\"22\">#</text>"
+        body += "<text class=\"muted small\" x=\"34\" y=\"22\">customer</text>"
+        body += "<text class=\"muted small\" x=\"168\" y=\"22\">tenant</text>"
+        body += "<text class=\"muted small\" x=\"464\" y=\"22\" text-anchor=\"end\">spend, 1 h</text>"
         if customers.isEmpty {
             body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 18))\">No customers in the last hour.</text>"
         }
@@ -34,11 +34,11 @@ struct TopCustomersChart {
             let w = maxCost > 0 ? Self.barMaxWidth * Double(customer.usage.costMicros) / Double(maxCost) : 0
             let spend = Money.formatted(customer.usage.costMicros, decimals: 2)
             body += "<g><title>\(customer.rank). \(XMLText.escaped(customer.customerId)) (\(XMLText.escaped(customer.tenantId))): \(spend), \(Format.percent(customer.share))</title>"
-            body += "<text class=\"muted num\" x=\"16\" y=\"\(f(y + 14))\">\(customer.rank)</text>"
-            body += "<text class=\"fg\" x=\"44\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.customerId, to: 22)))</text>"
-            body += "<text class=\"muted\" x=\"210\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.tenantId, to: 14)))</text>"
+            body += "<text class=\"muted num\" x=\"12\" y=\"\(f(y + 14))\">\(customer.rank)</text>"
+            body += "<text class=\"fg\" x=\"34\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.customerId, to: 17)))</text>"
+            body += "<text class=\"muted\" x=\"168\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.tenantId, to: 11)))</text>"
             body += "<rect class=\"bar\" x=\"\(f(Self.barLeft))\" y=\"\(f(y + 3))\" width=\"\(f(max(w, 1)))\" height=\"15\" rx=\"2\"/>"
-            body += "<text class=\"fg num\" x=\"624\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(spend)</text></g>"
+            body += "<text class=\"fg num\" x=\"464\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(spend)</text></g>"
         }
         let summary = customers.prefix(3).map { "\($0.customerId) of \($0.tenantId) \(Money.formatted($0.usage.costMicros, decimals: 2))" }
         let frame = SVGFrame(
