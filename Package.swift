@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
@@ -50,14 +51,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "SpendStorage",
+            dependencies: ["SpendCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "spendboard",
             dependencies: [
                 "SpendCore",
                 "SpendReport",
                 "SpendServer",
+                "SpendStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -65,6 +72,7 @@ let package = Package(
             dependencies: ["SpendCore"]
         ),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
+        .testTarget(name: "SpendStorageTests", dependencies: ["SpendStorage"]),
         .testTarget(
             name: "SpendReportTests",
             dependencies: ["SpendReport", "SpendCore", .product(name: "Logging", package: "swift-log")],

@@ -12,18 +12,21 @@ public struct ServerSettings: Sendable {
     public var corsOrigins: [String]
     /// How often a snapshot is computed and published.
     public var renderInterval: Duration
+    /// Bearer token required for writes; nil accepts writes from loopback only.
+    public var ingestToken: String?
     /// The `nextPollAfter` hint of `/api/metrics`, in milliseconds (the reference's 2000).
     public var nextPollAfterMs: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxPage: Int = 10_000, corsOrigins: [String] = [],
-        renderInterval: Duration = .seconds(5), nextPollAfterMs: Int = 2000
+        renderInterval: Duration = .seconds(5), ingestToken: String? = nil, nextPollAfterMs: Int = 2000
     ) {
         self.host = host
         self.port = port
         self.maxPage = maxPage
         self.corsOrigins = corsOrigins
         self.renderInterval = renderInterval
+        self.ingestToken = ingestToken
         self.nextPollAfterMs = nextPollAfterMs
     }
 }

@@ -13,9 +13,10 @@ import SpendCore
 /// ```
 public enum SpendboardApplication {
     public static func router(
-        store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings, startedAt: Timestamp? = nil
-    ) -> Router<BasicRequestContext> {
-        let router = Router(options: .autoGenerateHeadEndpoints)
+        store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings,
+        decoder: UsageBatchDecoder = UsageBatchDecoder(), startedAt: Timestamp? = nil
+    ) -> Router<SpendRequestContext> {
+        let router = Router(context: SpendRequestContext.self, options: .autoGenerateHeadEndpoints)
         if !settings.corsOrigins.isEmpty {
             router.add(middleware: CORSAllowListMiddleware(origins: Set(settings.corsOrigins)))
         }
@@ -23,17 +24,18 @@ public enum SpendboardApplication {
         if let site {
             router.add(middleware: SiteMiddleware(site: site, clock: store.clock))
         }
-        APIRoutes(store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now)
+        APIRoutes(store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder)
             .register(on: router)
         return router
     }
 
     /// The whole server: router, listening address and the background services.
     public static func application(
-        store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, services: [any Service], logger: Logger
+        store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, decoder: UsageBatchDecoder,
+        services: [any Service], logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, board: board, site: site, settings: settings),
+            router: router(store: store, board: board, site: site, settings: settings, decoder: decoder),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,
             logger: logger

@@ -1,8 +1,11 @@
 import ArgumentParser
+import Foundation
 import Logging
+import ServiceLifecycle
 import SpendCore
 import SpendReport
 import SpendServer
+import SpendStorage
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +29,18 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "How often a snapshot is computed and published.")
     var renderInterval = DurationArgument(.seconds(5))
+
+    @Option(help: "Folder of the durable store (SQLite, WAL mode); created when missing.")
+    var data = "data"
+
+    @Flag(help: "Serve ingested data only: no simulated traffic.")
+    var noSimulator = false
+
+    @Option(help: "Bearer token required for POST /api/metrics (or SPENDBOARD_INGEST_TOKEN). Without one, writes are accepted from loopback only.")
+    var ingestToken: String?
+
+    @Option(help: "Price table (JSON) for updates sent without totalCost; the reference prices are built in.")
+    var prices: String?
 
     @Option(help: "Folder the snapshot files are published into.")
     var output = "Output"
@@ -87,16 +102,33 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot load the templates: \(error)")
             throw ExitCode(2)
         }
+        let priceTable = try loadPrices(prices)
+        let token = ingestToken ?? ProcessInfo.processInfo.environment["SPENDBOARD_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let clock = WallClock()
-        let store = UsageStore(configuration: .init(rawCapacity: rawCapacity), clock: clock)
+        let journal: SQLiteJournal
+        do {
+            journal = try SQLiteJournal(directory: data)
+        } catch {
+            logger.critical("cannot open the data folder", metadata: ["data": "\(data)", "error": "\(error)"])
+            throw ExitCode(2)
+        }
+        let store = UsageStore(configuration: .init(rawCapacity: rawCapacity), clock: clock, journal: journal)
+        let newest = try await store.restore()
+        let restored = await store.status
+        logger.info("restored stored usage", metadata: ["data": "\(journal.path)", "recentUpdates": "\(restored.rawUpdates)", "series": "\(restored.series)"])
         let board = SnapshotBoard()
         let settings = ServerSettings(
-            host: host, port: port, maxPage: maxPage, corsOrigins: corsOrigins, renderInterval: renderInterval.duration
+            host: host, port: port, maxPage: maxPage, corsOrigins: corsOrigins, renderInterval: renderInterval.duration,
+            ingestToken: token
         )
-        let simulator = Simulator(configuration: .init(seed: seed, load: load))
-        let liveFrom = await SimulatorService.backfill(
-            simulator: simulator, store: store, duration: backfill.duration, logger: logger
-        )
+        var services: [any Service] = []
+        if !noSimulator {
+            let simulator = Simulator(configuration: .init(seed: seed, load: load))
+            let liveFrom = try await SimulatorService.backfill(
+                simulator: simulator, store: store, duration: backfill.duration, resumingAfter: newest, logger: logger
+            )
+            services.append(SimulatorService(simulator: simulator, store: store, start: liveFrom, logger: logger))
+        }
         let site = LiveSite()
         let pipeline = DashboardPipeline(
             renderer: renderer, publisher: Publisher(outputDirectory: output, logger: logger), site: site,
@@ -108,14 +140,30 @@ struct Serve: AsyncParsableCommand {
         )
         // The first snapshot exists before the first request can arrive.
         await snapshots.tick()
+        services.append(snapshots)
         let app = SpendboardApplication.application(
-            store: store, board: board, site: site, settings: settings,
-            services: [SimulatorService(simulator: simulator, store: store, start: liveFrom, logger: logger), snapshots],
-            logger: logger
+            store: store, board: board, site: site, settings: settings, decoder: UsageBatchDecoder(prices: priceTable),
+            services: services, logger: logger
         )
-        logger.info("serving", metadata: ["url": "http://\(host):\(port)/", "seed": "\(seed)", "load": "\(load)"])
+        logger.info(
+            "serving",
+            metadata: ["url": "http://\(host):\(port)/", "simulator": "\(noSimulator ? "off" : "seed \(seed), load \(load)")", "ingest": "\(token == nil ? "loopback only" : "bearer token")"]
+        )
         try await app.runService()
     }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// The built-in reference prices, or those of a price file.
+func loadPrices(_ path: String?) throws -> PriceTable {
+    guard let path else { return .reference }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ValidationError("--prices: cannot read \(path)")
+    }
+    do {
+        return try PriceTable.parse(Array(data))
+    } catch {
+        throw ValidationError("--prices: \(error)")
+    }
+}

@@ -17,7 +17,7 @@ struct APIFixture {
         self.settings = settings
         store = UsageStore(configuration: .init(rawCapacity: rawCapacity), clock: clock)
         let simulator = Simulator(configuration: .init(seed: 7))
-        await store.ingest(simulator.updates(from: Self.now.advanced(by: .zero - history), to: Self.now))
+        try! await store.ingest(simulator.updates(from: Self.now.advanced(by: .zero - history), to: Self.now))
     }
 
     func publishSnapshot() async {

@@ -6,7 +6,9 @@
 ///  "avgLatencyMs": 812.5, "inputTokens": 14400, "outputTokens": 9600}}
 /// ```
 ///
-/// Cost is held in micro-dollars; the JSON edge converts from and to dollars.
+/// Cost is held in micro-dollars; the JSON edge converts from and to dollars. An update whose
+/// cost is unknown (no `totalCost` and no price for its model) is *unpriced*: it counts in
+/// calls and tokens, its cost is 0, and it is shown as unpriced, never as $0.
 public struct UsageUpdate: Hashable, Sendable {
     public var timestamp: Timestamp
     public var tenantId: String
@@ -19,12 +21,17 @@ public struct UsageUpdate: Hashable, Sendable {
     /// Optional extension of the wire format.
     public var outputTokens: Int64?
     public var costMicros: Int64
+    /// False when the cost is unknown; `costMicros` is then 0.
+    public var isPriced: Bool
     public var avgLatencyMs: Double
+    /// The producer's id for this update (optional extension): an id seen in the last 24 hours
+    /// is counted once. Not kept in the in-memory raw log.
+    public var eventId: String?
 
     public init(
         timestamp: Timestamp, tenantId: String, customerId: String, model: String,
         calls: Int64, totalTokens: Int64, inputTokens: Int64? = nil, outputTokens: Int64? = nil,
-        costMicros: Int64, avgLatencyMs: Double
+        costMicros: Int64, isPriced: Bool = true, avgLatencyMs: Double, eventId: String? = nil
     ) {
         self.timestamp = timestamp
         self.tenantId = tenantId
@@ -35,6 +42,8 @@ public struct UsageUpdate: Hashable, Sendable {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.costMicros = costMicros
+        self.isPriced = isPriced
         self.avgLatencyMs = avgLatencyMs
+        self.eventId = eventId
     }
 }

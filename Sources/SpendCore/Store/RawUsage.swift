@@ -20,6 +20,7 @@ public struct RawUsage: Hashable, Sendable {
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         public static let hasInputTokens = Flags(rawValue: 1 << 0)
         public static let hasOutputTokens = Flags(rawValue: 1 << 1)
+        public static let unpriced = Flags(rawValue: 1 << 2)
     }
 
     /// The position of this update in the store's order.
@@ -33,7 +34,8 @@ public struct RawUsage: Hashable, Sendable {
             inputTokens: Int64(inputTokens),
             outputTokens: Int64(outputTokens),
             costMicros: costMicros,
-            latencyWeight: Int64(latencyCentiMs) * Int64(calls)
+            latencyWeight: Int64(latencyCentiMs) * Int64(calls),
+            unpricedUpdates: flags.contains(.unpriced) ? 1 : 0
         )
     }
 

@@ -44,15 +44,20 @@ struct SeriesTable: Sendable {
             customerIds[customerName] = customerId
         }
         customerOfSeries.append(customerId)
-        let modelId: UInt32
-        if let known = modelIds[model] {
-            modelId = known
-        } else {
-            modelId = UInt32(models.count)
-            models.append(model)
-            modelIds[model] = modelId
-        }
-        modelOfSeries.append(modelId)
+        modelOfSeries.append(modelIdRegistering(model))
+        return id
+    }
+
+    /// The id of a model, registering it on first sight.
+    mutating func modelId(_ model: String) -> UInt32 {
+        modelIdRegistering(model)
+    }
+
+    private mutating func modelIdRegistering(_ model: String) -> UInt32 {
+        if let known = modelIds[model] { return known }
+        let id = UInt32(models.count)
+        models.append(model)
+        modelIds[model] = id
         return id
     }
 

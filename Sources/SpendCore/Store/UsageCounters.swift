@@ -12,12 +12,14 @@ public struct UsageCounters: Hashable, Sendable {
     /// Σ (average latency in hundredths of a millisecond × calls): the mean latency per call is
     /// `latencyWeight / calls / 100` ms.
     public var latencyWeight: Int64 = 0
+    /// Updates whose cost is unknown: their cost is not in `costMicros`.
+    public var unpricedUpdates: Int64 = 0
 
     public init() {}
 
     public init(
         updates: Int64 = 0, calls: Int64 = 0, totalTokens: Int64 = 0, inputTokens: Int64 = 0,
-        outputTokens: Int64 = 0, costMicros: Int64 = 0, latencyWeight: Int64 = 0
+        outputTokens: Int64 = 0, costMicros: Int64 = 0, latencyWeight: Int64 = 0, unpricedUpdates: Int64 = 0
     ) {
         self.updates = updates
         self.calls = calls
@@ -26,6 +28,7 @@ public struct UsageCounters: Hashable, Sendable {
         self.outputTokens = outputTokens
         self.costMicros = costMicros
         self.latencyWeight = latencyWeight
+        self.unpricedUpdates = unpricedUpdates
     }
 
     @inlinable
@@ -37,6 +40,7 @@ public struct UsageCounters: Hashable, Sendable {
         outputTokens &+= other.outputTokens
         costMicros &+= other.costMicros
         latencyWeight &+= other.latencyWeight
+        unpricedUpdates &+= other.unpricedUpdates
     }
 
     /// Mean latency per call in milliseconds, nil without calls.

@@ -45,6 +45,8 @@ public struct UsageLedger: Sendable {
 
     public struct IngestResult: Hashable, Sendable {
         public var accepted = 0
+        /// Updates whose `eventId` had been accepted before: counted once, not again.
+        public var duplicates = 0
         public var rejected: [Rejection: Int] = [:]
         public init() {}
         public var rejectedCount: Int { rejected.values.reduce(0, +) }
@@ -78,7 +80,7 @@ public struct UsageLedger: Sendable {
         let futureLimit = now.millisecondsSinceEpoch + configuration.maximumFuture.milliseconds
         let rawCutoff = now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds
         for update in updates {
-            if let rejection = ingest(update, futureLimit: futureLimit, rawCutoff: rawCutoff) {
+            if let rejection = ingest(update, futureLimit: futureLimit, rawCutoff: rawCutoff, longTiers: true) {
                 result.rejected[rejection, default: 0] += 1
             } else {
                 result.accepted += 1
@@ -88,7 +90,9 @@ public struct UsageLedger: Sendable {
         return result
     }
 
-    private mutating func ingest(_ update: UsageUpdate, futureLimit: Int64, rawCutoff: Int64) -> Rejection? {
+    /// Counts one update; `longTiers: false` leaves the 1-minute and 1-hour tiers alone (a
+    /// restore fills them from their own durable copies).
+    private mutating func ingest(_ update: UsageUpdate, futureLimit: Int64, rawCutoff: Int64, longTiers: Bool) -> Rejection? {
         let ts = update.timestamp.millisecondsSinceEpoch
         guard ts <= futureLimit else { return .inFuture }
         guard hour.accepts(ts) else { return .tooOld }
@@ -103,11 +107,12 @@ public struct UsageLedger: Sendable {
         var flags: RawUsage.Flags = []
         if update.inputTokens != nil { flags.insert(.hasInputTokens) }
         if update.outputTokens != nil { flags.insert(.hasOutputTokens) }
+        if !update.isPriced { flags.insert(.unpriced) }
         let series = names.id(tenant: update.tenantId, customer: update.customerId, model: update.model)
         let usage = RawUsage(
             timestamp: ts,
             sequence: nextSequence,
-            costMicros: update.costMicros,
+            costMicros: update.isPriced ? update.costMicros : 0,
             series: series,
             calls: UInt32(update.calls),
             totalTokens: UInt32(update.totalTokens),
@@ -119,12 +124,32 @@ public struct UsageLedger: Sendable {
         nextSequence += 1
         let counters = usage.counters
         fine.add(counters, key: series, at: ts)
-        minute.add(counters, key: names.modelOfSeries[Int(series)], at: ts)
-        hour.add(counters, key: series, at: ts)
+        if longTiers {
+            minute.add(counters, key: names.modelOfSeries[Int(series)], at: ts)
+            hour.add(counters, key: series, at: ts)
+        }
         if ts >= rawCutoff {
             raw.insert(usage)
         }
         return nil
+    }
+
+    /// Rebuilds the state a journal kept: the 1-minute and 1-hour buckets as stored, and the
+    /// recent raw updates into the 5-second tier and the raw log.
+    public mutating func restore(_ contents: JournalContents, now: Timestamp) {
+        for bucket in contents.hourBuckets {
+            let series = names.id(tenant: bucket.tenant, customer: bucket.customer, model: bucket.model)
+            hour.add(bucket.counters, key: series, at: bucket.start.millisecondsSinceEpoch)
+        }
+        for bucket in contents.minuteBuckets {
+            minute.add(bucket.counters, key: names.modelId(bucket.model), at: bucket.start.millisecondsSinceEpoch)
+        }
+        let futureLimit = now.millisecondsSinceEpoch + configuration.maximumFuture.milliseconds
+        let rawCutoff = now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds
+        for update in contents.recent {
+            _ = ingest(update, futureLimit: futureLimit, rawCutoff: rawCutoff, longTiers: false)
+        }
+        totalAccepted += Int64(contents.recent.count)
     }
 
     /// Frees raw updates and buckets that have aged out. Cheap; call it every tick.
@@ -148,6 +173,7 @@ public struct UsageLedger: Sendable {
             inputTokens: usage.flags.contains(.hasInputTokens) ? Int64(usage.inputTokens) : nil,
             outputTokens: usage.flags.contains(.hasOutputTokens) ? Int64(usage.outputTokens) : nil,
             costMicros: usage.costMicros,
+            isPriced: !usage.flags.contains(.unpriced),
             avgLatencyMs: Double(usage.latencyCentiMs) / 100
         )
     }

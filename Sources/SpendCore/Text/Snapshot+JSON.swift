@@ -96,6 +96,7 @@ extension JSONWriter {
             c.field("inputTokens") { $0.integer(counters.inputTokens) }
             c.field("outputTokens") { $0.integer(counters.outputTokens) }
             c.field("totalCost") { $0.dollars(micros: counters.costMicros) }
+            c.field("unpricedUpdates") { $0.integer(counters.unpricedUpdates) }
             c.field("meanLatencyMs") { w in
                 if let latency = counters.meanLatencyMs { w.number(latency, places: 2) } else { w.null() }
             }
@@ -113,7 +114,9 @@ extension JSONWriter {
                 w.object { m in
                     m.field("totalCalls") { $0.integer(update.calls) }
                     m.field("totalTokens") { $0.integer(update.totalTokens) }
-                    m.field("totalCost") { $0.dollars(micros: update.costMicros) }
+                    m.field("totalCost") { w in
+                        if update.isPriced { w.dollars(micros: update.costMicros) } else { w.null() }
+                    }
                     m.field("avgLatencyMs") { $0.number(update.avgLatencyMs, places: 2) }
                     if let input = update.inputTokens { m.field("inputTokens") { $0.integer(input) } }
                     if let output = update.outputTokens { m.field("outputTokens") { $0.integer(output) } }

@@ -8,23 +8,26 @@ struct APIRoutes: Sendable {
     let board: SnapshotBoard
     let settings: ServerSettings
     let startedAt: Timestamp
+    let decoder: UsageBatchDecoder
 
     /// Paths and the methods they answer, for 405 answers with `Allow`.
     static let allowedMethods: [String: [HTTPRequest.Method]] = [
-        "/api/metrics": [.get, .head],
+        "/api/metrics": [.get, .head, .post],
         "/api/stats": [.get, .head],
         "/api/health": [.get, .head],
     ]
 
-    func register(on router: Router<some RequestContext>) {
+    func register(on router: Router<SpendRequestContext>) {
+        let ingest = IngestRoute(store: store, decoder: decoder, settings: settings)
         router.get("/api/metrics") { request, _ in try await metrics(request) }
+        router.post("/api/metrics") { request, context in try await ingest.handle(request, context: context) }
         router.get("/api/stats") { _, _ in try stats() }
         router.get("/api/health") { _, _ in await health() }
     }
 
     func metrics(_ request: Request) async throws -> Response {
         let parameters = request.uri.queryParameters
-        let window = await store.configuration.rawWindow
+        let window = store.configuration.rawWindow
         let query = try MetricsQuery.parse(
             since: parameters[values: "since"],
             cursor: parameters[values: "cursor"],

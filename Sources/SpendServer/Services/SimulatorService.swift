@@ -20,31 +20,48 @@ public struct SimulatorService: Service {
     }
 
     /// Generates history for `[now - duration, now)` and ingests it; returns where live
-    /// generation should continue.
+    /// generation should continue. With `resumingAfter` (the newest stored update of an earlier
+    /// run), only the seconds after it are generated: a restart continues the simulated history
+    /// instead of backfilling it twice.
     public static func backfill(
-        simulator: Simulator, store: UsageStore, duration: Duration, logger: Logger
-    ) async -> Timestamp {
+        simulator: Simulator, store: UsageStore, duration: Duration, resumingAfter newest: Timestamp? = nil, logger: Logger
+    ) async throws -> Timestamp {
         let end = store.clock.now.floored(to: .seconds(1))
         var from = end.advanced(by: .zero - duration)
+        if let newest {
+            // The simulator writes whole seconds in one transaction: the second holding the
+            // newest update is complete.
+            from = max(from, newest.floored(to: .seconds(1)).advanced(by: .seconds(1)))
+        }
         var accepted = 0
         // One simulated hour at a time keeps the peak memory of a 24-hour backfill small.
         while from < end {
             let to = min(end, from.advanced(by: .seconds(3600)))
-            accepted += await store.ingest(simulator.updates(from: from, to: to)).accepted
+            accepted += try await store.ingest(simulator.updates(from: from, to: to)).accepted
             from = to
         }
-        logger.info("backfilled simulated history", metadata: ["updates": "\(accepted)", "duration": "\(DurationText.format(duration))"])
-        return end
+        logger.info(
+            "backfilled simulated history",
+            metadata: ["updates": "\(accepted)", "duration": "\(DurationText.format(duration))", "resumed": "\(newest != nil)"]
+        )
+        return max(end, from)
     }
 
     /// Ingests every whole second that ended between `next` and `now`; returns the new `next`.
+    /// When the store cannot take them (disk full), nothing advances and the same seconds are
+    /// tried again on the next step: simulated history has no gaps.
     public func step(from next: Timestamp, now: Timestamp) async -> Timestamp {
         let end = now.floored(to: .seconds(1))
         guard next < end else { return next }
         // After a long pause (a suspended laptop), generate at most the last hour.
         let from = max(next, end.advanced(by: .seconds(-3600)))
-        await store.ingest(simulator.updates(from: from, to: end))
-        return end
+        do {
+            try await store.ingest(simulator.updates(from: from, to: end))
+            return end
+        } catch {
+            logger.error("simulated updates not stored; retrying", metadata: ["error": "\(error)"])
+            return from
+        }
     }
 
     public func run() async throws {

@@ -1,0 +1,216 @@
+/// Reads a batch of usage updates sent by a producer and checks every rule, so a batch is
+/// taken whole or refused whole with every problem named.
+///
+/// Accepted shapes: a JSON array of updates, `{"metrics": [...]}`, or NDJSON (one update per
+/// line). Each update is the reference wire format plus optional `eventId` and
+/// `metrics.inputTokens` / `metrics.outputTokens`; `metrics.totalCost` may be left out, and the
+/// update is then priced from the price table (or stored as unpriced).
+public struct UsageBatchDecoder: Sendable {
+    public enum Format: Sendable {
+        case json
+        case ndjson
+    }
+
+    /// One broken rule of one item.
+    public struct Problem: Hashable, Sendable, CustomStringConvertible {
+        /// 0-based position of the item in the batch.
+        public var index: Int
+        /// 1-based line of the item, for NDJSON.
+        public var line: Int?
+        /// Dotted path of the field, e.g. `metrics.totalCalls`.
+        public var field: String
+        public var rule: String
+
+        public var description: String {
+            (line.map { "line \($0)" } ?? "item \(index)") + ": \(field) \(rule)"
+        }
+    }
+
+    public enum Failure: Error, Sendable {
+        /// Not JSON (400).
+        case syntax(JSONParser.SyntaxError)
+        /// JSON, but not an array, `{"metrics": [...]}` or NDJSON of objects (400).
+        case shape(String)
+        /// More items than allowed (413).
+        case tooManyItems(count: Int, limit: Int)
+        /// Items that break a rule (422); nothing of the batch may be stored.
+        case invalid([Problem])
+    }
+
+    public var prices: PriceTable
+    /// Updates older than this before `now` are refused (the longest rollup retention).
+    public var retention: Duration
+    public var maximumFuture: Duration
+    public var maximumItems: Int
+
+    public static let maximumIdLength = 128
+
+    public init(prices: PriceTable = .reference, retention: Duration = .seconds(30 * 86_400), maximumFuture: Duration = .seconds(300), maximumItems: Int = 10_000) {
+        self.prices = prices
+        self.retention = retention
+        self.maximumFuture = maximumFuture
+        self.maximumItems = maximumItems
+    }
+
+    public func decode(_ bytes: [UInt8], format: Format, now: Timestamp) throws(Failure) -> [UsageUpdate] {
+        var items: [(line: Int?, value: JSONValue)]
+        do {
+            switch format {
+            case .ndjson:
+                items = try JSONParser.parseLines(bytes).map { ($0.line, $0.value) }
+            case .json:
+                let document = try JSONParser.parse(bytes)
+                if case .array(let elements) = document {
+                    items = elements.map { (nil, $0) }
+                } else if case .array(let elements)? = document["metrics"] {
+                    items = elements.map { (nil, $0) }
+                } else {
+                    throw Failure.shape("the body must be a JSON array of usage updates or {\"metrics\": [...]}; got \(document.typeName)")
+                }
+            }
+        } catch let error as JSONParser.SyntaxError {
+            throw .syntax(error)
+        } catch let error as Failure {
+            throw error
+        } catch {
+            throw .shape("\(error)")
+        }
+        guard items.count <= maximumItems else { throw .tooManyItems(count: items.count, limit: maximumItems) }
+        var updates: [UsageUpdate] = []
+        updates.reserveCapacity(items.count)
+        var problems: [Problem] = []
+        for (index, item) in items.enumerated() {
+            var report = ProblemReport(index: index, line: item.line)
+            if let update = decode(item.value, report: &report, now: now) {
+                updates.append(update)
+            }
+            problems += report.problems
+        }
+        guard problems.isEmpty else { throw .invalid(problems) }
+        return updates
+    }
+
+    struct ProblemReport {
+        var index: Int
+        var line: Int?
+        var problems: [Problem] = []
+        mutating func add(_ field: String, _ rule: String) {
+            problems.append(Problem(index: index, line: line, field: field, rule: rule))
+        }
+    }
+
+    func decode(_ value: JSONValue, report: inout ProblemReport, now: Timestamp) -> UsageUpdate? {
+        guard case .object = value else {
+            report.add("item", "must be an object; got \(value.typeName)")
+            return nil
+        }
+        let timestamp = readTimestamp(value["timestamp"], now: now, report: &report)
+        let tenant = readId(value["tenantId"], field: "tenantId", required: true, report: &report)
+        let customer = readId(value["customerId"], field: "customerId", required: true, report: &report)
+        let model = readId(value["model"], field: "model", required: true, report: &report)
+        let eventId = readId(value["eventId"], field: "eventId", required: false, report: &report)
+        guard let metrics = value["metrics"], case .object = metrics else {
+            report.add("metrics", value["metrics"] == nil ? "is required" : "must be an object; got \(value["metrics"]!.typeName)")
+            return nil
+        }
+        let calls = readCount(metrics["totalCalls"], field: "metrics.totalCalls", required: true, report: &report)
+        let total = readCount(metrics["totalTokens"], field: "metrics.totalTokens", required: true, report: &report)
+        let input = readCount(metrics["inputTokens"], field: "metrics.inputTokens", required: false, report: &report)
+        let output = readCount(metrics["outputTokens"], field: "metrics.outputTokens", required: false, report: &report)
+        let cost = readAmount(metrics["totalCost"], field: "metrics.totalCost", required: false, maximum: 9e9, report: &report)
+        let latency = readAmount(metrics["avgLatencyMs"], field: "metrics.avgLatencyMs", required: true, maximum: RawUsage.maximumLatencyMs, report: &report)
+        if let total, (input ?? 0) + (output ?? 0) > total {
+            report.add("metrics.inputTokens", "plus metrics.outputTokens must not exceed metrics.totalTokens (\(input ?? 0) + \(output ?? 0) > \(total))")
+        }
+        guard report.problems.isEmpty, let timestamp, let tenant, let customer, let model, let calls, let total, let latency else {
+            return nil
+        }
+        var update = UsageUpdate(
+            timestamp: timestamp, tenantId: tenant, customerId: customer, model: model, calls: calls, totalTokens: total,
+            inputTokens: input, outputTokens: output, costMicros: 0, isPriced: false, avgLatencyMs: latency, eventId: eventId
+        )
+        if let cost {
+            update.costMicros = Money.micros(fromDollars: cost) ?? 0
+            update.isPriced = true
+        } else if let price = prices.price(for: model, at: timestamp), input != nil || output != nil {
+            update.costMicros = price.costMicros(inputTokens: input ?? 0, outputTokens: output ?? 0)
+            update.isPriced = true
+        }
+        return update
+    }
+
+    private func readTimestamp(_ value: JSONValue?, now: Timestamp, report: inout ProblemReport) -> Timestamp? {
+        guard let value else {
+            report.add("timestamp", "is required")
+            return nil
+        }
+        guard case .string(let text) = value, let timestamp = Timestamp(iso8601: text) else {
+            report.add("timestamp", "must be an ISO-8601 UTC time such as 2026-11-29T14:05:00.123Z")
+            return nil
+        }
+        let oldest = now.advanced(by: .zero - retention)
+        let newest = now.advanced(by: maximumFuture)
+        guard timestamp >= oldest else {
+            report.add("timestamp", "must not be older than \(DurationText.format(retention)) (the retention limit, \(oldest.iso8601)); got \(text)")
+            return nil
+        }
+        guard timestamp <= newest else {
+            report.add("timestamp", "must not be more than \(DurationText.format(maximumFuture)) in the future (\(newest.iso8601)); got \(text)")
+            return nil
+        }
+        return timestamp
+    }
+
+    private func readId(_ value: JSONValue?, field: String, required: Bool, report: inout ProblemReport) -> String? {
+        guard let value, value != .null || required else {
+            if required { report.add(field, "is required") }
+            return nil
+        }
+        guard case .string(let text) = value else {
+            report.add(field, "must be a string of 1 to \(Self.maximumIdLength) printable characters; got \(value.typeName)")
+            return nil
+        }
+        let length = text.count
+        guard length >= 1, length <= Self.maximumIdLength,
+            text.unicodeScalars.allSatisfy({ !($0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.properties.generalCategory == .format || $0.properties.generalCategory == .lineSeparator || $0.properties.generalCategory == .paragraphSeparator) })
+        else {
+            report.add(field, "must be 1 to \(Self.maximumIdLength) printable characters (no control characters); got \(length) characters")
+            return nil
+        }
+        return text
+    }
+
+    private func readCount(_ value: JSONValue?, field: String, required: Bool, report: inout ProblemReport) -> Int64? {
+        guard let value, value != .null || required else {
+            if required { report.add(field, "is required") }
+            return nil
+        }
+        let rule = "must be a non-negative integer of at most \(RawUsage.maximumCount)"
+        guard case .number(let text) = value else {
+            report.add(field, "\(rule); got \(value.typeName)")
+            return nil
+        }
+        guard let count = Int64(plainDigits: text), count <= RawUsage.maximumCount else {
+            report.add(field, "\(rule); got \(text.count > 24 ? String(text.prefix(24)) + "…" : text)")
+            return nil
+        }
+        return count
+    }
+
+    private func readAmount(_ value: JSONValue?, field: String, required: Bool, maximum: Double, report: inout ProblemReport) -> Double? {
+        guard let value, value != .null || required else {
+            if required { report.add(field, "is required") }
+            return nil
+        }
+        let rule = "must be a finite, non-negative number of at most \(Int64(maximum))"
+        guard case .number(let text) = value, let amount = Double(text), amount.isFinite, amount >= 0, amount <= maximum else {
+            if case .number(let text) = value {
+                report.add(field, "\(rule); got \(text.count > 24 ? String(text.prefix(24)) + "…" : text)")
+            } else {
+                report.add(field, "\(rule); got \(value.typeName)")
+            }
+            return nil
+        }
+        return amount
+    }
+}

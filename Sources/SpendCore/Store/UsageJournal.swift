@@ -1,0 +1,80 @@
+/// Where the store makes usage durable before counting it. The store calls `append` before it
+/// changes anything in memory, so an update acknowledged to a producer is on disk first.
+/// `SQLiteJournal` (module SpendStorage) is the production implementation.
+public protocol UsageJournal: Sendable {
+    /// Writes `updates` as one transaction and returns those that are new: an update whose
+    /// `eventId` was accepted before (within the journal's dedup window) is left out. Throws
+    /// without having stored anything.
+    func append(_ updates: [UsageUpdate], now: Timestamp) throws -> [UsageUpdate]
+
+    /// What the ledger needs to continue after a restart.
+    func restore(now: Timestamp) throws -> JournalContents
+
+    /// Drops what no tier needs any more.
+    func prune(now: Timestamp) throws
+}
+
+/// The durable state a ledger is rebuilt from: the 1-minute and 1-hour rollups, and the raw
+/// updates recent enough for the 5-second tier and the `since` log.
+public struct JournalContents: Sendable {
+    public struct MinuteBucket: Sendable {
+        public var start: Timestamp
+        public var model: String
+        public var counters: UsageCounters
+        public init(start: Timestamp, model: String, counters: UsageCounters) {
+            self.start = start
+            self.model = model
+            self.counters = counters
+        }
+    }
+
+    public struct HourBucket: Sendable {
+        public var start: Timestamp
+        public var tenant: String
+        public var customer: String
+        public var model: String
+        public var counters: UsageCounters
+        public init(start: Timestamp, tenant: String, customer: String, model: String, counters: UsageCounters) {
+            self.start = start
+            self.tenant = tenant
+            self.customer = customer
+            self.model = model
+            self.counters = counters
+        }
+    }
+
+    public var minuteBuckets: [MinuteBucket] = []
+    public var hourBuckets: [HourBucket] = []
+    /// Raw updates of the recent past, oldest first.
+    public var recent: [UsageUpdate] = []
+    /// The newest timestamp stored, nil for an empty journal.
+    public var newest: Timestamp?
+
+    public init() {}
+}
+
+/// A journal failure (disk full, unwritable folder, corrupt file).
+public struct JournalError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(message: String) {
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+extension UsageCounters {
+    /// The counters of one update, exactly as the ledger counts it.
+    public init(_ update: UsageUpdate) {
+        let latency = Int64((update.avgLatencyMs * 100).rounded())
+        self.init(
+            updates: 1,
+            calls: update.calls,
+            totalTokens: update.totalTokens,
+            inputTokens: update.inputTokens ?? 0,
+            outputTokens: update.outputTokens ?? 0,
+            costMicros: update.isPriced ? update.costMicros : 0,
+            latencyWeight: latency * update.calls,
+            unpricedUpdates: update.isPriced ? 0 : 1
+        )
+    }
+}

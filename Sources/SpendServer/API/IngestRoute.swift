@@ -1,0 +1,145 @@
+import Hummingbird
+import NIOCore
+import SpendCore
+
+/// `POST /api/metrics`: producers send batches of usage updates; a batch is stored whole or not
+/// at all, and a 2xx means it is durable.
+struct IngestRoute: Sendable {
+    let store: UsageStore
+    let decoder: UsageBatchDecoder
+    let settings: ServerSettings
+
+    /// Largest body accepted.
+    static let maximumBodyBytes = 1 << 20
+
+    func handle(_ request: Request, context: SpendRequestContext) async throws -> Response {
+        try authorize(request, context: context)
+        let format: UsageBatchDecoder.Format
+        switch request.headers[.contentType]?.split(separator: ";").first?.trimmed.lowercased() {
+        case nil, "application/json": format = .json
+        case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines": format = .ndjson
+        case let other?:
+            throw APIError(.unsupportedMediaType, "Content-Type must be application/json or application/x-ndjson; got \(other)")
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maximumBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "the body must be at most 1 MiB (\(Self.maximumBodyBytes) bytes); send smaller batches")
+        }
+        let updates: [UsageUpdate]
+        do {
+            updates = try decoder.decode(Array(body.readableBytesView), format: format, now: store.clock.now)
+        } catch {
+            return Self.response(for: error)
+        }
+        let result: UsageLedger.IngestResult
+        do {
+            result = try await store.ingest(updates)
+        } catch {
+            context.logger.error("ingest not stored", metadata: ["error": "\(error)"])
+            throw APIError(
+                .serviceUnavailable, "the updates could not be stored (\(error)); nothing was stored, retry later",
+                headers: [.retryAfter: "5"]
+            )
+        }
+        var writer = JSONWriter()
+        writer.object { o in
+            o.field("accepted") { $0.integer(result.accepted) }
+            o.field("duplicates") { $0.integer(result.duplicates) }
+            o.field("rejected") { $0.integer(result.rejectedCount) }
+        }
+        return .json(writer.bytes)
+    }
+
+    /// With a token configured, writes need `Authorization: Bearer <token>`; without one, they
+    /// are accepted from loopback only.
+    func authorize(_ request: Request, context: SpendRequestContext) throws {
+        if let token = settings.ingestToken {
+            let given = request.headers[.authorization].flatMap { value -> Substring? in
+                let parts = value.split(separator: " ", maxSplits: 1)
+                guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+                return parts[1]
+            }
+            guard let given, Self.constantTimeEquals(Array(given.utf8), Array(token.utf8)) else {
+                throw APIError(
+                    .unauthorized, "writes need Authorization: Bearer <token> with the server's ingest token",
+                    headers: [.wwwAuthenticate: "Bearer realm=\"spendboard\""]
+                )
+            }
+        } else if !Self.isLoopback(context.remoteAddress) {
+            throw APIError(.forbidden, "writes are accepted from loopback only; start the server with --ingest-token to accept them from elsewhere")
+        }
+    }
+
+    /// Compares without stopping at the first difference, so timing tells nothing about the token.
+    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for index in 0..<max(a.count, b.count) {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
+    }
+
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        switch address {
+        case .v4(let v4)?: return v4.address.sin_addr.s_addr.bigEndian >> 24 == 127
+        case .v6?:
+            guard let ip = address?.ipAddress else { return false }
+            return ip == "::1" || ip.hasPrefix("::ffff:127.")
+        case .unixDomainSocket?: return true
+        default: return false
+        }
+    }
+
+    static func response(for failure: UsageBatchDecoder.Failure) -> Response {
+        var writer = JSONWriter()
+        let status: HTTPResponse.Status
+        switch failure {
+        case .syntax(let error):
+            status = .badRequest
+            writer.object { o in
+                o.field("error") { $0.string("the body is not valid JSON: \(error.message) at line \(error.line), column \(error.column)") }
+                o.field("line") { $0.integer(error.line) }
+                o.field("column") { $0.integer(error.column) }
+            }
+        case .shape(let message):
+            status = .badRequest
+            writer.object { o in o.field("error") { $0.string(message) } }
+        case .tooManyItems(let count, let limit):
+            status = .contentTooLarge
+            writer.object { o in
+                o.field("error") { $0.string("a batch holds at most \(limit) updates; got \(count), send smaller batches") }
+            }
+        case .invalid(let problems):
+            status = .unprocessableContent
+            let items = Set(problems.map(\.index)).count
+            writer.object { o in
+                o.field("error") {
+                    $0.string("\(items) update\(items == 1 ? "" : "s") break\(items == 1 ? "s" : "") a rule; nothing was stored: \(problems[0])")
+                }
+                o.field("problems") { w in
+                    w.array(problems) { w, problem in
+                        w.object { p in
+                            p.field("index") { $0.integer(problem.index) }
+                            if let line = problem.line { p.field("line") { $0.integer(line) } }
+                            p.field("field") { $0.string(problem.field) }
+                            p.field("rule") { $0.string(problem.rule) }
+                        }
+                    }
+                }
+            }
+        }
+        return .json(writer.bytes, status: status)
+    }
+}
+
+extension Substring {
+    var trimmed: Substring {
+        var text = self
+        while text.first == " " { text.removeFirst() }
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

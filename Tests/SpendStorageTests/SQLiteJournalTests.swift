@@ -1,0 +1,102 @@
+import Foundation
+import SpendCore
+import Testing
+
+@testable import SpendStorage
+
+struct SQLiteJournalTests {
+    let now = Timestamp(iso8601: "2026-11-29T14:00:02.000Z")!
+
+    func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-journal-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func aRestoredLedgerMatchesTheOriginalToTheMicroDollar() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let simulator = Simulator(configuration: .init(seed: 21))
+        // 75 minutes: the raw window, the 5-second tier and parts of three clock hours.
+        let updates = simulator.updates(from: now.advanced(by: .seconds(-75 * 60)), to: now.floored(to: .seconds(1)))
+
+        var original = UsageLedger()
+        let journal = try SQLiteJournal(directory: directory)
+        var start = 0
+        while start < updates.count {  // batches, as producers send them
+            let batch = Array(updates[start..<min(updates.count, start + 5000)])
+            let fresh = try journal.append(batch, now: now)
+            #expect(fresh.count == batch.count)
+            original.ingest(fresh, now: now)
+            start += 5000
+        }
+
+        // A new process: open the same folder and rebuild.
+        let reopened = try SQLiteJournal(directory: directory)
+        let contents = try reopened.restore(now: now)
+        #expect(contents.newest == updates.last?.timestamp)
+        var restored = UsageLedger()
+        restored.restore(contents, now: now)
+
+        let a = original.snapshot(at: now)
+        let b = restored.snapshot(at: now)
+        #expect(a.hour == b.hour)
+        #expect(a.customers == b.customers)
+        #expect(a.costByModel == b.costByModel)
+        #expect(a.tokenUsage == b.tokenUsage)
+        #expect(a.spendPerHour == b.spendPerHour)
+        #expect(a.spendPerHour.reduce(0) { $0 + $1.costMicros } == updates.reduce(0) { $0 + $1.costMicros })
+        #expect(original.status.rawUpdates == restored.status.rawUpdates)
+        let since = RawCursor.after(timestamp: now.advanced(by: .seconds(-60)).millisecondsSinceEpoch)
+        #expect(try original.rawPage(after: since, limit: 100_000, now: now).updates == restored.rawPage(after: since, limit: 100_000, now: now).updates)
+    }
+
+    @Test func anEventIdIsCountedOnceWithinABatchAndAcrossRetries() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        func update(_ id: String?, cost: Int64 = 1_000_000) -> UsageUpdate {
+            UsageUpdate(
+                timestamp: now.advanced(by: .seconds(-5)), tenantId: "t", customerId: "c", model: "m", calls: 1, totalTokens: 10,
+                costMicros: cost, avgLatencyMs: 10, eventId: id
+            )
+        }
+        let batch = [update("a"), update("b"), update("a"), update(nil), update(nil)]
+        #expect(try journal.append(batch, now: now).map(\.eventId) == ["a", "b", nil, nil])
+        // The retried batch adds nothing but the updates without an id.
+        #expect(try journal.append(batch, now: now).map(\.eventId) == [nil, nil])
+        // 24 hours later the ids are forgotten.
+        let later = now.advanced(by: .seconds(24 * 3600 + 1))
+        try journal.prune(now: later)
+        #expect(try journal.append([update("a")], now: later).count == 1)
+    }
+
+    @Test func pruningKeepsOnlyWhatTheTiersNeed() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        let simulator = Simulator(configuration: .init(seed: 2))
+        let updates = simulator.updates(from: now.advanced(by: .seconds(-80 * 60)), to: now)
+        _ = try journal.append(updates, now: now)
+        try journal.prune(now: now)
+        let contents = try journal.restore(now: now)
+        #expect(contents.recent.allSatisfy { $0.timestamp >= now.advanced(by: .seconds(-70 * 60)) })
+        #expect(contents.recent.first!.timestamp < now.advanced(by: .seconds(-69 * 60)))
+        // One row per clock hour and series touched.
+        let touched = Set(updates.map { "\($0.timestamp.floored(to: .seconds(3600)))|\($0.customerId)" })
+        #expect(contents.hourBuckets.count == touched.count)
+        #expect(contents.minuteBuckets.count == Set(updates.map { "\($0.timestamp.floored(to: .seconds(60)))|\($0.model)" }).count)
+        let month = now.advanced(by: .seconds(31 * 86_400))
+        try journal.prune(now: month)
+        let empty = try journal.restore(now: month)
+        #expect(empty.recent.isEmpty && empty.hourBuckets.isEmpty && empty.minuteBuckets.isEmpty)
+    }
+
+    @Test func anUnwritableFolderIsAClearError() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/not-a-folder"
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        #expect(throws: JournalError.self) { try SQLiteJournal(directory: file) }
+    }
+}
