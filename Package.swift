@@ -83,6 +83,7 @@ let package = Package(
             dependencies: [
                 "SpendServer",
                 "SpendReport",
+                "SpendStorage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -13,9 +13,12 @@ struct APIFixture {
     let board = SnapshotBoard()
     let settings: ServerSettings
 
-    init(settings: ServerSettings = ServerSettings(), history: Duration = .seconds(3600), rawCapacity: Int = 1_000_000) async {
+    init(
+        settings: ServerSettings = ServerSettings(), history: Duration = .seconds(3600), rawCapacity: Int = 1_000_000,
+        journal: (any UsageJournal)? = nil
+    ) async {
         self.settings = settings
-        store = UsageStore(configuration: .init(rawCapacity: rawCapacity), clock: clock)
+        store = UsageStore(configuration: .init(rawCapacity: rawCapacity), clock: clock, journal: journal)
         let simulator = Simulator(configuration: .init(seed: 7))
         try! await store.ingest(simulator.updates(from: Self.now.advanced(by: .zero - history), to: Self.now))
     }
