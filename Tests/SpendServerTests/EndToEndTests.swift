@@ -33,7 +33,7 @@ struct EndToEndTests {
         init(arguments: [String]) async throws {
             process = Process()
             process.executableURL = try EndToEndTests.binary
-            process.arguments = ["serve", "--port", "0"] + arguments
+            process.arguments = ["serve", "--port", "0", "--output", EndToEndTests.scratch("output")] + arguments
             let errors = Pipe()
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
@@ -77,6 +77,15 @@ struct EndToEndTests {
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
         }
 
+        func post(_ path: String, body: String, contentType: String = "application/json") async throws -> (status: Int, body: Data) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = "POST"
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.utf8)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        }
+
         /// Sends a signal and waits for the exit status.
         func stop(with signal: Int32) async -> Int32? {
             kill(process.processIdentifier, signal)
@@ -85,9 +94,14 @@ struct EndToEndTests {
         }
     }
 
+    /// A fresh folder for one test's files.
+    static func scratch(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-e2e-\(UUID().uuidString)-\(name)").path
+    }
+
     @Test(arguments: [SIGTERM, SIGINT])
     func servesThenShutsDownGracefullyWithinTwoSeconds(signal: Int32) async throws {
-        let server = try await Server(arguments: ["--backfill", "5m", "--seed", "3"])
+        let server = try await Server(arguments: ["--backfill", "5m", "--seed", "3", "--data", Self.scratch("data")])
         let health = try await server.get("/api/health")
         #expect(health.status == 200)
         let json = try #require(try JSONSerialization.jsonObject(with: health.body) as? [String: Any])
@@ -101,6 +115,52 @@ struct EndToEndTests {
         let elapsed = clock.now - started
         #expect(status == 0)
         #expect(elapsed < .seconds(2), "shutdown took \(elapsed)")
+    }
+
+    /// An acknowledged batch survives `kill -9`: the restarted server serves the same updates
+    /// and the same totals.
+    @Test func acknowledgedUpdatesSurviveKillNine() async throws {
+        let data = Self.scratch("data")
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let arguments = ["--data", data, "--no-simulator", "--render-interval", "1s"]
+        let server = try await Server(arguments: arguments)
+        let now = Date()
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var lines: [String] = []
+        var totalCalls = 0
+        for index in 0..<500 {
+            let at = formatter.string(from: now.addingTimeInterval(-600 + Double(index) * 0.5))
+            lines.append(
+                "{\"eventId\": \"e\(index)\", \"timestamp\": \"\(at)\", \"tenantId\": \"t\(index % 3)\", \"customerId\": \"c\(index % 7)\", "
+                    + "\"model\": \"gpt-4\", \"metrics\": {\"totalCalls\": \(index % 5 + 1), \"totalTokens\": 100, \"totalCost\": 0.0125, \"avgLatencyMs\": 50}}"
+            )
+            totalCalls += index % 5 + 1
+        }
+        let posted = try await server.post("/api/metrics", body: lines.joined(separator: "\n"), contentType: "application/x-ndjson")
+        #expect(posted.status == 200, "\(String(decoding: posted.body, as: UTF8.self))")
+        let since = Int64((now.timeIntervalSince1970 - 900) * 1000)
+        let before = try await server.get("/api/metrics?since=\(since)").body
+        let beforeMetrics = try #require(try JSONSerialization.jsonObject(with: before) as? [String: Any])["metrics"] as? [[String: Any]]
+        #expect(beforeMetrics?.count == 500)
+
+        _ = await server.stop(with: SIGKILL)
+
+        let restarted = try await Server(arguments: arguments)
+        let after = try await restarted.get("/api/metrics?since=\(since)").body
+        let afterMetrics = try #require(try JSONSerialization.jsonObject(with: after) as? [String: Any])["metrics"] as? [[String: Any]]
+        #expect(afterMetrics?.count == 500)
+        #expect(afterMetrics?.map { $0["timestamp"] as? String } == beforeMetrics?.map { $0["timestamp"] as? String })
+        // The first snapshot after start comes from the restored rollups.
+        let stats = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/stats").body) as? [String: Any])
+        #expect(stats["totalCostPerHour"] as? Double == 6.25)  // 500 × $0.0125
+        #expect((stats["hour"] as? [String: Any])?["calls"] as? Int == totalCalls)
+        // A retry of the same batch after the restart adds nothing: the ids were kept.
+        let retried = try await restarted.post("/api/metrics", body: lines.joined(separator: "\n"), contentType: "application/x-ndjson")
+        let retry = try #require(try JSONSerialization.jsonObject(with: retried.body) as? [String: Any])
+        #expect(retry["accepted"] as? Int == 0)
+        #expect(retry["duplicates"] as? Int == 500)
+        #expect(await restarted.stop(with: SIGTERM) == 0)
     }
 
     @Test func refusesBadOptionsWithAClearMessage() async throws {
