@@ -17,6 +17,7 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
         case unsafeTemplate(name: String, source: String, tag: String)
         case validationFailed([ValidationIssue])
         case fileSystem(operation: String, path: String, errno: Int32)
+        case unknownChart(String)
     }
 
     private let kind: Kind
@@ -35,6 +36,8 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
     static func fileSystem(_ operation: String, path: String, errno: Int32) -> Self {
         .init(kind: .fileSystem(operation: operation, path: path, errno: errno))
     }
+
+    static func unknownChart(_ id: String) -> Self { .init(kind: .unknownChart(id)) }
 
     /// The validation issues, when the error is a failed validation.
     public var validationIssues: [ValidationIssue] {
@@ -59,6 +62,8 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
                 + issues.prefix(20).map { "  \($0)" }.joined(separator: "\n")
         case .fileSystem(let operation, let path, let errno):
             "\(operation) '\(path)' failed: \(String(cString: strerror(errno)))"
+        case .unknownChart(let id):
+            "no chart named '\(id)'; the charts are \(ReportRenderer.chartIDs.joined(separator: ", "))"
         }
     }
 }

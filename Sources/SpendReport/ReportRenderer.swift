@@ -51,20 +51,37 @@ public struct ReportRenderer: Sendable {
         }
         files.append(.init(path: "stats.json", bytes: snapshot.jsonBytes(), contentType: RenderedSite.jsonContentType))
         for chart in charts {
-            let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + chart.standaloneSVG + "\n"
-            files.append(.init(path: "embed/\(chart.id).svg", bytes: Array(text.utf8), contentType: RenderedSite.svgContentType))
+            files.append(.init(path: "embed/\(chart.id).svg", bytes: Self.svgFile(chart), contentType: RenderedSite.svgContentType))
         }
         return RenderedSite(generatedAt: snapshot.generatedAt, files: files)
     }
 
+    /// The standalone SVG of one chart (`gauge`, `token-usage`, …), for embedding and benchmarks.
+    public func renderChart(_ id: String, of snapshot: Snapshot) throws -> [UInt8] {
+        guard let chart = Self.chart(id, of: snapshot, gaugeMaxMicros: configuration.gaugeMaxMicros) else {
+            throw ReportError.unknownChart(id)
+        }
+        return Self.svgFile(chart)
+    }
+
+    static func svgFile(_ chart: Chart) -> [UInt8] {
+        Array(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + chart.standaloneSVG + "\n").utf8)
+    }
+
     static func charts(for snapshot: Snapshot, gaugeMaxMicros: Int64) -> [Chart] {
-        [
-            GaugeChart(rateMicros: snapshot.spendRateMicrosPerHour, gaugeMaxMicros: gaugeMaxMicros).chart(generatedAt: snapshot.generatedAt),
-            TokenUsageChart(points: snapshot.tokenUsage).chart(),
-            CostByModelChart(models: snapshot.costByModel, hourCostMicros: snapshot.hour.costMicros).chart(),
-            SpendPerHourChart(hours: snapshot.spendPerHour).chart(),
-            TopCustomersChart(customers: snapshot.customers).chart(),
-        ]
+        chartIDs.compactMap { chart($0, of: snapshot, gaugeMaxMicros: gaugeMaxMicros) }
+    }
+
+    static func chart(_ id: String, of snapshot: Snapshot, gaugeMaxMicros: Int64) -> Chart? {
+        let at = snapshot.generatedAt
+        switch id {
+        case "gauge": return GaugeChart(rateMicros: snapshot.spendRateMicrosPerHour, gaugeMaxMicros: gaugeMaxMicros).chart(generatedAt: at)
+        case "token-usage": return TokenUsageChart(points: snapshot.tokenUsage).chart(generatedAt: at)
+        case "cost-by-model": return CostByModelChart(models: snapshot.costByModel, hourCostMicros: snapshot.hour.costMicros).chart(generatedAt: at)
+        case "spend-per-hour": return SpendPerHourChart(hours: snapshot.spendPerHour).chart(generatedAt: at)
+        case "top-customers": return TopCustomersChart(customers: snapshot.customers).chart(generatedAt: at)
+        default: return nil
+        }
     }
 
     func mainView(_ snapshot: Snapshot, charts: [Chart]) -> MainView {

@@ -33,6 +33,9 @@ struct Render: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Also render and validate the snapshot this many more times and print the timings (median and maximum).")
+    var measure = 0
+
     func validate() throws {
         guard load > 0, load <= 1000 else { throw ValidationError("--load must be greater than 0 and at most 1000; got \(load)") }
         guard backfill.duration > .zero, backfill.duration <= .seconds(86_400) else {
@@ -41,6 +44,7 @@ struct Render: AsyncParsableCommand {
         guard Money.micros(fromDollars: gaugeMax).map({ $0 > 0 }) == true else {
             throw ValidationError("--gauge-max must be a positive number of dollars; got \(gaugeMax)")
         }
+        guard measure >= 0 else { throw ValidationError("--measure must be 0 or more; got \(measure)") }
         guard renderInterval.duration >= .milliseconds(100) else {
             throw ValidationError("--render-interval must be at least 100ms; got \(DurationText.format(renderInterval.duration))")
         }
@@ -92,6 +96,7 @@ struct Render: AsyncParsableCommand {
             throw ExitCode.failure
         }
         try Publisher(outputDirectory: output, logger: logger).publish(site)
+        if measure > 0 { try printTimings(renderer: renderer, snapshot: snapshot) }
         logger.info(
             "published snapshot",
             metadata: [
@@ -100,5 +105,44 @@ struct Render: AsyncParsableCommand {
                 "render": "\(rendered - started)", "validate": "\(validated - rendered)", "publish": "\(clock.now - validated)",
             ]
         )
+    }
+
+    /// Steady-state timings of the whole site and of each chart, for the benchmark notes.
+    private func printTimings(renderer: ReportRenderer, snapshot: Snapshot) throws {
+        let clock = ContinuousClock()
+        var render: [Duration] = [], validate: [Duration] = [], total: [Duration] = []
+        for _ in 0..<measure {
+            let start = clock.now
+            let site = try renderer.render(snapshot)
+            let middle = clock.now
+            let issues = XMLValidator.validate(site)
+            let end = clock.now
+            precondition(issues.isEmpty)
+            render.append(middle - start)
+            validate.append(end - middle)
+            total.append(end - start)
+        }
+        func summary(_ values: [Duration]) -> String {
+            let sorted = values.sorted()
+            let ms = { (d: Duration) in String(Double(d.milliseconds) + Double(d.components.attoseconds % 1_000_000_000_000_000) / 1e15) }
+            return "median \(ms(sorted[sorted.count / 2])) ms, max \(ms(sorted[sorted.count - 1])) ms"
+        }
+        let site = try renderer.render(snapshot)
+        print("runs: \(measure)")
+        print("render:            \(summary(render))")
+        print("validate:          \(summary(validate))")
+        print("render + validate: \(summary(total))")
+        for file in site.files {
+            print("  \(file.path): \(file.bytes.count) bytes")
+        }
+        for chart in ReportRenderer.chartIDs {
+            var times: [Duration] = []
+            for _ in 0..<measure {
+                let start = clock.now
+                _ = try renderer.renderChart(chart, of: snapshot)
+                times.append(clock.now - start)
+            }
+            print("chart \(chart): \(summary(times))")
+        }
     }
 }

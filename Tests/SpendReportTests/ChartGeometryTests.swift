@@ -87,7 +87,7 @@ struct ChartLayoutTests {
     }
 
     @Test func currentHourIsMarkedPartial() {
-        let svg = SpendPerHourChart(hours: Fixtures.seededSnapshot.spendPerHour).chart().standaloneSVG
+        let svg = SpendPerHourChart(hours: Fixtures.seededSnapshot.spendPerHour).chart(generatedAt: Fixtures.now).standaloneSVG
         #expect(svg.components(separatedBy: "class=\"partial\"").count == 2)
         #expect(svg.contains(">now</text>"))
     }
@@ -98,7 +98,7 @@ struct ChartLayoutTests {
         let indices = TokenUsageChart.labelIndices(points)
         #expect(indices.count == 5)
         for index in indices { #expect(points[index].start.millisecondsSinceEpoch % 60_000 == 0) }
-        let svg = TokenUsageChart(points: points).chart().standaloneSVG
+        let svg = TokenUsageChart(points: points).chart(generatedAt: Fixtures.now).standaloneSVG
         #expect(svg.contains(">14:01:00</text>"))
         #expect(svg.contains(">14:04:00</text>"))
     }

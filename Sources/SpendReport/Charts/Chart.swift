@@ -1,3 +1,5 @@
+import SpendCore
+
 /// One rendered chart: its standalone SVG file, the SVG for inlining into the page, and its
 /// numbers as a table.
 struct Chart: Sendable {
@@ -12,6 +14,7 @@ struct Chart: Sendable {
 /// The frame every chart shares: size, viewBox, `<title>`, `<desc>`, and for standalone files
 /// a style sheet with a dark-mode media query and a background.
 struct SVGFrame {
+    var generatedAt: Timestamp
     var id: String
     var width: Int
     var height: Int
@@ -25,7 +28,7 @@ struct SVGFrame {
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\""
         svg += " role=\"img\" aria-labelledby=\"\(id)-title \(id)-desc\" class=\"chart\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"12\">"
         svg += "<title id=\"\(id)-title\">\(XMLText.escaped(title))</title>"
-        svg += "<desc id=\"\(id)-desc\">\(XMLText.escaped(description))</desc>"
+        svg += "<desc id=\"\(id)-desc\">\(XMLText.escaped(description)) Data as of \(Format.dateTime(generatedAt)).</desc>"
         if standalone {
             svg += "<style>" + ChartStyle.css + "</style>"
             svg += "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" rx=\"6\"/>"

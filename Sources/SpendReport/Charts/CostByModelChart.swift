@@ -13,7 +13,7 @@ struct CostByModelChart {
 
     static func height(rows: Int) -> Int { Int(top + rowHeight * Double(max(rows, 1)) + 12) }
 
-    func chart() -> Chart {
+    func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
         let maxCost = models.reduce(0) { max($0, $1.usage.costMicros) }
         var body = ""
@@ -37,7 +37,7 @@ struct CostByModelChart {
         }
         let summary = models.prefix(6).map { "\($0.model) \(Money.formatted($0.usage.costMicros, decimals: 2)) (\(Format.percent($0.share)))" }
         let frame = SVGFrame(
-            id: "cost-by-model", width: Self.width, height: Self.height(rows: models.count), title: "Cost by model, rolling hour",
+            generatedAt: generatedAt, id: "cost-by-model", width: Self.width, height: Self.height(rows: models.count), title: "Cost by model, rolling hour",
             description: models.isEmpty
                 ? "No usage in the rolling hour."
                 : "Cost per model in the rolling hour, \(Money.formatted(hourCostMicros, decimals: 2)) in total: \(summary.joined(separator: "; "))\(models.count > 6 ? "; and \(models.count - 6) more" : "")."

@@ -70,8 +70,8 @@ struct GaugeChart {
         let scaleNote = widened ? "scale widened to \(Format.compactDollars(maximum))/h" : "spend rate, rolling hour"
         body += "<text class=\"muted small\" x=\"\(f(c.x))\" y=\"\(f(c.y + 52))\" text-anchor=\"middle\">\(scaleNote)</text>"
         let frame = SVGFrame(
-            id: "gauge", width: Self.width, height: Self.height, title: "Spend rate: \(rateText)",
-            description: "Gauge of the rolling-hour spend rate, \(rateText), on a scale from $0 to \(Money.formatted(maximum, decimals: 0)) per hour, at \(Format.dateTime(generatedAt))."
+            generatedAt: generatedAt, id: "gauge", width: Self.width, height: Self.height, title: "Spend rate: \(rateText)",
+            description: "Gauge of the rolling-hour spend rate, \(rateText), on a scale from $0 to \(Money.formatted(maximum, decimals: 0)) per hour."
         )
         let table = DataTable(
             caption: "Spend rate",

@@ -17,7 +17,7 @@ struct SpendPerHourChart {
         return (hours.map { plotHeight * Double($0.costMicros) / axis.maximum }, axis.maximum)
     }
 
-    func chart() -> Chart {
+    func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
         let p = Self.plot
         let dataMax = hours.reduce(0) { max($0, $1.costMicros) }
@@ -52,7 +52,7 @@ struct SpendPerHourChart {
         let peak = hours.max { $0.costMicros < $1.costMicros }
         let peakText = peak.map { ", highest \(Money.formatted($0.costMicros, decimals: 2)) at \(Format.hourMinute($0.start)) UTC" } ?? ""
         let frame = SVGFrame(
-            id: "spend-per-hour", width: Self.width, height: Self.height, title: "Spend per hour, last 24 hours",
+            generatedAt: generatedAt, id: "spend-per-hour", width: Self.width, height: Self.height, title: "Spend per hour, last 24 hours",
             description: "Bars of spend per clock hour for the last \(hours.count) hours, the last one still in progress: \(Money.formatted(total, decimals: 2)) in total\(peakText)."
         )
         let table = DataTable(

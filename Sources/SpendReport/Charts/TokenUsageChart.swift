@@ -16,7 +16,7 @@ struct TokenUsageChart {
         return minutes.isEmpty ? Array(stride(from: 0, to: points.count, by: 12)) : minutes
     }
 
-    func chart() -> Chart {
+    func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
         let p = Self.plot
         let dataMax = points.reduce(0) { max($0, $1.inputTokens, $1.outputTokens) }
@@ -60,7 +60,7 @@ struct TokenUsageChart {
         let totalOut = points.reduce(0) { $0 + $1.outputTokens }
         let range = points.isEmpty ? "" : " from \(Format.clock(points[0].start)) to \(Format.clock(points[points.count - 1].start.advanced(by: .seconds(5)))) UTC"
         let frame = SVGFrame(
-            id: "token-usage", width: Self.width, height: Self.height, title: "Token usage, last 5 minutes",
+            generatedAt: generatedAt, id: "token-usage", width: Self.width, height: Self.height, title: "Token usage, last 5 minutes",
             description: "Input and output tokens per 5-second interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total, peak \(Format.grouped(dataMax)) per interval."
         )
         let table = DataTable(

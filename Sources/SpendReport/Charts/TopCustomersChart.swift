@@ -18,7 +18,7 @@ struct TopCustomersChart {
 
     static func height(rows: Int) -> Int { Int(top + rowHeight * Double(max(rows, 1)) + 12) }
 
-    func chart() -> Chart {
+    func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
         let maxCost = customers.reduce(0) { max($0, $1.usage.costMicros) }
         var body = ""
@@ -42,7 +42,7 @@ struct TopCustomersChart {
         }
         let summary = customers.prefix(3).map { "\($0.customerId) of \($0.tenantId) \(Money.formatted($0.usage.costMicros, decimals: 2))" }
         let frame = SVGFrame(
-            id: "top-customers", width: Self.width, height: Self.height(rows: customers.count), title: "Top customers, last hour",
+            generatedAt: generatedAt, id: "top-customers", width: Self.width, height: Self.height(rows: customers.count), title: "Top customers, last hour",
             description: customers.isEmpty
                 ? "No customers in the rolling hour."
                 : "The \(customers.count) customers with the highest spend in the rolling hour; the first: \(summary.joined(separator: "; "))."

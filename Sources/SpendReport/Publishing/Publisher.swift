@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write
+private let systemRename = Glibc.rename
 #elseif canImport(Darwin)
 import Darwin
+private let systemWrite = Darwin.write
+private let systemRename = Darwin.rename
 #endif
 import Logging
 import SpendCore
@@ -175,7 +179,7 @@ public struct Publisher: Sendable {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
             }
             if written < 0 {
                 if errno == EINTR { continue }
@@ -194,7 +198,7 @@ public struct Publisher: Sendable {
     }
 
     private func rename(_ from: String, _ to: String) throws {
-        guard Glibc.rename(from, to) == 0 else { throw ReportError.fileSystem("rename to '\(to)'", path: from, errno: errno) }
+        guard systemRename(from, to) == 0 else { throw ReportError.fileSystem("rename to '\(to)'", path: from, errno: errno) }
     }
 
     private func readLink(_ path: String) -> String? {

@@ -30,8 +30,9 @@ public struct ValidationIssue: Hashable, Sendable, CustomStringConvertible {
 /// Pages are polyglot HTML5, so the XML parser (not libxml2's HTML4-era HTML parser) checks
 /// them. Every message is collected through a structured error handler installed for one
 /// synchronous parse on the current thread (libxml2 keeps it per thread) and removed after.
-/// Parsing never touches the network (`XML_PARSE_NONET`) and never loads a DTD or expands
-/// entities from outside the file.
+/// Parsing never touches the network (`XML_PARSE_NONET`), never loads a DTD and never
+/// substitutes entities; it runs in recovery mode (`XML_PARSE_RECOVER`) so that the errors after
+/// the first one are reported too, not only the first fatal one.
 ///
 /// ```swift
 /// let issues = XMLValidator.validate(site)
