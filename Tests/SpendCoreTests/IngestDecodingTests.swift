@@ -177,3 +177,41 @@ struct UsageBatchDecoderTests {
         #expect(throws: PriceTable.FormatError.self) { try PriceTable.parse(Array("nope".utf8)) }
     }
 }
+
+struct UsageFileReaderTests {
+    let now = UsageBatchDecoderTests.now
+
+    func lines(_ count: Int) -> [String] {
+        (0..<count).map { UsageBatchDecoderTests.item(["customerId": "\"c\($0)\""]) }
+    }
+
+    @Test(arguments: [1, 64, 1 << 20])
+    func ndjsonInAnyChunkingReadsInOrder(chunkSize: Int) throws {
+        let text = lines(50).joined(separator: "\n") + "\n"
+        let updates = try UsageFileReader.read(Array(text.utf8), decoder: UsageBatchDecoder(), now: now, chunkSize: chunkSize)
+        #expect(updates.map(\.customerId) == (0..<50).map { "c\($0)" })
+    }
+
+    @Test(arguments: [1, 300, 1 << 20])
+    func aBadLineIsNamedByItsLineInTheWholeFile(chunkSize: Int) {
+        var all = lines(40)
+        all[36] = UsageBatchDecoderTests.item(metrics: ["totalCalls": "-4"])
+        #expect {
+            try UsageFileReader.read(Array(all.joined(separator: "\n").utf8), decoder: UsageBatchDecoder(), now: now, chunkSize: chunkSize)
+        } throws: { error in
+            "\(error)".hasPrefix("line 37: metrics.totalCalls must be a non-negative integer")
+        }
+        all[36] = "{oops"
+        #expect {
+            try UsageFileReader.read(Array(all.joined(separator: "\n").utf8), decoder: UsageBatchDecoder(), now: now, chunkSize: chunkSize)
+        } throws: { error in
+            "\(error)".hasPrefix("line 37, column 2: not valid JSON")
+        }
+    }
+
+    @Test func jsonArraysAndEmptyFilesAreRead() throws {
+        let text = "[" + lines(3).joined(separator: ",") + "]"
+        #expect(try UsageFileReader.read(Array(text.utf8), decoder: UsageBatchDecoder(), now: now).count == 3)
+        #expect(try UsageFileReader.read(Array("\n  \n".utf8), decoder: UsageBatchDecoder(), now: now).isEmpty)
+    }
+}

@@ -163,6 +163,41 @@ struct EndToEndTests {
         #expect(await restarted.stop(with: SIGTERM) == 0)
     }
 
+    @Test func importRefusesAFileWithABadLineAndImportsNothing() async throws {
+        let data = Self.scratch("data")
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
+        let good = "{\"timestamp\": \"\(now)\", \"tenantId\": \"t\", \"customerId\": \"c\", \"model\": \"m\", \"metrics\": {\"totalCalls\": 1, \"totalTokens\": 1, \"totalCost\": 1, \"avgLatencyMs\": 1}}"
+        let bad = good.replacingOccurrences(of: "\"totalCalls\": 1", with: "\"totalCalls\": \"one\"")
+        let file = Self.scratch("usage.ndjson")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try [good, good, bad, good].joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+
+        let (status, output) = try Self.run(["import", file, "--data", data])
+        #expect(status == 1)
+        #expect(output.contains("line 3: metrics.totalCalls must be a non-negative integer"))
+        #expect(output.contains("nothing was imported"))
+
+        try [good, good].joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let (ok, imported) = try Self.run(["import", file, "--data", data])
+        #expect(ok == 0)
+        #expect(imported.contains("imported 2 updates"))
+    }
+
+    /// Runs the binary to completion; returns its exit status and everything it printed.
+    static func run(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = try binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     @Test func refusesBadOptionsWithAClearMessage() async throws {
         let process = Process()
         process.executableURL = try Self.binary
