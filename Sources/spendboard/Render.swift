@@ -5,12 +5,22 @@ import SpendReport
 
 struct Render: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Render one snapshot of simulated history, validate every file and publish it, then exit.",
-        discussion: "Exits non-zero, printing every validation issue and leaving the output folder as it was, when a file does not validate. For cron jobs and CI."
+        abstract: "Render one snapshot (of simulated history, or of a file of usage updates), validate every file and publish it, then exit.",
+        discussion: """
+            With --from FILE (NDJSON or a JSON array, - for standard input) the report shows the file's usage as of its \
+            newest update. Exits non-zero, printing every validation issue and leaving the output folder as it was, \
+            when a file does not validate or the input has a bad line. For cron jobs and CI.
+            """
     )
 
     @Option(help: "Folder to publish into (the site appears at DIR/index.html).")
     var output = "Output"
+
+    @Option(help: "A file of usage updates (NDJSON or a JSON array; - for standard input) to report on instead of simulated history.")
+    var from: String?
+
+    @Option(help: "Price table (JSON) for updates in --from without totalCost; the reference prices are built in.")
+    var prices: String?
 
     @Option(help: "Seed of the simulator: the same seed gives the same history.")
     var seed: UInt64 = 1
@@ -71,17 +81,7 @@ struct Render: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
-        let now = WallClock().now
-        let end = now.floored(to: .seconds(1))
-        let simulator = Simulator(configuration: .init(seed: seed, load: load))
-        var ledger = UsageLedger()
-        var from = end.advanced(by: .zero - backfill.duration)
-        var accepted = 0
-        while from < end {
-            let to = min(end, from.advanced(by: .seconds(3600)))
-            accepted += ledger.ingest(simulator.updates(from: from, to: to), now: now).accepted
-            from = to
-        }
+        let (ledger, now, accepted) = try from.map { try history(fromFile: $0, logger: logger) } ?? simulatedHistory()
         let snapshot = ledger.snapshot(at: now)
 
         let clock = ContinuousClock()
@@ -105,6 +105,48 @@ struct Render: AsyncParsableCommand {
                 "render": "\(rendered - started)", "validate": "\(validated - rendered)", "publish": "\(clock.now - validated)",
             ]
         )
+    }
+
+    /// `--backfill` of simulated history ending now.
+    func simulatedHistory() -> (UsageLedger, Timestamp, Int) {
+        let now = WallClock().now
+        let end = now.floored(to: .seconds(1))
+        let simulator = Simulator(configuration: .init(seed: seed, load: load))
+        var ledger = UsageLedger()
+        var from = end.advanced(by: .zero - backfill.duration)
+        var accepted = 0
+        while from < end {
+            let to = min(end, from.advanced(by: .seconds(3600)))
+            accepted += ledger.ingest(simulator.updates(from: from, to: to), now: now).accepted
+            from = to
+        }
+        return (ledger, now, accepted)
+    }
+
+    /// The usage of a file, as of the end of the 5-second bucket holding its newest update.
+    func history(fromFile path: String, logger: Logger) throws -> (UsageLedger, Timestamp, Int) {
+        let bytes = try readInput(path)
+        // Any age is fine in a file: the report is placed at the file's own end.
+        let decoder = UsageBatchDecoder(prices: try loadPrices(prices), retention: .seconds(100 * 365 * 86_400), maximumFuture: .seconds(100 * 365 * 86_400))
+        let updates: [UsageUpdate]
+        do {
+            updates = try UsageFileReader.read(bytes, decoder: decoder, now: WallClock().now)
+        } catch {
+            printError("\(path): \(error)\nnothing was rendered")
+            throw ExitCode.failure
+        }
+        guard let newest = updates.lazy.map(\.timestamp).max() else {
+            printError("\(path): holds no usage updates; nothing was rendered")
+            throw ExitCode.failure
+        }
+        let now = newest.floored(to: UsageLedger.fineWidth).advanced(by: UsageLedger.fineWidth)
+        var ledger = UsageLedger()
+        let inOrder = zip(updates, updates.dropFirst()).allSatisfy { $0.timestamp <= $1.timestamp }
+        let result = ledger.ingest(inOrder ? updates : updates.sorted { $0.timestamp < $1.timestamp }, now: now)
+        if result.rejectedCount > 0 {
+            logger.warning("updates older than 30 days before the newest were left out", metadata: ["count": "\(result.rejectedCount)"])
+        }
+        return (ledger, now, result.accepted)
     }
 
     /// Steady-state timings of the whole site and of each chart, for the benchmark notes.
