@@ -77,7 +77,8 @@ public final class SQLiteJournal: UsageJournal {
     static var counterUpsert: String { counterNames.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ") }
 
     public func append(_ updates: [UsageUpdate], now: Timestamp) throws -> [UsageUpdate] {
-        try pool.write { db in
+        let rawCutoff = now.millisecondsSinceEpoch - Self.rawRetention.milliseconds
+        return try pool.write { db in
             var fresh: [UsageUpdate] = []
             fresh.reserveCapacity(updates.count)
             let event = try db.cachedStatement(sql: "INSERT OR IGNORE INTO events (event_id, accepted_at) VALUES (?, ?)")
@@ -95,11 +96,15 @@ public final class SQLiteJournal: UsageJournal {
                     try event.execute(arguments: [id, now.millisecondsSinceEpoch])
                     if db.changesCount == 0 { continue }  // accepted before: counted once
                 }
-                try insert.execute(arguments: [
-                    update.timestamp.millisecondsSinceEpoch, update.tenantId, update.customerId, update.model, update.calls,
-                    update.totalTokens, update.inputTokens, update.outputTokens, update.costMicros, update.isPriced,
-                    update.avgLatencyMs,
-                ])
+                // Raw rows older than the raw retention would be pruned at once: only their
+                // rollups (below) are kept.
+                if update.timestamp.millisecondsSinceEpoch >= rawCutoff {
+                    try insert.execute(arguments: [
+                        update.timestamp.millisecondsSinceEpoch, update.tenantId, update.customerId, update.model, update.calls,
+                        update.totalTokens, update.inputTokens, update.outputTokens, update.costMicros, update.isPriced,
+                        update.avgLatencyMs,
+                    ])
+                }
                 let counters = UsageCounters(update)
                 let ts = update.timestamp.millisecondsSinceEpoch
                 minutes[MinuteKey(bucket: ts.floorDiv(60_000), model: update.model), default: UsageCounters()].add(counters)

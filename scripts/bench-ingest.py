@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Durable HTTP ingest throughput: POSTs NDJSON batches of usage updates to a running
+spendboard (started with --no-simulator on a fresh --data folder) from several connections,
+and reports accepted updates per second (the server answers 200 only once a batch is
+committed to SQLite with synchronous=FULL).
+
+Usage: scripts/bench-ingest.py URL [UPDATES] [BATCH] [CONNECTIONS]
+  defaults: 300000 updates, batches of 1000, 4 connections.
+Updates come from ../shared/bench/usage-events.py (reference wire format, last 23 hours), with
+event ids unique to the run so nothing is a duplicate.
+"""
+import http.client, os, subprocess, sys, threading, time, urllib.parse, uuid, json
+
+url = urllib.parse.urlparse(sys.argv[1])
+total = int(sys.argv[2]) if len(sys.argv) > 2 else 300_000
+batch = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+connections = int(sys.argv[4]) if len(sys.argv) > 4 else 4
+here = os.path.dirname(os.path.abspath(__file__))
+generator = os.path.join(here, "..", "..", "shared", "bench", "usage-events.py")
+if not os.path.exists(generator):
+    generator = os.path.join(here, "..", "..", "..", "shared", "bench", "usage-events.py")
+lines = subprocess.run([sys.executable, generator, str(total)], capture_output=True, text=True, check=True).stdout.splitlines()
+run = uuid.uuid4().hex[:8]
+lines = [l.replace('"eventId":"e', f'"eventId":"{run}-e', 1) for l in lines]
+bodies = ["\n".join(lines[i:i + batch]).encode() for i in range(0, len(lines), batch)]
+accepted = 0
+lock = threading.Lock()
+errors = []
+
+def worker(chunks):
+    global accepted
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    for body in chunks:
+        conn.request("POST", "/api/metrics", body, {"Content-Type": "application/x-ndjson"})
+        response = conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            errors.append((response.status, data[:200]))
+            return
+        with lock:
+            accepted += json.loads(data)["accepted"]
+
+threads = [threading.Thread(target=worker, args=(bodies[i::connections],)) for i in range(connections)]
+start = time.perf_counter()
+for t in threads: t.start()
+for t in threads: t.join()
+elapsed = time.perf_counter() - start
+if errors:
+    print("errors:", errors[:3]); sys.exit(1)
+print(f"{accepted} updates in {len(bodies)} batches of {batch} over {connections} connections: "
+      f"{elapsed:.2f} s, {accepted / elapsed:,.0f} updates/s")
