@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -47,6 +48,7 @@ let package = Package(
             dependencies: [
                 "SpendCore",
                 "CLibXML2",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,7 +71,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spendboard-bench",
-            dependencies: ["SpendCore"]
+            dependencies: ["SpendCore", "SpendReport"]
         ),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
         .testTarget(name: "SpendStorageTests", dependencies: ["SpendStorage"]),

@@ -3,6 +3,133 @@
 /// Copies of the templates in `Templates/`, compiled into the binary.
 enum BundledTemplates {
     static let templates: [String: String] = [
+        "archive-latest": #####"""
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <meta http-equiv="refresh" content="0; url={{href}}"/>
+        <title>Latest archived snapshot</title>
+        </head>
+        <body>
+        <p><a href="{{href}}">{{label}}</a></p>
+        </body>
+        </html>
+
+        """#####,
+        "archive-list": #####"""
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <meta name="color-scheme" content="light dark"/>
+        <title>{{title}}</title>
+        <style>
+        {{> style}}
+        </style>
+        <style>
+        {{> archive-style}}
+        </style>
+        </head>
+        <body class="archived">
+        <header class="top">
+        <h1>{{heading}}</h1>
+        <nav class="archive-nav" aria-label="Archive">
+        {{#links}}
+        <a href="{{href}}">{{label}}</a>
+        {{/links}}
+        </nav>
+        </header>
+        <main>
+        <p class="moment">{{summary}}</p>
+        {{#days}}
+        <section class="card day" id="day-{{day}}" aria-labelledby="heading-{{day}}">
+        <h2 id="heading-{{day}}"><a href="{{href}}">{{day}}</a> <span class="count">{{countText}}</span></h2>
+        {{#hasRows}}
+        <div class="table-wrap"><table>
+        <thead><tr><th scope="col">Time (UTC)</th><th scope="col" class="n">Spend rate</th><th scope="col">Top customer</th><th scope="col">Tenant</th></tr></thead>
+        <tbody>
+        {{#rows}}
+        <tr><td><a href="{{href}}"><time datetime="{{iso}}">{{time}}</time></a></td><td class="n">{{rate}}</td><td>{{customer}}</td><td>{{tenant}}</td></tr>
+        {{/rows}}
+        </tbody>
+        </table></div>
+        {{/hasRows}}
+        {{#moreText}}
+        <p class="more"><a href="{{href}}">{{moreText}}</a></p>
+        {{/moreText}}
+        </section>
+        {{/days}}
+        </main>
+        <footer>
+        <p>Every snapshot folder holds its pages, stats.json, the chart SVGs and a manifest with the SHA-256 of every file; <code>spendboard archive verify</code> checks them.</p>
+        </footer>
+        </body>
+        </html>
+
+        """#####,
+        "archive-page": #####"""
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <meta name="color-scheme" content="light dark"/>
+        {{#refresh}}
+        <meta http-equiv="refresh" content="{{seconds}}; url={{href}}"/>
+        {{/refresh}}
+        <title>{{title}}</title>
+        <style>
+        {{{chartStyle}}}
+        </style>
+        <style>
+        {{> archive-style}}
+        </style>
+        </head>
+        <body class="archived">
+        <header class="top">
+        <h1>Spendboard archive</h1>
+        <nav class="archive-nav" aria-label="Snapshots">
+        {{#previous}}<a rel="prev" href="{{href}}">&#8592; Previous <span class="when">{{label}}</span></a>{{/previous}}{{^previous}}<span class="none">&#8592; No earlier snapshot</span>{{/previous}}
+        {{#next}}<a rel="next" href="{{href}}">Next <span class="when">{{label}}</span> &#8594;</a>{{/next}}{{^next}}<span class="none">Newest snapshot &#8594;</span>{{/next}}
+        <a href="../{{latestPage}}">Latest snapshot</a>
+        <a href="../{{dayPage}}">This day</a>
+        <a href="../{{indexPage}}">All snapshots</a>
+        <a href="../../index.html">Live dashboard</a>
+        </nav>
+        <nav class="playback" aria-label="Playback">
+        <span class="label">Play forward</span>
+        {{#playOptions}}
+        <a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>
+        {{/playOptions}}
+        <a href="{{stopHref}}"{{^playing}} aria-current="page"{{/playing}}>Stop</a>
+        </nav>
+        </header>
+        <p class="moment" role="status"><strong>Archived snapshot of <time datetime="{{generatedISO}}">{{generatedText}}</time>.</strong> {{statusText}}</p>
+        {{{main}}}
+        <footer>
+        <p>This folder holds the snapshot's own files: <a href="stats.json">stats.json</a>, <a href="manifest.json">manifest.json</a> (SHA-256 of every file), and the charts {{#embeds}}<a href="{{href}}">{{label}}</a> {{/embeds}}</p>
+        </footer>
+        </body>
+        </html>
+
+        """#####,
+        "archive-style": #####"""
+        nav.archive-nav,nav.playback{display:flex;flex-wrap:wrap;gap:.3rem .6rem;align-items:center;font-size:.9rem}
+        nav.archive-nav a,nav.archive-nav .none,nav.playback a{padding:.15rem .65rem;border:1px solid var(--line);border-radius:999px;text-decoration:none}
+        nav.archive-nav .none{color:var(--muted);border-style:dashed}
+        nav.archive-nav .when{color:var(--muted);font-variant-numeric:tabular-nums}
+        nav.playback .label{color:var(--muted);margin-right:.2rem}
+        nav.playback a[aria-current]{background:var(--accent);color:var(--card);border-color:var(--accent)}
+        .moment{margin:0;padding:.5rem clamp(.75rem,2vw,2rem);background:var(--warnbg);border-bottom:1px solid var(--warn)}
+        main .moment{margin:0 0 1rem;border:1px solid var(--warn);border-radius:8px}
+        .day{margin-bottom:1rem}
+        .day .count{color:var(--muted);font-weight:normal;font-size:.9rem}
+        .more{margin:.5rem 0 0}
+        @media print{nav.archive-nav,nav.playback{display:none}}
+
+        """#####,
         "chart": #####"""
         <section class="card {{id}}" id="{{id}}" aria-labelledby="{{id}}-heading">
         <h2 id="{{id}}-heading">{{title}}</h2>

@@ -8,7 +8,10 @@ import Mustache
 /// use unescaped tags (`{{{…}}}`, `{{& …}}`) only for our own generated markup.
 struct TemplateSet: Sendable {
     /// Every template the renderer uses, by name (file `<name>.mustache`).
-    static let required = ["page", "main", "chart", "table", "style", "live-script"]
+    static let required = [
+        "page", "main", "chart", "table", "style", "live-script",
+        "archive-page", "archive-list", "archive-latest", "archive-style",
+    ]
     /// The only keys that may be rendered unescaped: markup we generate ourselves.
     static let unescapedKeys: Set<String> = ["svg", "main", "chartStyle"]
 

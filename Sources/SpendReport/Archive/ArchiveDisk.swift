@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The POSIX calls the archive needs, turned into Swift values and `ArchiveError`s. Symbolic
+/// links are never followed when reading or deleting inside the archive.
+struct ArchiveDisk: Sendable {
+    /// fsync files and folders (off only for tests and benchmarks on throw-away folders).
+    var durable: Bool
+
+    enum Kind: Equatable {
+        case file, directory, symlink, other
+    }
+
+    func kind(_ path: String) -> Kind? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        default: return .other
+        }
+    }
+
+    func makeDirectory(_ path: String) throws(ArchiveError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .fileSystem("mkdir", path: path, errno: errno) }
+        guard kind(path) == .directory else { throw .fileSystem("mkdir", path: path, errno: ENOTDIR) }
+    }
+
+    func write(_ bytes: [UInt8], to path: String) throws(ArchiveError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw .fileSystem("open", path: path, errno: errno) }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .fileSystem("write", path: path, errno: errno)
+            }
+            offset += written
+        }
+        if durable && fsync(fd) != 0 { throw .fileSystem("fsync", path: path, errno: errno) }
+    }
+
+    /// Replaces `path` with `bytes` in one rename: readers see the old or the new file.
+    func replace(_ path: String, with bytes: [UInt8], temporaryIn folder: String) throws(ArchiveError) {
+        let temporary = folder + "/" + ArchiveName.temporaryPrefix + String(UInt32.random(in: .min ... .max), radix: 16)
+        do {
+            try write(bytes, to: temporary)
+            try rename(temporary, path)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// The contents of a regular file; nil when it is missing, not a regular file or a link.
+    func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            offset += count
+        }
+        return offset == bytes.count ? bytes : Array(bytes[..<offset])
+    }
+
+    func rename(_ from: String, _ to: String) throws(ArchiveError) {
+        guard Glibc.rename(from, to) == 0 else { throw .fileSystem("rename to '\(to)'", path: from, errno: errno) }
+    }
+
+    func sync(_ directory: String) throws(ArchiveError) {
+        guard durable else { return }
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .fileSystem("open", path: directory, errno: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .fileSystem("fsync", path: directory, errno: errno) }
+    }
+
+    func list(_ path: String) throws(ArchiveError) -> [String] {
+        guard let dir = opendir(path) else { throw .fileSystem("opendir", path: path, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Every regular file under `folder`, relative and `/`-separated, plus anything else found
+    /// (links, devices) in `unexpected`.
+    func walk(_ folder: String, prefix: String = "") -> (files: [String], unexpected: [String]) {
+        var files: [String] = []
+        var unexpected: [String] = []
+        for name in (try? list(folder)) ?? [] {
+            let relative = prefix.isEmpty ? name : prefix + "/" + name
+            switch kind(folder + "/" + name) {
+            case .file: files.append(relative)
+            case .directory:
+                let inner = walk(folder + "/" + name, prefix: relative)
+                files += inner.files
+                unexpected += inner.unexpected
+            default: unexpected.append(relative)
+            }
+        }
+        return (files, unexpected)
+    }
+
+    /// Deletes a tree without following symbolic links; best effort.
+    func removeTree(_ path: String) {
+        guard let kind = kind(path) else { return }
+        if kind == .directory {
+            for name in (try? list(path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// Reading archive files for HTTP: only names the archive itself writes, never through a
+/// symbolic link, never outside the archive folder.
+extension SnapshotArchive {
+    public enum ServedFile: Sendable, Equatable {
+        case file([UInt8])
+        /// A folder asked for without its trailing slash: redirect, so relative links work.
+        case folder
+        case notFound
+    }
+
+    /// The path segments of `relative` (the URL path after `/archive/`, still percent-encoded)
+    /// when every one is a plain name: letters, digits, `-`, `_` and inner dots, not starting
+    /// with a dot. Anything else (`..`, `.hidden`, `%2e`, `%2f`, `\`, empty segments) is nil.
+    /// A trailing slash asks for the folder's `index.html`.
+    public static func safeSegments(_ relative: some StringProtocol) -> [Substring]? {
+        var text = Substring(relative)
+        if text.isEmpty || text.hasSuffix("/") { text += "index.html" }
+        let segments = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.count <= 4 else { return nil }
+        for segment in segments {
+            guard let first = segment.utf8.first, first != UInt8(ascii: "."), segment.utf8.count <= 64 else { return nil }
+            for byte in segment.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                    continue
+                default:
+                    return nil
+                }
+            }
+        }
+        return segments
+    }
+
+    /// The file at `relative` inside the archive folder. Every component is checked with
+    /// lstat(2): a symbolic link anywhere below the archive folder is not followed.
+    public func servedFile(_ relative: some StringProtocol) -> ServedFile {
+        guard let segments = Self.safeSegments(relative) else { return .notFound }
+        var path = directory
+        for (index, segment) in segments.enumerated() {
+            path += "/" + segment
+            switch disk.kind(path) {
+            case .directory:
+                if index == segments.count - 1 { return .folder }
+            case .file:
+                if index == segments.count - 1 { return disk.read(path).map(ServedFile.file) ?? .notFound }
+                return .notFound
+            default:
+                return .notFound
+            }
+        }
+        return .notFound
+    }
+
+    /// The Content-Type of an archive file, by extension.
+    public static func contentType(of path: some StringProtocol) -> String {
+        if path.hasSuffix(".html") || path.hasSuffix("/") || path.isEmpty { return RenderedSite.htmlContentType }
+        if path.hasSuffix(".svg") { return RenderedSite.svgContentType }
+        if path.hasSuffix(".json") { return RenderedSite.jsonContentType }
+        return "application/octet-stream"
+    }
+}

@@ -1,0 +1,350 @@
+import Logging
+import SpendCore
+import Synchronization
+
+/// The archive folder, `Output/archive/`: keeps a published snapshot now and then, keeps the
+/// navigation between snapshots and the index pages current, and deletes old snapshots.
+///
+/// Layout:
+///
+/// ```
+/// archive/index.html                      newest first, grouped by day
+/// archive/days/2026-11-29.html            every snapshot of one day
+/// archive/latest.html                     forwards to the newest snapshot
+/// archive/2026-11-29T14-05-00Z/index.html the snapshot's page (no refresh)
+///                             /play-1s.html, play-2s.html, play-5s.html
+///                             /stats.json, embed/*.svg  (the files published live)
+///                             /manifest.json            (time, version, SHA-256 of every file)
+/// archive/.partial-*, .trash-*, .tmp-*    work in progress: hidden, never listed, cleaned up
+/// ```
+///
+/// **Crash safety.** A snapshot is written into a hidden `.partial-…` folder and renamed to
+/// its final name only when complete; a snapshot is deleted by renaming it to a hidden
+/// `.trash-…` name first (and rebuilding the index without it), then removing the files. So
+/// a crash at any moment never leaves a half-written or half-deleted snapshot under a listed
+/// name. Pages that change after the fact (the previous snapshot's "next" link) are replaced
+/// file by file with rename(2), then the manifest; each run repairs the navigation of the
+/// neighbours it touches, so an interrupted update is completed by the next archive.
+///
+/// One writer per archive folder (the serving process or the `archive prune` command).
+///
+/// ```swift
+/// let archive = SnapshotArchive(directory: "Output/archive", renderer: archiveRenderer,
+///                               configuration: .init(every: .seconds(300)), clock: WallClock(), logger: logger)
+/// archive.archiveIfDue(site)   // after each publish; never throws, see `status`
+/// ```
+public final class SnapshotArchive: Sendable {
+    public struct Configuration: Sendable {
+        /// How often a snapshot is kept; zero turns archiving off.
+        public var every: Duration
+        public var retention: ArchiveRetention
+        /// fsync files and folders (off only for tests and benchmarks).
+        public var durable: Bool
+        /// After a failure, archiving is tried again after this long (a full disk is not
+        /// retried, and logged, on every tick).
+        public var retryAfter: Duration
+
+        public init(every: Duration = .seconds(300), retention: ArchiveRetention = .init(), durable: Bool = true, retryAfter: Duration = .seconds(30)) {
+            self.every = every
+            self.retention = retention
+            self.durable = durable
+            self.retryAfter = retryAfter
+        }
+    }
+
+    /// What `/api/health` shows about the archive.
+    public struct Status: Sendable {
+        public var snapshots: Int
+        public var newest: Timestamp?
+        public var lastError: String?
+        public var lastErrorAt: Timestamp?
+    }
+
+    public let directory: String
+    public let configuration: Configuration
+    let renderer: ArchiveRenderer?
+    let clock: any TimeSource
+    let logger: Logger
+    let disk: ArchiveDisk
+
+    private struct State {
+        var loaded = false
+        /// Newest first.
+        var entries: [ArchiveEntry] = []
+        var lastError: String?
+        var lastErrorAt: Timestamp?
+        var retryAt: Timestamp?
+    }
+
+    private let state = Mutex(State())
+
+    /// - Parameter renderer: renders pages; nil only for read-only use (list, verify).
+    public init(directory: String, renderer: ArchiveRenderer?, configuration: Configuration = .init(), clock: any TimeSource, logger: Logger) {
+        self.directory = directory
+        self.renderer = renderer
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.disk = ArchiveDisk(durable: configuration.durable)
+    }
+
+    // MARK: - Reading
+
+    /// Every listed snapshot, newest first (read from the manifests once, then kept current).
+    public var entries: [ArchiveEntry] {
+        loadIfNeeded()
+        return state.withLock { $0.entries }
+    }
+
+    public var status: Status {
+        loadIfNeeded()
+        return state.withLock { Status(snapshots: $0.entries.count, newest: $0.entries.first?.generatedAt, lastError: $0.lastError, lastErrorAt: $0.lastErrorAt) }
+    }
+
+    /// Reads the catalog from disk again (after another process changed the archive).
+    public func reload() {
+        let entries = Self.scan(directory, disk: disk, logger: logger)
+        state.withLock {
+            $0.entries = entries
+            $0.loaded = true
+        }
+    }
+
+    private func loadIfNeeded() {
+        if state.withLock({ $0.loaded }) { return }
+        reload()
+    }
+
+    /// Snapshot folders with a readable manifest, newest first. A folder without one is left
+    /// out (and reported by `verify`).
+    static func scan(_ directory: String, disk: ArchiveDisk, logger: Logger) -> [ArchiveEntry] {
+        guard let names = try? disk.list(directory) else { return [] }
+        var entries: [ArchiveEntry] = []
+        for name in names where ArchiveName.isSnapshotFolder(name) && disk.kind(directory + "/" + name) == .directory {
+            let path = directory + "/" + name + "/" + ArchiveName.manifestFile
+            guard let bytes = disk.read(path), let manifest = try? ArchiveManifest.parse(bytes, path: path), manifest.entry.folder == name else {
+                logger.warning("archived snapshot without a valid manifest is not listed", metadata: ["folder": "\(name)"])
+                continue
+            }
+            entries.append(manifest.entry)
+        }
+        return entries.sorted { $0.folder > $1.folder }
+    }
+
+    // MARK: - Archiving
+
+    public enum Outcome: Equatable, Sendable {
+        case archived(ArchiveEntry, pruned: Int)
+        case notDue
+        case failed(String)
+    }
+
+    /// Archives `site` when the schedule says so, then prunes. Never throws: a failure (full
+    /// disk, unwritable folder) is logged, kept in `status`, and tried again later; the live
+    /// pages are not affected.
+    @discardableResult
+    public func archiveIfDue(_ site: RenderedSite, snapshot: Snapshot) -> Outcome {
+        let schedule = ArchiveSchedule(every: configuration.every)
+        guard schedule.isEnabled else { return .notDue }
+        let newest = entries.first?.generatedAt
+        guard schedule.isDue(site.generatedAt, newestArchived: newest) else { return .notDue }
+        if let retryAt = state.withLock({ $0.retryAt }), site.generatedAt < retryAt { return .notDue }
+        do {
+            let (entry, pruned) = try archive(site, entry: ArchiveEntry(snapshot: snapshot))
+            let recovered = state.withLock {
+                let had = $0.lastError != nil
+                $0.lastError = nil
+                $0.lastErrorAt = nil
+                $0.retryAt = nil
+                return had
+            }
+            if recovered { logger.notice("archiving works again", metadata: ["folder": "\(entry.folder)"]) }
+            return .archived(entry, pruned: pruned)
+        } catch {
+            let message = "\(error)"
+            state.withLock {
+                $0.lastError = message
+                $0.lastErrorAt = site.generatedAt
+                $0.retryAt = site.generatedAt.advanced(by: configuration.retryAfter)
+            }
+            logger.error("snapshot not archived; the live pages are not affected", metadata: ["error": "\(message)", "directory": "\(directory)"])
+            return .failed(message)
+        }
+    }
+
+    /// Archives `site` now under `entry.folder` (the snapshot's UTC second), fills in the
+    /// previous snapshot's "next" links, prunes, and rewrites the index pages. Returns the
+    /// entry and how many snapshots were pruned.
+    @discardableResult
+    public func archive(_ site: RenderedSite, entry: ArchiveEntry) throws(ArchiveError) -> (ArchiveEntry, Int) {
+        guard let renderer else { throw ArchiveError("the archive was opened read-only") }
+        loadIfNeeded()
+        try disk.makeDirectory(directory)
+        removeLeftovers()
+        let final = directory + "/" + entry.folder
+        if disk.kind(final) != nil { throw ArchiveError("snapshot \(entry.folder) is already archived") }
+        guard let page = site[ArchiveName.snapshotPage] else { throw ArchiveError("the rendered site has no index.html") }
+        let parts = try ArchiveRenderer.PageParts(page: page.bytes)
+        let previous = state.withLock { $0.entries.first { $0.folder < entry.folder } }
+
+        // 1. Every file of the folder, written where no listing looks, then renamed.
+        var files: [(String, [UInt8])] = site.files.filter { !$0.path.hasSuffix(".html") }.map { ($0.path, $0.bytes) }
+        do {
+            files += try renderer.snapshotPages(entry, parts: parts, previous: previous, next: nil)
+        } catch {
+            throw ArchiveError("archive pages of \(entry.folder) could not be rendered: \(error)")
+        }
+        try checkValid(files, folder: entry.folder)
+        let manifest = ArchiveManifest(entry: entry, files: files.map { .init(path: $0.0, contents: $0.1) })
+        files.append((ArchiveName.manifestFile, manifest.jsonBytes()))
+        let partial = directory + "/" + ArchiveName.partialPrefix + entry.folder + "-" + String(UInt32.random(in: .min ... .max), radix: 16)
+        do {
+            try disk.makeDirectory(partial)
+            var folders: Set<String> = [partial]
+            for (path, bytes) in files {
+                let target = partial + "/" + path
+                let folder = String(target[..<target.lastIndex(of: "/")!])
+                if folders.insert(folder).inserted { try disk.makeDirectory(folder) }
+                try disk.write(bytes, to: target)
+            }
+            for folder in folders { try disk.sync(folder) }
+            try disk.rename(partial, final)
+            try disk.sync(directory)
+        } catch {
+            disk.removeTree(partial)
+            throw error
+        }
+        state.withLock {
+            $0.entries.insert(entry, at: $0.entries.firstIndex { $0.folder < entry.folder } ?? $0.entries.endIndex)
+        }
+        logger.debug("archived snapshot", metadata: ["folder": "\(entry.folder)", "files": "\(files.count)"])
+
+        // 2. The neighbours learn about it; old snapshots go; the index follows.
+        var touched: Set<String> = []
+        if let previous { touched.insert(previous.folder) }
+        // Also the one before: completes an update a crash may have interrupted.
+        if let older = state.withLock({ entries in entries.entries.first { $0.folder < (previous?.folder ?? "") } }) { touched.insert(older.folder) }
+        let pruned = try prune(refreshing: touched, days: [entry.day, previous?.day ?? entry.day])
+        return (entry, pruned)
+    }
+
+    /// Deletes snapshots the retention settings no longer keep (never the newest), then
+    /// rewrites the navigation of the snapshots next to the gap and the index pages. Returns
+    /// how many were deleted.
+    @discardableResult
+    public func prune(now: Timestamp? = nil) throws(ArchiveError) -> Int {
+        loadIfNeeded()
+        try disk.makeDirectory(directory)
+        removeLeftovers()
+        return try prune(refreshing: [], days: nil, now: now)
+    }
+
+    /// - Parameter days: the days whose pages changed besides those of pruned snapshots; nil
+    ///   rewrites every day page.
+    private func prune(refreshing: Set<String>, days: Set<String>?, now: Timestamp? = nil) throws(ArchiveError) -> Int {
+        let current = state.withLock { $0.entries }
+        let doomed = configuration.retention.doomed(current, now: now ?? clock.now)
+        var trash: [String] = []
+        var touched = refreshing
+        var days = days
+        if !doomed.isEmpty {
+            // Out of the listing first: rename to a hidden name, one rename per snapshot.
+            for entry in doomed {
+                let aside = directory + "/" + ArchiveName.trashPrefix + entry.folder + "-" + String(UInt32.random(in: .min ... .max), radix: 16)
+                try disk.rename(directory + "/" + entry.folder, aside)
+                trash.append(aside)
+                state.withLock { $0.entries.removeAll { $0.folder == entry.folder } }
+            }
+            try disk.sync(directory)
+            // Retention removes the oldest snapshots only: the new oldest loses its "previous" link.
+            if let oldest = state.withLock({ $0.entries.last }) {
+                touched.insert(oldest.folder)
+                days?.insert(oldest.day)
+            }
+            days?.formUnion(doomed.map(\.day))
+            logger.info("pruned archived snapshots", metadata: ["count": "\(doomed.count)", "oldest": "\(doomed.first!.folder)"])
+        }
+        for folder in touched.sorted() {
+            try refreshNavigation(of: folder)
+        }
+        try writeListPages(days: days)
+        for aside in trash { disk.removeTree(aside) }
+        return doomed.count
+    }
+
+    // MARK: - Pages
+
+    /// Re-renders a snapshot's page and play pages with its current neighbours, replacing
+    /// only files whose content changed, then its manifest.
+    func refreshNavigation(of folder: String) throws(ArchiveError) {
+        guard let renderer else { return }
+        let entries = state.withLock { $0.entries }
+        guard let index = entries.firstIndex(where: { $0.folder == folder }) else { return }
+        let entry = entries[index]
+        let next = index > 0 ? entries[index - 1] : nil
+        let previous = index + 1 < entries.count ? entries[index + 1] : nil
+        let base = directory + "/" + folder
+        guard let page = disk.read(base + "/" + ArchiveName.snapshotPage) else {
+            throw ArchiveError("archived page \(base)/index.html is missing; run spendboard archive verify")
+        }
+        let parts = try ArchiveRenderer.PageParts(page: page)
+        let pages: [(path: String, bytes: [UInt8])]
+        do {
+            pages = try renderer.snapshotPages(entry, parts: parts, previous: previous, next: next)
+        } catch {
+            throw ArchiveError("archive pages of \(folder) could not be rendered: \(error)")
+        }
+        try checkValid(pages, folder: folder)
+        for (path, bytes) in pages where disk.read(base + "/" + path) != bytes {
+            try disk.replace(base + "/" + path, with: bytes, temporaryIn: base)
+        }
+        let manifestPath = base + "/" + ArchiveName.manifestFile
+        guard let old = disk.read(manifestPath) else { throw ArchiveError("manifest \(manifestPath) is missing; run spendboard archive verify") }
+        var manifest = try ArchiveManifest.parse(old, path: manifestPath)
+        let fresh = Dictionary(uniqueKeysWithValues: pages.map { ($0.path, ArchiveManifest.File(path: $0.path, contents: $0.bytes)) })
+        manifest.files = manifest.files.map { fresh[$0.path] ?? $0 }
+        let bytes = manifest.jsonBytes()
+        if bytes != old { try disk.replace(manifestPath, with: bytes, temporaryIn: base) }
+    }
+
+    /// Writes `index.html`, the day pages and `latest.html` where they changed, and removes the
+    /// pages of days that no longer hold a snapshot.
+    /// `days` limits the day pages rendered (nil: all); pages of days without snapshots go.
+    func writeListPages(days: Set<String>? = nil) throws(ArchiveError) {
+        guard let renderer else { return }
+        let entries = state.withLock { $0.entries }
+        let pages: [(path: String, bytes: [UInt8])]
+        do {
+            pages = try renderer.listPages(entries, only: days)
+        } catch {
+            throw ArchiveError("archive index could not be rendered: \(error)")
+        }
+        try checkValid(pages, folder: nil)
+        try disk.makeDirectory(directory + "/" + ArchiveName.daysFolder)
+        for (path, bytes) in pages where disk.read(directory + "/" + path) != bytes {
+            let target = directory + "/" + path
+            try disk.replace(target, with: bytes, temporaryIn: String(target[..<target.lastIndex(of: "/")!]))
+        }
+        let dayPages = Set(entries.map { ArchiveName.dayPage($0.day) })
+        for name in (try? disk.list(directory + "/" + ArchiveName.daysFolder)) ?? [] where !dayPages.contains(ArchiveName.daysFolder + "/" + name) {
+            disk.removeTree(directory + "/" + ArchiveName.daysFolder + "/" + name)
+        }
+    }
+
+    /// Archive pages pass the same libxml2 check as live pages, or they are not written.
+    private func checkValid(_ files: [(String, [UInt8])], folder: String?) throws(ArchiveError) {
+        var issues: [ValidationIssue] = []
+        for (path, bytes) in files where path.hasSuffix(".html") {
+            issues += XMLValidator.validate(bytes, file: "archive/" + (folder.map { $0 + "/" } ?? "") + path)
+        }
+        guard issues.isEmpty else { throw ArchiveError("\(ReportError.validationFailed(issues))") }
+    }
+
+    /// Removes what an interrupted archive or prune left behind (hidden names only).
+    private func removeLeftovers() {
+        for name in (try? disk.list(directory)) ?? []
+        where name.hasPrefix(ArchiveName.partialPrefix) || name.hasPrefix(ArchiveName.trashPrefix) || name.hasPrefix(ArchiveName.temporaryPrefix) {
+            disk.removeTree(directory + "/" + name)
+        }
+    }
+}

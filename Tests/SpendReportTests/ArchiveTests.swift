@@ -1,0 +1,284 @@
+import Foundation
+import SpendCore
+import Testing
+@testable import SpendReport
+
+struct ArchiveScheduleTests {
+    static let t0 = Timestamp(iso8601: "2026-11-29T14:04:58.000Z")!
+
+    @Test func archivesTheFirstSnapshotOfEachPeriod() {
+        let schedule = ArchiveSchedule(every: .seconds(300))
+        #expect(schedule.isDue(Self.t0, newestArchived: nil))
+        #expect(schedule.isDue(Self.t0.advanced(by: .seconds(2)), newestArchived: Self.t0))  // 14:05:00 starts a period
+        #expect(!schedule.isDue(Self.t0.advanced(by: .seconds(290)), newestArchived: Self.t0.advanced(by: .seconds(2))))
+        #expect(schedule.isDue(Self.t0.advanced(by: .seconds(302)), newestArchived: Self.t0.advanced(by: .seconds(2))))
+    }
+
+    @Test func zeroIsOffAndAClockGoingBackwardsArchivesNothingOlder() {
+        #expect(!ArchiveSchedule(every: .zero).isDue(Self.t0, newestArchived: nil))
+        let schedule = ArchiveSchedule(every: .seconds(300))
+        #expect(!schedule.isDue(Self.t0.advanced(by: .seconds(-3600)), newestArchived: Self.t0))
+        #expect(!schedule.isDue(Self.t0, newestArchived: Self.t0))
+    }
+
+    /// The pipeline offers every tick (5 s) for 15 minutes from a manual clock: one folder per
+    /// 5-minute period, named by the first snapshot's second.
+    @Test func tickingClockArchivesOncePerPeriod() throws {
+        let fixture = ArchiveFixture(every: .seconds(300), now: Self.t0)
+        var archived: [String] = []
+        for _ in 0..<(15 * 12) {
+            if case .archived(let entry, _) = fixture.offer(fixture.clock.now) { archived.append(entry.folder) }
+            fixture.clock.advance(by: .seconds(5))
+        }
+        #expect(archived == ["2026-11-29T14-04-58Z", "2026-11-29T14-05-03Z", "2026-11-29T14-10-03Z", "2026-11-29T14-15-03Z"])
+        #expect(fixture.folders() == archived)
+    }
+}
+
+struct ArchiveRetentionTests {
+    static let now = Timestamp(iso8601: "2026-11-29T14:00:00.000Z")!
+
+    static func entries(_ hoursAgo: [Int64]) -> [ArchiveEntry] {
+        hoursAgo.map { hours in
+            let time = now.advanced(by: .seconds(-3600 * hours))
+            return ArchiveEntry(folder: ArchiveName.folder(for: time), generatedAt: time, spendRateMicrosPerHour: 0, topCustomer: nil)
+        }
+    }
+
+    @Test func keepOneKeepsOnlyTheNewest() {
+        let all = Self.entries([5, 4, 3, 2, 1])
+        let doomed = ArchiveRetention(keep: 1).doomed(all, now: Self.now)
+        #expect(doomed.map(\.folder) == all.dropLast().map(\.folder))
+    }
+
+    @Test func maxAgeDeletesOlderButNeverTheNewest() {
+        let all = Self.entries([50, 30, 20])
+        #expect(ArchiveRetention(maxAge: .seconds(86_400)).doomed(all, now: Self.now).map(\.folder) == all.prefix(2).map(\.folder))
+        // Every snapshot is too old: the newest still stays.
+        #expect(ArchiveRetention(maxAge: .seconds(3600)).doomed(all, now: Self.now).count == 2)
+        #expect(ArchiveRetention(keep: 1, maxAge: .seconds(1)).doomed(Self.entries([100]), now: Self.now).isEmpty)
+    }
+
+    @Test func clockGoingBackwardsDeletesNothingForAge() {
+        let all = Self.entries([50, 30, 20])
+        let past = Self.now.advanced(by: .seconds(-86_400 * 365))
+        #expect(ArchiveRetention(maxAge: .seconds(3600)).doomed(all, now: past).isEmpty)
+        // The count limit does not depend on the clock.
+        #expect(ArchiveRetention(keep: 2, maxAge: .seconds(3600)).doomed(all, now: past).map(\.folder) == [all[0].folder])
+    }
+
+    @Test func pruningOnDiskKeepsOneAndRelinksTheOldest() throws {
+        let fixture = ArchiveFixture(retention: .init(keep: 2))
+        fixture.fill(4)
+        let folders = fixture.folders()
+        #expect(folders.count == 2)
+        #expect(fixture.archive.entries.map(\.folder) == folders.reversed())
+        // The oldest kept snapshot no longer links to a deleted one.
+        let oldest = try #require(fixture.read(folders[0] + "/index.html"))
+        #expect(relLink(oldest, "prev") == nil)
+        #expect(relLink(oldest, "next") == "../\(folders[1])/index.html")
+        // The index lists exactly the kept snapshots; nothing is left half-deleted.
+        let index = try #require(fixture.read("index.html"))
+        #expect(index.components(separatedBy: "/index.html\"><time").count - 1 == 2)
+        #expect(!fixture.names().contains { $0.hasPrefix(".") })
+        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+    }
+
+    @Test func keepOneWithAClockGoingBackwards() throws {
+        let fixture = ArchiveFixture(retention: .init(keep: 1, maxAge: .seconds(600)))
+        fixture.fill(3)
+        fixture.clock.set(Fixtures.now.advanced(by: .seconds(-86_400)))
+        try fixture.archive.prune()
+        #expect(fixture.folders().count == 1)
+        #expect(fixture.folders() == [ArchiveName.folder(for: Fixtures.now.advanced(by: .seconds(600)))])
+        // A later prune with the clock far ahead still keeps the newest.
+        fixture.clock.set(Fixtures.now.advanced(by: .seconds(86_400 * 400)))
+        #expect(try fixture.archive.prune() == 0)
+        #expect(fixture.folders().count == 1)
+    }
+
+    /// A crash between renaming a snapshot aside and deleting it leaves a hidden folder: it is
+    /// never listed and the next run removes it.
+    @Test func halfDeletedSnapshotsAreNeverListed() throws {
+        let fixture = ArchiveFixture()
+        fixture.fill(2)
+        let victim = fixture.folders()[0]
+        try FileManager.default.moveItem(atPath: fixture.directory + "/" + victim, toPath: fixture.directory + "/.trash-" + victim + "-1")
+        try FileManager.default.removeItem(atPath: fixture.directory + "/.trash-" + victim + "-1/stats.json")
+        try FileManager.default.createDirectory(atPath: fixture.directory + "/.partial-2030-01-01T00-00-00Z-1", withIntermediateDirectories: true)
+        fixture.archive.reload()
+        #expect(fixture.archive.entries.map(\.folder) == [fixture.folders()[0]])
+        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+        try fixture.archive.prune()
+        #expect(!fixture.names().contains { $0.hasPrefix(".") })
+    }
+}
+
+struct ArchiveVerifyTests {
+    @Test func cleanArchiveVerifies() {
+        let fixture = ArchiveFixture()
+        fixture.fill(3)
+        let report = ArchiveVerifier.verify(directory: fixture.directory)
+        #expect(report.snapshots == 3)
+        #expect(report.files == 3 * 10)
+        #expect(report.problems == [])
+    }
+
+    @Test func catchesAFlippedByteAMissingFileAndAnExtraFile() throws {
+        let fixture = ArchiveFixture()
+        fixture.fill(2)
+        let folder = fixture.folders()[1]
+        let gauge = fixture.directory + "/" + folder + "/embed/gauge.svg"
+        var bytes = try #require(FileManager.default.contents(atPath: gauge))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: gauge))
+        try FileManager.default.removeItem(atPath: fixture.directory + "/" + folder + "/stats.json")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: fixture.directory + "/" + folder + "/notes.txt"))
+        let problems = ArchiveVerifier.verify(directory: fixture.directory).problems
+        #expect(problems.map { "\($0.path) \($0.kind)" }.sorted() == ["embed/gauge.svg altered", "notes.txt extra", "stats.json missing"])
+        #expect(problems.allSatisfy { $0.folder == folder })
+    }
+
+    @Test func missingManifestIsReported() throws {
+        let fixture = ArchiveFixture()
+        fixture.fill(1)
+        try FileManager.default.removeItem(atPath: fixture.directory + "/" + fixture.folders()[0] + "/manifest.json")
+        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems.map(\.kind) == [.manifest])
+    }
+
+    @Test func manifestRoundTripsAndMatchesSha256sum() throws {
+        #expect(ArchiveManifest.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let entry = ArchiveEntry(snapshot: Fixtures.hostileSnapshot)
+        let manifest = ArchiveManifest(entry: entry, files: [.init(path: "stats.json", contents: [1, 2, 3])])
+        #expect(try ArchiveManifest.parse(manifest.jsonBytes(), path: "m") == manifest)
+    }
+}
+
+struct ArchivePagesTests {
+    /// Every archive page passes the same libxml2 check as the live pages, hostile names included.
+    @Test func everyArchivePageValidates() throws {
+        let fixture = ArchiveFixture()
+        fixture.fill(3, spacing: .seconds(6 * 3600))
+        let (site, snapshot) = ArchiveFixture.stamped(Fixtures.now.advanced(by: .seconds(86_400)))
+        _ = site
+        let hostile = try ArchiveFixture.renderer.render(Fixtures.hostileSnapshot)
+        var hostileSite = hostile
+        hostileSite.generatedAt = snapshot.generatedAt
+        var hostileSnapshot = Fixtures.hostileSnapshot
+        hostileSnapshot.generatedAt = snapshot.generatedAt
+        _ = try fixture.archive.archive(hostileSite, entry: ArchiveEntry(snapshot: hostileSnapshot))
+        let pages = fixture.allFiles().filter { $0.hasSuffix(".html") }
+        #expect(pages.count == 4 * 4 + 1 + 1 + 2)  // 4 snapshots × 4 pages, index, latest, 2 days
+        for page in pages {
+            let bytes = Array(try #require(FileManager.default.contents(atPath: fixture.directory + "/" + page)))
+            #expect(XMLValidator.validate(bytes, file: page) == [], "\(page)")
+        }
+        let index = try #require(fixture.read("index.html"))
+        #expect(index.contains("&lt;b&gt;ten&amp;ant&lt;/b&gt;"))
+        #expect(!index.contains("<b>ten"))
+    }
+
+    @Test func archivedPagesDoNotRefreshSayTheirMomentAndLinkRelatively() throws {
+        let fixture = ArchiveFixture()
+        fixture.fill(2)
+        let folder = fixture.folders()[0]
+        let page = try #require(fixture.read(folder + "/index.html"))
+        #expect(refreshTarget(page) == nil)
+        #expect(!page.contains("<script"))
+        #expect(page.contains("Archived snapshot of <time datetime=\"2026-11-29T14:05:02.500Z\">2026-11-29 14:05:02.500 UTC</time>"))
+        #expect(page.contains("href=\"../latest.html\""))
+        #expect(page.contains("href=\"../../index.html\">Live dashboard"))
+        #expect(page.contains("href=\"../days/2026-11-29.html\""))
+        #expect(!page.contains("href=\"/"))
+        #expect(!page.contains("src=\"/"))
+        let latest = try #require(fixture.read("latest.html"))
+        #expect(refreshTarget(latest) == fixture.folders()[1] + "/index.html")
+    }
+
+    /// From the oldest snapshot, following a play page's meta-refresh visits every snapshot
+    /// once, in order, and stops at the newest; the next/previous links form the same chain.
+    @Test(arguments: [1, 2, 5]) func playbackFormsOneChainFromOldestToNewest(seconds: Int) throws {
+        let fixture = ArchiveFixture()
+        fixture.fill(6)
+        let folders = fixture.folders()
+        var visited: [String] = []
+        var current: String? = folders[0] + "/play-\(seconds)s.html"
+        while let path = current {
+            visited.append(String(path.split(separator: "/")[0]))
+            let page = try #require(fixture.read(path))
+            #expect(page.contains("content=\"\(seconds); url=") || path.hasPrefix(folders.last!))
+            current = refreshTarget(page).map { String($0.dropFirst(3)) }
+            #expect(current == nil || current!.hasSuffix("/play-\(seconds)s.html"))
+            #expect(visited.count <= folders.count)
+        }
+        #expect(visited == folders)
+        // Stop returns to the snapshot's own page, which does not refresh.
+        let newest = try #require(fixture.read(folders.last! + "/play-\(seconds)s.html"))
+        #expect(newest.contains("Playback stopped"))
+        // Next and previous links agree with the chain.
+        for (index, folder) in folders.enumerated() {
+            let page = try #require(fixture.read(folder + "/index.html"))
+            #expect(relLink(page, "next") == (index + 1 < folders.count ? "../\(folders[index + 1])/index.html" : nil))
+            #expect(relLink(page, "prev") == (index > 0 ? "../\(folders[index - 1])/index.html" : nil))
+        }
+    }
+
+    @Test func largeArchivesSplitIntoDayPages() throws {
+        var entries: [ArchiveEntry] = []
+        let start = Timestamp(iso8601: "2026-11-01T00:00:00.000Z")!
+        for index in 0..<(3 * 288) {
+            let time = start.advanced(by: .seconds(300 * Int64(index)))
+            entries.append(ArchiveEntry(folder: ArchiveName.folder(for: time), generatedAt: time, spendRateMicrosPerHour: Int64(index) * 1_000_000, topCustomer: nil))
+        }
+        let pages = try ArchiveFixture.pages.listPages(entries)
+        #expect(pages.map(\.path) == ["index.html", "days/2026-11-03.html", "days/2026-11-02.html", "days/2026-11-01.html", "latest.html"])
+        let index = String(decoding: pages[0].bytes, as: UTF8.self)
+        #expect(index.components(separatedBy: "<tr><td>").count - 1 == 100)
+        #expect(index.contains("All 288 snapshots of 2026-11-03"))
+        let day = String(decoding: pages[2].bytes, as: UTF8.self)
+        #expect(day.components(separatedBy: "<tr><td>").count - 1 == 288)
+        // Newest first.
+        #expect(day.firstRange(of: "23:55:00")!.lowerBound < day.firstRange(of: "00:00:00")!.lowerBound)
+    }
+
+    @Test(arguments: ["..", "../x", "%2e%2e/x", "a%2fb", ".trash-x/index.html", ".partial-y/", "a//b", "a\\b", "x/./y", "é"])
+    func unsafeArchivePathsAreRefused(path: String) {
+        #expect(SnapshotArchive.safeSegments(path) == nil)
+    }
+
+    @Test func safePathsResolveFolderIndexes() {
+        #expect(SnapshotArchive.safeSegments("")?.joined(separator: "/") == "index.html")
+        #expect(SnapshotArchive.safeSegments("2026-11-29T14-05-00Z/")?.joined(separator: "/") == "2026-11-29T14-05-00Z/index.html")
+        #expect(SnapshotArchive.safeSegments("2026-11-29T14-05-00Z/embed/gauge.svg")?.count == 3)
+    }
+}
+
+struct ArchiveFailureTests {
+    /// An archive path that cannot be written (here: a file where the folder should be) makes
+    /// archiving fail without throwing; it is retried later and recovers.
+    @Test func unwritableArchiveIsReportedAndRecovers() throws {
+        let fixture = ArchiveFixture(every: .seconds(5))
+        try Data("not a folder".utf8).write(to: URL(fileURLWithPath: fixture.directory))
+        guard case .failed(let message) = fixture.offer(Fixtures.now) else { Issue.record("expected a failure"); return }
+        #expect(message.contains("archive"))
+        #expect(fixture.archive.status.lastError != nil)
+        // Not retried on every tick.
+        #expect(fixture.offer(Fixtures.now.advanced(by: .seconds(5))) == .notDue)
+        try FileManager.default.removeItem(atPath: fixture.directory)
+        guard case .archived = fixture.offer(Fixtures.now.advanced(by: .seconds(31))) else { Issue.record("expected recovery"); return }
+        #expect(fixture.archive.status.lastError == nil)
+        #expect(fixture.folders().count == 1)
+    }
+
+    @Test func symlinksInsideTheArchiveAreNotServed() throws {
+        let fixture = ArchiveFixture()
+        fixture.fill(1)
+        let folder = fixture.folders()[0]
+        try FileManager.default.createSymbolicLink(atPath: fixture.directory + "/link", withDestinationPath: "/etc")
+        try FileManager.default.createSymbolicLink(atPath: fixture.directory + "/" + folder + "/passwd", withDestinationPath: "/etc/passwd")
+        #expect(fixture.archive.servedFile("link/passwd") == .notFound)
+        #expect(fixture.archive.servedFile(folder + "/passwd") == .notFound)
+        #expect(fixture.archive.servedFile(folder) == .folder)
+        guard case .file = fixture.archive.servedFile(folder + "/") else { Issue.record("expected the page"); return }
+    }
+}
