@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SpendCore
+import SpendReport
 
 /// Builds the router: the live site from memory and the JSON API, behind JSON errors and the
 /// CORS allow-list.
@@ -14,7 +15,7 @@ import SpendCore
 public enum SpendboardApplication {
     public static func router(
         store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings,
-        decoder: UsageBatchDecoder = UsageBatchDecoder(), startedAt: Timestamp? = nil
+        decoder: UsageBatchDecoder = UsageBatchDecoder(), startedAt: Timestamp? = nil, archive: SnapshotArchive? = nil
     ) -> Router<SpendRequestContext> {
         let router = Router(context: SpendRequestContext.self, options: .autoGenerateHeadEndpoints)
         if !settings.corsOrigins.isEmpty {
@@ -24,7 +25,11 @@ public enum SpendboardApplication {
         if let site {
             router.add(middleware: SiteMiddleware(site: site, clock: store.clock))
         }
-        APIRoutes(store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder)
+        if let archive {
+            router.add(middleware: ArchiveMiddleware(archive: archive))
+            ArchiveRoutes(archive: archive).register(on: router)
+        }
+        APIRoutes(store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder, archive: archive)
             .register(on: router)
         return router
     }
@@ -32,10 +37,10 @@ public enum SpendboardApplication {
     /// The whole server: router, listening address and the background services.
     public static func application(
         store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, decoder: UsageBatchDecoder,
-        services: [any Service], logger: Logger
+        services: [any Service], logger: Logger, archive: SnapshotArchive? = nil
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, board: board, site: site, settings: settings, decoder: decoder),
+            router: router(store: store, board: board, site: site, settings: settings, decoder: decoder, archive: archive),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,
             logger: logger

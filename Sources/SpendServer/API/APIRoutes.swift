@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import SpendCore
+import SpendReport
 
 /// The reference-compatible JSON API: `/api/metrics`, `/api/stats`, `/api/health`.
 struct APIRoutes: Sendable {
@@ -9,12 +10,14 @@ struct APIRoutes: Sendable {
     let settings: ServerSettings
     let startedAt: Timestamp
     let decoder: UsageBatchDecoder
+    var archive: SnapshotArchive? = nil
 
     /// Paths and the methods they answer, for 405 answers with `Allow`.
     static let allowedMethods: [String: [HTTPRequest.Method]] = [
         "/api/metrics": [.get, .head, .post],
         "/api/stats": [.get, .head],
         "/api/health": [.get, .head],
+        "/api/archive": [.get, .head],
     ]
 
     func register(on router: Router<SpendRequestContext>) {
@@ -78,9 +81,10 @@ struct APIRoutes: Sendable {
         let age = latest.map { now.duration(since: $0.snapshot.generatedAt).secondsDouble }
         let stale = age.map { $0 > 3 * settings.renderInterval.secondsDouble } ?? true
         let lastError = board.lastError
+        let archiveFailing = archive?.status.lastError != nil
         var writer = JSONWriter()
         writer.object { o in
-            o.field("status") { $0.string(latest == nil ? "starting" : (stale || lastError != nil ? "degraded" : "ok")) }
+            o.field("status") { $0.string(latest == nil ? "starting" : (stale || lastError != nil || archiveFailing ? "degraded" : "ok")) }
             o.field("timestamp") { $0.timestamp(now) }
             o.field("uptime") { $0.number(now.duration(since: startedAt).secondsDouble, places: 3) }
             o.field("updatesPerSecond") { w in
@@ -98,6 +102,9 @@ struct APIRoutes: Sendable {
                         if let lastError { w.string(lastError) } else { w.null() }
                     }
                 }
+            }
+            if let archive {
+                o.field("archive") { $0.archiveHealth(archive) }
             }
             o.field("store") { w in
                 w.object { s in

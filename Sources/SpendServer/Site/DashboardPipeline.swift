@@ -18,14 +18,18 @@ public struct DashboardPipeline: Sendable {
     let publisher: Publisher?
     let site: LiveSite
     let renderInterval: Duration
+    let archive: SnapshotArchive?
 
     /// - Parameter publisher: writes each snapshot into the output folder; nil serves from
     ///   memory only.
-    public init(renderer: ReportRenderer, publisher: Publisher?, site: LiveSite, renderInterval: Duration) {
+    /// - Parameter archive: keeps a snapshot every `--archive-every` after it is published; its
+    ///   failures are logged and shown by `/api/health`, never fail the tick.
+    public init(renderer: ReportRenderer, publisher: Publisher?, site: LiveSite, renderInterval: Duration, archive: SnapshotArchive? = nil) {
         self.renderer = renderer
         self.publisher = publisher
         self.site = site
         self.renderInterval = renderInterval
+        self.archive = archive
     }
 
     public func run(_ snapshot: Snapshot) throws(StepError) {
@@ -38,6 +42,8 @@ public struct DashboardPipeline: Sendable {
             try step("publish") { _ = try publisher.publish(rendered) }
         }
         site.publish(rendered, expiresAt: snapshot.generatedAt.advanced(by: renderInterval))
+        // Last, and never throwing: a full disk or an unwritable archive leaves the live pages alone.
+        archive?.archiveIfDue(rendered, snapshot: snapshot)
     }
 
     private func step<T>(_ name: String, _ body: () throws -> T) throws(StepError) -> T {
