@@ -63,6 +63,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Archive")
+    var archiveOptions: ArchiveOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 (any free port) to 65535; got \(port)") }
         guard load > 0, load <= 1000 else { throw ValidationError("--load must be greater than 0 and at most 1000; got \(load)") }
@@ -130,9 +133,10 @@ struct Serve: AsyncParsableCommand {
             services.append(SimulatorService(simulator: simulator, store: store, start: liveFrom, logger: logger))
         }
         let site = LiveSite()
+        let archive = try archiveOptions.makeArchive(output: output, renderer: renderer, logger: logger)
         let pipeline = DashboardPipeline(
             renderer: renderer, publisher: Publisher(outputDirectory: output, logger: logger), site: site,
-            renderInterval: settings.renderInterval
+            renderInterval: settings.renderInterval, archive: archive
         )
         let snapshots = SnapshotService(
             store: store, board: board, interval: settings.renderInterval, clock: ContinuousClock(), logger: logger,
@@ -143,7 +147,7 @@ struct Serve: AsyncParsableCommand {
         services.append(snapshots)
         let app = SpendboardApplication.application(
             store: store, board: board, site: site, settings: settings, decoder: UsageBatchDecoder(prices: priceTable),
-            services: services, logger: logger
+            services: services, logger: logger, archive: archive
         )
         logger.info(
             "serving",
