@@ -101,3 +101,44 @@ let (fast, fastRates, fastCount) = fill(load: 100, hours: fastHours, now: now)
 report("ingest at 100×, \(fastCount) updates (median of 1-min batches)", String(format: "%.2f M updates/s", median(fastRates) / 1e6), target: "≥ 1 M/s on one core")
 report("snapshot, \(Int(fastHours * 60)) min of history at 100× (median of 200)", String(format: "%.3f ms", timeSnapshots(fast, at: now, runs: 200)), target: "≤ 5 ms, same as 1×")
 report("rollup memory at 100×", String(format: "%.2f MB", Double(fast.status.rollupBytes) / 1_048_576), target: "bounded")
+
+// 4. Decoding producers' NDJSON with every rule checked (one core), against Foundation.
+do {
+    let simulator = Simulator(configuration: .init(seed: 3))
+    let sample = simulator.updates(from: now.advanced(by: .seconds(-600)), to: now.floored(to: .seconds(1)))
+    var lines: [UInt8] = []
+    for (index, update) in sample.prefix(20_000).enumerated() {
+        var writer = JSONWriter()
+        writer.object { o in
+            o.field("eventId") { $0.string("e\(index)") }
+            o.field("timestamp") { $0.timestamp(update.timestamp) }
+            o.field("tenantId") { $0.string(update.tenantId) }
+            o.field("customerId") { $0.string(update.customerId) }
+            o.field("model") { $0.string(update.model) }
+            o.field("metrics") { w in
+                w.object { m in
+                    m.field("totalCalls") { $0.integer(update.calls) }
+                    m.field("totalTokens") { $0.integer(update.totalTokens) }
+                    m.field("totalCost") { $0.dollars(micros: update.costMicros) }
+                    m.field("avgLatencyMs") { $0.number(update.avgLatencyMs, places: 2) }
+                }
+            }
+        }
+        lines += writer.bytes
+        lines.append(UInt8(ascii: "\n"))
+    }
+    let decoder = UsageBatchDecoder(maximumItems: .max)
+    var ours: [Double] = []
+    var theirs: [Double] = []
+    for _ in 0..<7 {
+        ours.append(clock.measure { precondition((try? decoder.decode(lines, format: .ndjson, now: now))?.count == 20_000) }.secondsDouble)
+        theirs.append(clock.measure {
+            var count = 0
+            for line in lines.split(separator: UInt8(ascii: "\n")) where (try? JSONSerialization.jsonObject(with: Data(line))) != nil { count += 1 }
+            precondition(count == 20_000)
+        }.secondsDouble)
+    }
+    let megabytes = Double(lines.count) / 1_048_576
+    report("decode + check 20,000 NDJSON updates, one core (median of 7)", String(format: "%.0f MB/s, %.0f k/s", megabytes / median(ours), 20 / median(ours)), target: "> Foundation")
+    report("Foundation JSONSerialization, same lines, parse only", String(format: "%.0f MB/s, %.0f k/s", megabytes / median(theirs), 20 / median(theirs)), target: "-")
+}

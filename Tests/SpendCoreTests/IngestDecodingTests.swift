@@ -215,3 +215,79 @@ struct UsageFileReaderTests {
         #expect(try UsageFileReader.read(Array("\n  \n".utf8), decoder: UsageBatchDecoder(), now: now).isEmpty)
     }
 }
+
+/// The fast path must give exactly what the general path gives, or step aside.
+struct FastPathAgreementTests {
+    let now = UsageBatchDecoderTests.now
+    let decoder = UsageBatchDecoder()
+
+    static func corpus() -> [String] {
+        let base = UsageBatchDecoderTests.item()
+        var lines = [
+            base,
+            UsageBatchDecoderTests.item(["eventId": "\"evt-1\""], metrics: ["inputTokens": "600", "outputTokens": "400"]),
+            UsageBatchDecoderTests.item(drop: ["totalCost"]),
+            UsageBatchDecoderTests.item(drop: ["totalCost"], ).replacingOccurrences(of: "\"totalCalls\"", with: "\"inputTokens\": 10, \"totalCalls\""),
+            UsageBatchDecoderTests.item(["customerId": "\"ü-kunde\""]),
+            UsageBatchDecoderTests.item(["customerId": "\"a\\\"b\""]),
+            UsageBatchDecoderTests.item(["customerId": "\"<script>x</script> & co\""]),
+            UsageBatchDecoderTests.item(["extra": "[1, {\"x\": null}]"]),
+            UsageBatchDecoderTests.item(["eventId": "null"]),
+            UsageBatchDecoderTests.item(metrics: ["totalCost": "1e-3"]),
+            UsageBatchDecoderTests.item(metrics: ["totalCost": "0.1234567890123456789"]),
+            UsageBatchDecoderTests.item(metrics: ["avgLatencyMs": "0"]),
+            UsageBatchDecoderTests.item(metrics: ["avgLatencyMs": "42949672.95"]),
+            UsageBatchDecoderTests.item(metrics: ["avgLatencyMs": "42949672.96"]),
+            UsageBatchDecoderTests.item(metrics: ["totalCalls": "4294967295"]),
+            UsageBatchDecoderTests.item(metrics: ["totalCalls": "4294967296"]),
+            UsageBatchDecoderTests.item(metrics: ["totalCalls": "007"]),
+            UsageBatchDecoderTests.item(metrics: ["totalCalls": "-0"]),
+            UsageBatchDecoderTests.item(metrics: ["totalCalls": "3.0"]),
+            UsageBatchDecoderTests.item(["timestamp": "\"2026-11-29T14:05:00Z\""]),
+            UsageBatchDecoderTests.item(["timestamp": "\"2026-11-29T14:05:00.001Z\""]),
+            UsageBatchDecoderTests.item(["timestamp": "\"2026-10-30T14:00:00Z\""]),
+            UsageBatchDecoderTests.item(["timestamp": "\"2026-10-30T13:59:59.999Z\""]),
+            UsageBatchDecoderTests.item(["tenantId": "\"" + String(repeating: "t", count: 128) + "\""]),
+            UsageBatchDecoderTests.item(["tenantId": "\"" + String(repeating: "t", count: 129) + "\""]),
+            UsageBatchDecoderTests.item(["tenantId": "\"\""]),
+            UsageBatchDecoderTests.item(metrics: ["inputTokens": "600", "outputTokens": "401"]),
+            base.replacingOccurrences(of: "{", with: " { ").replacingOccurrences(of: ",", with: " ,\t"),
+            base.replacingOccurrences(of: "}}", with: "}"),
+            base + "x",
+            "{}",
+            "[]",
+        ]
+        // And the simulator's own output, written by the JSON writer.
+        let simulator = Simulator(configuration: .init(seed: 4))
+        for update in simulator.updates(second: UsageBatchDecoderTests.now.millisecondsSinceEpoch / 1000 - 30) {
+            var writer = JSONWriter()
+            writer.usageUpdate(update)
+            lines.append(writer.string)
+        }
+        return lines
+    }
+
+    @Test func bothPathsAgreeOnEveryLine() throws {
+        var fastCount = 0
+        for line in Self.corpus() {
+            let bytes = Array(line.utf8)
+            let general = Result { () throws(UsageBatchDecoder.Failure) in try decoder.decodeGeneral(bytes, format: .ndjson, now: now) }
+            let fast = decoder.decodeFast(bytes, format: .ndjson, now: now)
+            if let fast {
+                fastCount += 1
+                #expect(fast == (try? general.get()), "\(line)")
+            }
+            // The public entry point always matches the general path.
+            let public_ = Result { () throws(UsageBatchDecoder.Failure) in try decoder.decode(bytes, format: .ndjson, now: now) }
+            #expect((try? public_.get()) == (try? general.get()), "\(line)")
+        }
+        #expect(fastCount > 60)  // the common shapes do take the fast path
+    }
+
+    @Test func arraysTakeTheFastPathToo() throws {
+        let lines = Self.corpus().suffix(20)
+        let bytes = Array(("[" + lines.joined(separator: ",\n") + "]").utf8)
+        let fast = try #require(decoder.decodeFast(bytes, format: .json, now: now))
+        #expect(fast == (try decoder.decodeGeneral(bytes, format: .json, now: now)))
+    }
+}

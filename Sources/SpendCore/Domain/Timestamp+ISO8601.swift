@@ -49,7 +49,14 @@ extension Timestamp {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. A fraction finer than milliseconds
     /// is truncated. Returns nil for anything else, including impossible dates such as Feb 30.
     public init?(iso8601 text: some StringProtocol) {
-        var utf8 = Array(text.utf8)[...]
+        let bytes = Array(text.utf8)
+        guard let parsed = bytes.withUnsafeBufferPointer({ Timestamp(iso8601Bytes: $0) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses ISO-8601 from UTF-8 bytes; see `init?(iso8601:)`.
+    init?(iso8601Bytes bytes: UnsafeBufferPointer<UInt8>) {
+        var utf8 = bytes[...]
         func number(_ count: Int) -> Int64? {
             guard utf8.count >= count else { return nil }
             var value: Int64 = 0

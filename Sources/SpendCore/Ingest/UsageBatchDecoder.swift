@@ -53,6 +53,12 @@ public struct UsageBatchDecoder: Sendable {
     }
 
     public func decode(_ bytes: [UInt8], format: Format, now: Timestamp) throws(Failure) -> [UsageUpdate] {
+        if let updates = decodeFast(bytes, format: format, now: now) { return updates }
+        return try decodeGeneral(bytes, format: format, now: now)
+    }
+
+    /// The general path: parse to `JSONValue`, then check every rule of every item.
+    func decodeGeneral(_ bytes: [UInt8], format: Format, now: Timestamp) throws(Failure) -> [UsageUpdate] {
         var items: [(line: Int?, value: JSONValue)]
         do {
             switch format {
@@ -88,6 +94,51 @@ public struct UsageBatchDecoder: Sendable {
         }
         guard problems.isEmpty else { throw .invalid(problems) }
         return updates
+    }
+
+    /// The fast path: every item read by `FastUpdateParser`, or nil as soon as one is not (the
+    /// general path then reads the whole batch and reports exactly what is wrong).
+    func decodeFast(_ bytes: [UInt8], format: Format, now: Timestamp) -> [UsageUpdate]? {
+        bytes.withUnsafeBufferPointer { buffer -> [UsageUpdate]? in
+            var updates: [UsageUpdate] = []
+            switch format {
+            case .ndjson:
+                var start = 0
+                while start < buffer.count {
+                    var end = start
+                    while end < buffer.count && buffer[end] != UInt8(ascii: "\n") { end += 1 }
+                    var parser = FastUpdateParser(buffer, from: start, to: end)
+                    parser.skipBlank()
+                    if parser.position < end {
+                        guard let update = parser.update(decoder: self, now: now) else { return nil }
+                        parser.skipBlank()
+                        guard parser.position == end else { return nil }
+                        updates.append(update)
+                        guard updates.count <= maximumItems else { return nil }
+                    }
+                    start = end + 1
+                }
+            case .json:
+                var parser = FastUpdateParser(buffer, from: 0, to: buffer.count)
+                parser.skipBlank()
+                guard parser.takeByte(UInt8(ascii: "[")) else { return nil }
+                parser.skipBlank()
+                if !parser.takeByte(UInt8(ascii: "]")) {
+                    while true {
+                        guard let update = parser.update(decoder: self, now: now) else { return nil }
+                        updates.append(update)
+                        guard updates.count <= maximumItems else { return nil }
+                        parser.skipBlank()
+                        if parser.takeByte(UInt8(ascii: ",")) { continue }
+                        guard parser.takeByte(UInt8(ascii: "]")) else { return nil }
+                        break
+                    }
+                }
+                parser.skipBlank()
+                guard parser.position == buffer.count else { return nil }
+            }
+            return updates
+        }
     }
 
     struct ProblemReport {
@@ -129,14 +180,20 @@ public struct UsageBatchDecoder: Sendable {
             timestamp: timestamp, tenantId: tenant, customerId: customer, model: model, calls: calls, totalTokens: total,
             inputTokens: input, outputTokens: output, costMicros: 0, isPriced: false, avgLatencyMs: latency, eventId: eventId
         )
+        price(&update, cost: cost)
+        return update
+    }
+
+    /// Sets the cost: the producer's `totalCost` when given, else the price in force at the
+    /// update's time for its input and output tokens, else unpriced.
+    func price(_ update: inout UsageUpdate, cost: Double?) {
         if let cost {
             update.costMicros = Money.micros(fromDollars: cost) ?? 0
             update.isPriced = true
-        } else if let price = prices.price(for: model, at: timestamp), input != nil || output != nil {
-            update.costMicros = price.costMicros(inputTokens: input ?? 0, outputTokens: output ?? 0)
+        } else if let price = prices.price(for: update.model, at: update.timestamp), update.inputTokens != nil || update.outputTokens != nil {
+            update.costMicros = price.costMicros(inputTokens: update.inputTokens ?? 0, outputTokens: update.outputTokens ?? 0)
             update.isPriced = true
         }
-        return update
     }
 
     private func readTimestamp(_ value: JSONValue?, now: Timestamp, report: inout ProblemReport) -> Timestamp? {
