@@ -4,8 +4,9 @@ spendboard (started with --no-simulator on a fresh --data folder) from several c
 and reports accepted updates per second (the server answers 200 only once a batch is
 committed to SQLite with synchronous=FULL).
 
-Usage: scripts/bench-ingest.py URL [UPDATES] [BATCH] [CONNECTIONS]
-  defaults: 300000 updates, batches of 1000, 4 connections.
+Usage: scripts/bench-ingest.py URL [UPDATES] [BATCH] [CONNECTIONS] [recent]
+  defaults: 300000 updates, batches of 1000, 4 connections. With "recent", timestamps are
+  moved into the last 50 minutes, so every update is also kept as a raw row.
 Updates come from ../shared/bench/usage-events.py (reference wire format, last 23 hours), with
 event ids unique to the run so nothing is a duplicate.
 """
@@ -22,6 +23,15 @@ if not os.path.exists(generator):
 lines = subprocess.run([sys.executable, generator, str(total)], capture_output=True, text=True, check=True).stdout.splitlines()
 run = uuid.uuid4().hex[:8]
 lines = [l.replace('"eventId":"e', f'"eventId":"{run}-e', 1) for l in lines]
+if len(sys.argv) > 5 and sys.argv[5] == "recent":
+    import datetime
+    end = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=30)
+    def moved(i, line):
+        t = end - datetime.timedelta(milliseconds=(len(lines) - i) * 3000 * 1000 // len(lines))
+        stamp = t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        start = line.index('"timestamp":"') + 13
+        return line[:start] + stamp + line[line.index('"', start):]
+    lines = [moved(i, l) for i, l in enumerate(lines)]
 bodies = ["\n".join(lines[i:i + batch]).encode() for i in range(0, len(lines), batch)]
 accepted = 0
 lock = threading.Lock()

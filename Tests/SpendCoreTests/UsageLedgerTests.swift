@@ -175,3 +175,41 @@ struct UsageLedgerTests {
         #expect(MemoryLayout<RawUsage>.stride <= 64)
     }
 }
+
+struct RawLogTests {
+    func usage(_ timestamp: Int64, _ sequence: Int64) -> RawUsage {
+        RawUsage(
+            timestamp: timestamp, sequence: sequence, costMicros: 0, series: 0, calls: 0, totalTokens: 0, inputTokens: 0,
+            outputTokens: 0, latencyCentiMs: 0, flags: []
+        )
+    }
+
+    /// Any arrival order, chunk splits, evictions and expiry keep the log sorted and complete.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func staysSortedWhateverTheArrivalOrder(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var log = RawLog(capacity: 20_000)
+        var reference: [RawUsage] = []
+        for sequence in 0..<30_000 {
+            // Mostly in order, some late by up to a minute, a few very late.
+            let base = Int64(sequence) * 10
+            let late = rng.next() % 10 == 0 ? Int64(rng.next() % 60_000) : (rng.next() % 100 == 0 ? Int64(rng.next() % 300_000) : 0)
+            let entry = usage(base - late, Int64(sequence))
+            log.insert(entry)
+            reference.append(entry)
+        }
+        reference.sort { $0.cursor < $1.cursor }
+        let kept = Array(reference.suffix(20_000))
+        #expect(log.count == 20_000)
+        #expect(log.entries(after: RawCursor(timestamp: .min, sequence: .min), limit: .max) == kept)
+        // Every start position finds the same tail as the reference.
+        for probe in stride(from: 0, to: kept.count, by: 997) {
+            let cursor = kept[probe].cursor
+            #expect(log.entries(after: cursor, limit: 50) == Array(kept[(probe + 1)...].prefix(50)))
+        }
+        let cutoff = kept[12_345].timestamp
+        log.expire(before: cutoff)
+        #expect(log.entries(after: RawCursor(timestamp: .min, sequence: .min), limit: .max) == kept.filter { $0.timestamp >= cutoff })
+        #expect(log.count == kept.filter { $0.timestamp >= cutoff }.count)
+    }
+}

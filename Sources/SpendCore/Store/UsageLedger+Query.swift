@@ -43,33 +43,27 @@ extension UsageLedger {
             throw .evicted(oldestKept: raw.oldest?.timestamp)
         }
         let windowStart = RawCursor(timestamp: now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds, sequence: -1)
-        let start = raw.firstIndex(after: max(cursor, windowStart))
-        var end = min(raw.count, start + limit)
-        let truncated = end < raw.count
+        // One more than asked tells whether the page is cut, and where.
+        var entries = raw.entries(after: max(cursor, windowStart), limit: limit + 1)
+        let truncated = entries.count > limit
         var nextSince: Int64?
         if truncated {
-            let boundary = raw[end].timestamp
-            if raw[end - 1].timestamp == boundary {
+            let boundary = entries[limit].timestamp
+            var end = limit
+            if entries[limit - 1].timestamp == boundary {
                 // Back off to the last millisecond boundary inside the page, if there is one.
-                var cut = end - 1
-                while cut > start && raw[cut - 1].timestamp == boundary { cut -= 1 }
-                if cut > start {
-                    end = cut
-                    nextSince = raw[end - 1].timestamp
-                }
+                while end > 0 && entries[end - 1].timestamp == boundary { end -= 1 }
+                if end == 0 { end = limit }  // one millisecond fills the page: only the cursor can continue
+                else { nextSince = entries[end - 1].timestamp }
             } else {
-                nextSince = raw[end - 1].timestamp
+                nextSince = entries[end - 1].timestamp
             }
-        }
-        var updates: [UsageUpdate] = []
-        updates.reserveCapacity(end - start)
-        for index in start..<end {
-            updates.append(update(for: raw[index]))
+            entries.removeSubrange(end...)
         }
         return RawPage(
-            updates: updates,
+            updates: entries.map { update(for: $0) },
             truncated: truncated,
-            nextCursor: truncated ? raw[end - 1].cursor : nil,
+            nextCursor: truncated ? entries.last?.cursor : nil,
             nextSince: nextSince
         )
     }
