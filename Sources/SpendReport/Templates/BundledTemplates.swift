@@ -316,7 +316,7 @@ enum BundledTemplates {
         .embed a{color:var(--muted)}
         footer{padding:0 clamp(.75rem,2vw,2rem) 1rem;color:var(--muted);font-size:.85rem}
         @media (max-width:40rem){.token-usage figure,.spend-per-hour figure{overflow-x:auto;direction:rtl}.token-usage svg.chart,.spend-per-hour svg.chart{min-width:32rem;direction:ltr}}
-        @media (min-width:110rem){body{font-size:19px}}
+        @media (min-width:110rem){body{font-size:19px}.cards .token-usage,.cards .spend-per-hour{grid-column:span 2}}
         @media print{:root{--bg:#fff;--card:#fff;--fg:#000;--muted:#444;--line:#999}
         nav.refresh,.status,.stale,.embed,details,footer{display:none}
         .card{break-inside:avoid}
