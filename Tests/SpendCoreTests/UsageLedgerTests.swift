@@ -64,7 +64,7 @@ struct UsageLedgerTests {
         #expect(ledger.status.rawUpdates == 0)
         // The 24-hour chart still has it until the hour tier drops it after 30 days.
         #expect(ledger.snapshot(at: clock.now).spendPerHour.reduce(0) { $0 + $1.costMicros } == 1_234_567)
-        #expect(ledger.fine.entryCount == 1)  // the 5 s tier keeps 70 minutes
+        #expect(ledger.fine.entryCount == 1)  // the 5 s tier keeps 65 minutes
 
         clock.advance(by: .seconds(11 * 60))
         ledger.expire(now: clock.now)

@@ -3,7 +3,7 @@
 /// It keeps
 /// - the raw updates of the last `rawWindow` (1 h) for the `since` API, capped at
 ///   `rawCapacity` so heavy traffic shortens the window instead of exhausting memory;
-/// - tiered rollups: 5-second buckets per series for 70 minutes, 1-minute buckets per model for
+/// - tiered rollups: 5-second buckets per series for 65 minutes, 1-minute buckets per model for
 ///   24 hours, 1-hour buckets per series for 30 days. Every update is added to every tier on
 ///   ingest, so a tier's sums equal the raw sums exactly and old data simply expires with its
 ///   ring slot.
@@ -59,8 +59,10 @@ public struct UsageLedger: Sendable {
     public let configuration: Configuration
     var names = SeriesTable()
     var raw: RawLog
-    /// 5-second buckets per series: the rolling hour, token usage, recent rates.
-    var fine = RollupTier(name: "5s", width: fineWidth, retention: .seconds(3600 + 600))
+    /// 5-second buckets per series: the rolling hour, token usage, recent rates. It keeps 5
+    /// minutes more than the hour, so a bucket up to 5 minutes in the future (the most an update
+    /// may be ahead) reuses a slot just older than the rolling hour, never one inside it.
+    var fine = RollupTier(name: "5s", width: fineWidth, retention: .seconds(3600 + 300))
     /// 1-minute buckets per model: the last 24 hours.
     var minute = RollupTier(name: "1m", width: minuteWidth, retention: .seconds(24 * 3600 + 600))
     /// 1-hour buckets per series: 30 days.
