@@ -21,19 +21,31 @@ struct SVGFrame {
     var title: String
     var description: String
 
-    /// The document around `body`, standalone (own styles and background) or for inlining.
+    /// Height of the caption band under a standalone chart: its title and when its data is from,
+    /// since an embedded image has no page around it to say so.
+    static let captionHeight = 24
+
+    /// The document around `body`, standalone (own styles, background and caption) or for
+    /// inlining into the page (whose heading and "Data generated" line say the same).
     func document(body: String, standalone: Bool) -> String {
+        let total = standalone ? height + Self.captionHeight : height
         var svg = ""
         svg.reserveCapacity(body.utf8.count + 2048)
-        svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\""
+        svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(total)\" viewBox=\"0 0 \(width) \(total)\""
         svg += " role=\"img\" aria-labelledby=\"\(id)-title \(id)-desc\" class=\"chart\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"12\">"
         svg += "<title id=\"\(id)-title\">\(XMLText.escaped(title))</title>"
         svg += "<desc id=\"\(id)-desc\">\(XMLText.escaped(description)) Data as of \(Format.dateTime(generatedAt)).</desc>"
         if standalone {
             svg += "<style>" + ChartStyle.css + "</style>"
-            svg += "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" rx=\"6\"/>"
+            svg += "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(total)\" rx=\"6\"/>"
         }
         svg += body
+        if standalone {
+            let y = height + Self.captionHeight - 9
+            svg += "<line class=\"grid\" x1=\"12\" y1=\"\(height + 2)\" x2=\"\(width - 12)\" y2=\"\(height + 2)\"/>"
+            svg += "<text class=\"fg small\" x=\"12\" y=\"\(y)\" font-weight=\"600\">\(XMLText.escaped(title))</text>"
+            svg += "<text class=\"muted small num\" x=\"\(width - 12)\" y=\"\(y)\" text-anchor=\"end\">\(Format.dateTime(generatedAt))</text>"
+        }
         svg += "</svg>"
         return svg
     }
