@@ -282,3 +282,23 @@ struct ArchiveFailureTests {
         guard case .file = fixture.archive.servedFile(folder + "/") else { Issue.record("expected the page"); return }
     }
 }
+
+struct ArchiveRepairTests {
+    /// The newest snapshot deleted by hand: the next archive links past it and works.
+    @Test func aSnapshotDeletedByHandDoesNotStopArchiving() throws {
+        let fixture = ArchiveFixture()
+        fixture.fill(2)
+        let folders = fixture.folders()
+        try FileManager.default.removeItem(atPath: fixture.directory + "/" + folders[1])
+        guard case .archived(let entry, _) = fixture.offer(Fixtures.now.advanced(by: .seconds(900))) else {
+            Issue.record("expected an archive"); return
+        }
+        #expect(fixture.archive.entries.map(\.folder) == [entry.folder, folders[0]])
+        #expect(fixture.archive.status.lastError == nil)
+        let page = try #require(fixture.read(entry.folder + "/index.html"))
+        #expect(relLink(page, "prev") == "../\(folders[0])/index.html")
+        let oldest = try #require(fixture.read(folders[0] + "/index.html"))
+        #expect(relLink(oldest, "next") == "../\(entry.folder)/index.html")
+        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+    }
+}

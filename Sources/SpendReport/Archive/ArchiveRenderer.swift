@@ -41,17 +41,26 @@ public struct ArchiveRenderer: Sendable {
         /// Takes the parts from a live page or an archived one (both hold one `<main>` and put
         /// the dashboard's CSS in their first `<style>`).
         public init(page: [UInt8]) throws(ArchiveError) {
-            let text = String(decoding: page, as: UTF8.self)
-            guard let styleOpen = text.firstRange(of: "<style>"),
-                let styleClose = text[styleOpen.upperBound...].firstRange(of: "</style>"),
-                let mainOpen = text.firstRange(of: "<main"),
-                let mainClose = text[mainOpen.upperBound...].ranges(of: "</main>").last
+            func find(_ needle: String, from start: Int, backwards: Bool = false) -> Int? {
+                let n = Array(needle.utf8)
+                guard page.count >= n.count + start else { return nil }
+                let last = page.count - n.count
+                var index = backwards ? last : start
+                while backwards ? index >= start : index <= last {
+                    if page[index] == n[0] && page[index..<(index + n.count)].elementsEqual(n) { return index }
+                    index += backwards ? -1 : 1
+                }
+                return nil
+            }
+            guard let styleOpen = find("<style>", from: 0), let styleClose = find("</style>", from: styleOpen + 7),
+                let mainOpen = find("<main", from: styleClose), let mainClose = find("</main>", from: mainOpen, backwards: true)
             else { throw ArchiveError("the page has no <style> or no <main> element to archive") }
-            var style = text[styleOpen.upperBound..<styleClose.lowerBound]
-            while style.first == "\n" { style = style.dropFirst() }
-            while style.last == "\n" { style = style.dropLast() }
-            self.style = String(style)
-            self.main = String(text[mainOpen.lowerBound..<mainClose.upperBound])
+            var styleStart = styleOpen + 7
+            var styleEnd = styleClose
+            while styleStart < styleEnd && page[styleStart] == UInt8(ascii: "\n") { styleStart += 1 }
+            while styleEnd > styleStart && page[styleEnd - 1] == UInt8(ascii: "\n") { styleEnd -= 1 }
+            self.style = String(decoding: page[styleStart..<styleEnd], as: UTF8.self)
+            self.main = String(decoding: page[mainOpen..<(mainClose + 7)], as: UTF8.self)
         }
     }
 
@@ -123,11 +132,11 @@ public struct ArchiveRenderer: Sendable {
         for (day, dayEntries) in days {
             let shown = dayEntries.prefix(max(0, budget))
             budget -= shown.count
-            let rows = shown.map { Self.row($0, prefix: "") }
+            let rows = Self.rows(shown, prefix: "")
             let more: String? = shown.count == dayEntries.count ? nil : "All \(Self.count(dayEntries.count)) of \(day)"
             dayViews.append(
                 ArchiveDayView(
-                    day: day, href: ArchiveName.dayPage(day), countText: Self.count(dayEntries.count), hasRows: !rows.isEmpty,
+                    day: day, href: ArchiveName.dayPage(day), countText: Self.count(dayEntries.count), hasRows: !shown.isEmpty,
                     rows: rows, moreText: more
                 ))
         }
@@ -160,7 +169,7 @@ public struct ArchiveRenderer: Sendable {
                 days: [
                     ArchiveDayView(
                         day: day, href: "\(day).html", countText: Self.count(dayEntries.count), hasRows: true,
-                        rows: dayEntries.map { Self.row($0, prefix: "../") }, moreText: nil
+                        rows: Self.rows(dayEntries, prefix: "../"), moreText: nil
                     )
                 ]
             )
@@ -176,13 +185,29 @@ public struct ArchiveRenderer: Sendable {
 
     // MARK: - Formatting
 
-    static func row(_ entry: ArchiveEntry, prefix: String) -> ArchiveRow {
-        ArchiveRow(
-            href: "\(prefix)\(entry.folder)/\(ArchiveName.snapshotPage)", iso: entry.generatedAt.iso8601, time: Format.clock(entry.generatedAt),
-            rate: Money.formatted(entry.spendRateMicrosPerHour, decimals: 0) + "/h",
-            customer: entry.topCustomer.map { XMLText.sanitized($0.customerId) } ?? "\u{2013}",
-            tenant: entry.topCustomer.map { XMLText.sanitized($0.tenantId) } ?? "\u{2013}"
-        )
+    /// `<tr>` rows of a snapshot table, newest first as given. Every value is escaped with
+    /// `XMLText.escaped`; folder names and times are our own ASCII.
+    static func rows(_ entries: some Collection<ArchiveEntry>, prefix: String) -> String {
+        var html = ""
+        html.reserveCapacity(entries.count * 220)
+        for entry in entries {
+            let iso = entry.generatedAt.iso8601
+            html += "<tr><td><a href=\""
+            html += prefix
+            html += entry.folder
+            html += "/index.html\"><time datetime=\""
+            html += iso
+            html += "\">"
+            html += iso.dropFirst(11).prefix(8)
+            html += "</time></a></td><td class=\"n\">"
+            html += Money.formatted(entry.spendRateMicrosPerHour, decimals: 0)
+            html += "/h</td><td>"
+            html += entry.topCustomer.map { XMLText.escaped($0.customerId) } ?? "\u{2013}"
+            html += "</td><td>"
+            html += entry.topCustomer.map { XMLText.escaped($0.tenantId) } ?? "\u{2013}"
+            html += "</td></tr>\n"
+        }
+        return html
     }
 
     static func count(_ n: Int) -> String { n == 1 ? "1 snapshot" : "\(Format.grouped(Int64(n))) snapshots" }

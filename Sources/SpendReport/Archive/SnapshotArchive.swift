@@ -74,6 +74,7 @@ public final class SnapshotArchive: Sendable {
         var lastError: String?
         var lastErrorAt: Timestamp?
         var retryAt: Timestamp?
+        var needsRepair = true
     }
 
     private let state = Mutex(State())
@@ -166,6 +167,8 @@ public final class SnapshotArchive: Sendable {
                 $0.lastError = message
                 $0.lastErrorAt = site.generatedAt
                 $0.retryAt = site.generatedAt.advanced(by: configuration.retryAfter)
+                // Read the folder again before the next attempt: it may have changed under us.
+                $0.loaded = false
             }
             logger.error("snapshot not archived; the live pages are not affected", metadata: ["error": "\(message)", "directory": "\(directory)"])
             return .failed(message)
@@ -185,7 +188,12 @@ public final class SnapshotArchive: Sendable {
         if disk.kind(final) != nil { throw ArchiveError("snapshot \(entry.folder) is already archived") }
         guard let page = site[ArchiveName.snapshotPage] else { throw ArchiveError("the rendered site has no index.html") }
         let parts = try ArchiveRenderer.PageParts(page: page.bytes)
-        let previous = state.withLock { $0.entries.first { $0.folder < entry.folder } }
+        var previous = state.withLock { $0.entries.first { $0.folder < entry.folder } }
+        while let candidate = previous, disk.kind(directory + "/" + candidate.folder) != .directory {
+            // Deleted behind our back: link past it.
+            state.withLock { $0.entries.removeAll { $0.folder == candidate.folder } }
+            previous = state.withLock { $0.entries.first { $0.folder < entry.folder } }
+        }
 
         // 1. Every file of the folder, written where no listing looks, then renamed.
         var files: [(String, [UInt8])] = site.files.filter { !$0.path.hasSuffix(".html") }.map { ($0.path, $0.bytes) }
@@ -222,8 +230,12 @@ public final class SnapshotArchive: Sendable {
         // 2. The neighbours learn about it; old snapshots go; the index follows.
         var touched: Set<String> = []
         if let previous { touched.insert(previous.folder) }
-        // Also the one before: completes an update a crash may have interrupted.
-        if let older = state.withLock({ entries in entries.entries.first { $0.folder < (previous?.folder ?? "") } }) { touched.insert(older.folder) }
+        // Once per process, also the one before: completes an update that a crash may have
+        // interrupted (pages replaced, manifest not yet).
+        if state.withLock({ $0.needsRepair }), let older = state.withLock({ entries in entries.entries.first { $0.folder < (previous?.folder ?? "") } }) {
+            touched.insert(older.folder)
+        }
+        state.withLock { $0.needsRepair = false }
         let pruned = try prune(refreshing: touched, days: [entry.day, previous?.day ?? entry.day])
         return (entry, pruned)
     }
@@ -265,7 +277,13 @@ public final class SnapshotArchive: Sendable {
             logger.info("pruned archived snapshots", metadata: ["count": "\(doomed.count)", "oldest": "\(doomed.first!.folder)"])
         }
         for folder in touched.sorted() {
-            try refreshNavigation(of: folder)
+            // A neighbour that cannot be updated (removed by hand, no manifest) keeps its old
+            // links; `verify` reports it. It does not undo the archive that was just written.
+            do {
+                try refreshNavigation(of: folder)
+            } catch {
+                logger.warning("archived snapshot's links not updated", metadata: ["folder": "\(folder)", "error": "\(error)"])
+            }
         }
         try writeListPages(days: days)
         for aside in trash { disk.removeTree(aside) }
@@ -284,6 +302,11 @@ public final class SnapshotArchive: Sendable {
         let next = index > 0 ? entries[index - 1] : nil
         let previous = index + 1 < entries.count ? entries[index + 1] : nil
         let base = directory + "/" + folder
+        guard disk.kind(base) == .directory else {
+            // Deleted behind our back: forget it, so the next snapshot links past it.
+            state.withLock { $0.entries.removeAll { $0.folder == folder } }
+            throw ArchiveError("archived snapshot \(folder) disappeared")
+        }
         guard let page = disk.read(base + "/" + ArchiveName.snapshotPage) else {
             throw ArchiveError("archived page \(base)/index.html is missing; run spendboard archive verify")
         }
@@ -321,9 +344,12 @@ public final class SnapshotArchive: Sendable {
         }
         try checkValid(pages, folder: nil)
         try disk.makeDirectory(directory + "/" + ArchiveName.daysFolder)
-        for (path, bytes) in pages where disk.read(directory + "/" + path) != bytes {
+        // No fsync here: these pages are derived from the catalog and every run rewrites any
+        // that differ, so one lost in a crash is put right by the next archive.
+        let derived = ArchiveDisk(durable: false)
+        for (path, bytes) in pages where derived.read(directory + "/" + path) != bytes {
             let target = directory + "/" + path
-            try disk.replace(target, with: bytes, temporaryIn: String(target[..<target.lastIndex(of: "/")!]))
+            try derived.replace(target, with: bytes, temporaryIn: String(target[..<target.lastIndex(of: "/")!]))
         }
         let dayPages = Set(entries.map { ArchiveName.dayPage($0.day) })
         for name in (try? disk.list(directory + "/" + ArchiveName.daysFolder)) ?? [] where !dayPages.contains(ArchiveName.daysFolder + "/" + name) {

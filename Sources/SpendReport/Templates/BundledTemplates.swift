@@ -50,9 +50,7 @@ enum BundledTemplates {
         <div class="table-wrap"><table>
         <thead><tr><th scope="col">Time (UTC)</th><th scope="col" class="n">Spend rate</th><th scope="col">Top customer</th><th scope="col">Tenant</th></tr></thead>
         <tbody>
-        {{#rows}}
-        <tr><td><a href="{{href}}"><time datetime="{{iso}}">{{time}}</time></a></td><td class="n">{{rate}}</td><td>{{customer}}</td><td>{{tenant}}</td></tr>
-        {{/rows}}
+        {{{rows}}}
         </tbody>
         </table></div>
         {{/hasRows}}
