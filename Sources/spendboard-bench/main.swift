@@ -1,6 +1,7 @@
 // Benchmarks of the store, the snapshot and the `since` query. Run in release:
 //
 //     swift run -c release spendboard-bench [store|all] [--quick]
+//     swift run -c release spendboard-bench archive [--quick]
 //
 // Figures are medians of repeated runs; docs/benchmarks.md records them with the machine.
 import Foundation
@@ -8,6 +9,10 @@ import SpendCore
 
 let arguments = CommandLine.arguments.dropFirst()
 let quick = arguments.contains("--quick")
+if arguments.first == "archive" {
+    runArchiveBenchmark(quick: quick)
+    exit(0)
+}
 let clock = ContinuousClock()
 
 func median(_ values: [Double]) -> Double {
