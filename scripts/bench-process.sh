@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 backfill=${1:-24h}
 load=${2:-1}
-swift build -c release --product spendboard >/dev/null
+swift build -c release --product spendboard >/dev/null 2>&1
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -31,7 +31,7 @@ report() {
   curl -s "http://127.0.0.1:$port/api/health" | python3 -c '
 import json, sys
 h = json.load(sys.stdin); s = h["store"]
-print(f"  raw updates {s[\"rawUpdates\"]}, rollups {s[\"rollupBytes\"] / 1048576:.2f} MB, series {s[\"series\"]}, status {h[\"status\"]}")'
+print("  raw updates %d, rollups %.2f MB, series %d, status %s" % (s["rawUpdates"], s["rollupBytes"] / 1048576, s["series"], h["status"]))'
   grep -E 'VmRSS|VmHWM' "/proc/$pid/status" | sed 's/^/  /'
 }
 

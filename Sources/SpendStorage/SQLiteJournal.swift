@@ -1,7 +1,7 @@
 import GRDB
 import SpendCore
 
-/// The durable record of usage, in SQLite (WAL mode, `synchronous = FULL`).
+/// The durable record of usage, in SQLite (WAL mode, `synchronous = FULL`, one connection).
 ///
 /// `append` writes a whole batch in one transaction and returns only when it is committed: a
 /// 2xx after it means the updates are on disk and survive `kill -9` (and, with FULL
@@ -13,7 +13,7 @@ import SpendCore
 ///   history by reading at most a few hundred thousand rows;
 /// - `events`: the `eventId`s accepted in the last 24 hours, so a retried batch adds nothing.
 public final class SQLiteJournal: UsageJournal {
-    private let pool: DatabasePool
+    private let database: DatabaseQueue
     public let path: String
 
     static let rawRetention: Duration = .seconds(70 * 60)
@@ -26,11 +26,15 @@ public final class SQLiteJournal: UsageJournal {
         try FileSystem.createDirectory(directory)
         path = directory + "/spendboard.sqlite"
         var configuration = Configuration()
+        configuration.journalMode = .wal
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Writes append and upsert a few hot pages; a small page cache is enough.
+            try db.execute(sql: "PRAGMA cache_size = -1024")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try migrator.migrate(pool)
+        // One connection: the journal writes batches in turn and reads only at start-up.
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        try migrator.migrate(database)
     }
 
     private var migrator: DatabaseMigrator {
@@ -78,7 +82,7 @@ public final class SQLiteJournal: UsageJournal {
 
     public func append(_ updates: [UsageUpdate], now: Timestamp) throws -> [UsageUpdate] {
         let rawCutoff = now.millisecondsSinceEpoch - Self.rawRetention.milliseconds
-        return try pool.write { db in
+        return try database.write { db in
             var fresh: [UsageUpdate] = []
             fresh.reserveCapacity(updates.count)
             let event = try db.cachedStatement(sql: "INSERT OR IGNORE INTO events (event_id, accepted_at) VALUES (?, ?)")
@@ -130,7 +134,7 @@ public final class SQLiteJournal: UsageJournal {
     }
 
     public func restore(now: Timestamp) throws -> JournalContents {
-        try pool.read { db in
+        try database.read { db in
             var contents = JournalContents()
             let nowMs = now.millisecondsSinceEpoch
             let minuteFrom = (nowMs - Self.minuteRetention.milliseconds).floorDiv(60_000)
@@ -166,7 +170,7 @@ public final class SQLiteJournal: UsageJournal {
 
     public func prune(now: Timestamp) throws {
         let nowMs = now.millisecondsSinceEpoch
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: "DELETE FROM updates WHERE ts < ?", arguments: [nowMs - Self.rawRetention.milliseconds])
             try db.execute(sql: "DELETE FROM events WHERE accepted_at < ?", arguments: [nowMs - Self.eventRetention.milliseconds])
             try db.execute(sql: "DELETE FROM rollup_minute WHERE bucket < ?", arguments: [(nowMs - Self.minuteRetention.milliseconds).floorDiv(60_000)])

@@ -28,7 +28,7 @@ struct UsageLedgerTests {
         let rawTokens = updates.reduce(Int64(0)) { $0 + $1.totalTokens }
         for tier in [ledger.fine, ledger.minute, ledger.hour] {
             var totals = UsageCounters()
-            var perKey = UsageCounters()
+            var perKey = SeriesCounters()
             for bucket in tier.slots where bucket.index != .min {
                 totals.add(bucket.totals)
                 bucket.values.forEach { perKey.add($0) }
@@ -37,7 +37,7 @@ struct UsageLedgerTests {
             #expect(totals.calls == rawCalls, "tier \(tier.name)")
             #expect(totals.totalTokens == rawTokens, "tier \(tier.name)")
             #expect(totals.updates == Int64(updates.count), "tier \(tier.name)")
-            #expect(perKey == totals, "tier \(tier.name): keys add up to the bucket totals")
+            #expect(perKey == SeriesCounters(totals), "tier \(tier.name): keys add up to the bucket totals")
         }
         // And the snapshot's hour is exactly the raw sum over the same window.
         let snapshot = ledger.snapshot(at: now)

@@ -8,7 +8,7 @@ public struct Snapshot: Sendable {
         public var rank: Int
         public var tenantId: String
         public var customerId: String
-        public var usage: UsageCounters
+        public var usage: SeriesCounters
         /// This customer's share of the hour's spend, 0...1.
         public var share: Double
     }
@@ -16,7 +16,7 @@ public struct Snapshot: Sendable {
     /// A model's usage in the rolling hour.
     public struct ModelSpend: Hashable, Sendable {
         public var model: String
-        public var usage: UsageCounters
+        public var usage: SeriesCounters
         public var share: Double
     }
 

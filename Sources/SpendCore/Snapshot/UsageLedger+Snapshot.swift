@@ -13,7 +13,7 @@ extension UsageLedger {
         let width = fine.width
 
         // Rolling hour, per series.
-        var perSeries = [UsageCounters](repeating: UsageCounters(), count: names.seriesCount)
+        var perSeries = [SeriesCounters](repeating: SeriesCounters(), count: names.seriesCount)
         var hourTotals = UsageCounters()
         for index in (current - Int64(Self.hourBuckets))..<current {
             guard let bucket = fine.bucket(index: index) else { continue }
@@ -24,8 +24,8 @@ extension UsageLedger {
         }
 
         // Group series by customer and by model.
-        var perCustomer = [UsageCounters](repeating: UsageCounters(), count: names.customers.count)
-        var perModel = [UsageCounters](repeating: UsageCounters(), count: names.models.count)
+        var perCustomer = [SeriesCounters](repeating: SeriesCounters(), count: names.customers.count)
+        var perModel = [SeriesCounters](repeating: SeriesCounters(), count: names.models.count)
         for (series, counters) in perSeries.enumerated() where !counters.isEmpty {
             perCustomer[Int(names.customerOfSeries[series])].add(counters)
             perModel[Int(names.modelOfSeries[series])].add(counters)

@@ -1,6 +1,7 @@
 /// Totals of usage in fixed-width time buckets over a fixed retention, kept in a ring of
 /// `slotCount` buckets: memory is bounded by construction, whatever the rate. Each bucket holds
-/// its totals and a sparse, sorted list of per-key counters (a key is a series or a model id).
+/// its totals and a sparse, sorted list of per-key counters (a key is a series or a model id;
+/// per key only `SeriesCounters` are kept).
 ///
 /// A bucket whose slot is reused by a newer bucket expires; an update older than the oldest
 /// bucket the ring can hold is refused.
@@ -10,10 +11,10 @@ struct RollupTier: Sendable {
         var index: Int64 = .min
         var totals = UsageCounters()
         var keys: [UInt32] = []
-        var values: [UsageCounters] = []
+        var values: [SeriesCounters] = []
 
         /// Counters of one key in this bucket.
-        func counters(for key: UInt32) -> UsageCounters? {
+        func counters(for key: UInt32) -> SeriesCounters? {
             var low = 0
             var high = keys.count
             while low < high {
@@ -33,10 +34,10 @@ struct RollupTier: Sendable {
                 if keys[mid] < key { low = mid + 1 } else { high = mid }
             }
             if low < keys.count && keys[low] == key {
-                values[low].add(counters)
+                values[low].add(SeriesCounters(counters))
             } else {
                 keys.insert(key, at: low)
-                values.insert(counters, at: low)
+                values.insert(SeriesCounters(counters), at: low)
             }
         }
     }
@@ -120,7 +121,7 @@ struct RollupTier: Sendable {
     var approximateBytes: Int {
         slots.reduce(MemoryLayout<Bucket>.stride * slotCount) { total, bucket in
             total + bucket.keys.capacity * MemoryLayout<UInt32>.stride
-                + bucket.values.capacity * MemoryLayout<UsageCounters>.stride
+                + bucket.values.capacity * MemoryLayout<SeriesCounters>.stride
                 + (bucket.keys.capacity > 0 ? 64 : 0)
         }
     }

@@ -50,3 +50,32 @@ public struct UsageCounters: Hashable, Sendable {
 
     public var isEmpty: Bool { updates == 0 }
 }
+
+/// The part of the counters kept for each series (or model) in every bucket: what ranking and
+/// the per-model breakdown need. Half the size of `UsageCounters`, which each bucket keeps
+/// whole for its totals.
+public struct SeriesCounters: Hashable, Sendable {
+    public var updates: Int64 = 0
+    public var calls: Int64 = 0
+    public var totalTokens: Int64 = 0
+    public var costMicros: Int64 = 0
+
+    public init() {}
+
+    public init(_ counters: UsageCounters) {
+        updates = counters.updates
+        calls = counters.calls
+        totalTokens = counters.totalTokens
+        costMicros = counters.costMicros
+    }
+
+    @inlinable
+    public mutating func add(_ other: SeriesCounters) {
+        updates &+= other.updates
+        calls &+= other.calls
+        totalTokens &+= other.totalTokens
+        costMicros &+= other.costMicros
+    }
+
+    public var isEmpty: Bool { updates == 0 }
+}
