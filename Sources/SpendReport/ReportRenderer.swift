@@ -86,7 +86,7 @@ public struct ReportRenderer: Sendable {
 
     func mainView(_ snapshot: Snapshot, charts: [Chart]) -> MainView {
         let latency = snapshot.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" } ?? "\u{2013}"
-        let stats: [MainView.Stat] = [
+        var stats: [MainView.Stat] = [
             .init(label: "Spend rate", value: Money.formatted(snapshot.spendRateMicrosPerHour, decimals: 0) + "/h"),
             .init(label: "Calls per second", value: Format.fixed(snapshot.callsPerSecond, places: 1)),
             .init(label: "Tokens, last hour", value: Format.compact(Double(snapshot.hour.totalTokens))),
@@ -94,6 +94,10 @@ public struct ReportRenderer: Sendable {
             .init(label: "Customers, last hour", value: Format.grouped(Int64(snapshot.customers.count))),
             .init(label: "Models, last hour", value: String(snapshot.costByModel.count)),
         ]
+        if snapshot.hour.unpricedUpdates > 0 {
+            // Usage without a known price is not in the spend figures: say so, never show it as $0.
+            stats.append(.init(label: "Unpriced updates, last hour", value: Format.grouped(snapshot.hour.unpricedUpdates)))
+        }
         let chartViews = charts.filter { $0.id != "top-customers" }.map { chart in
             MainView.ChartView(id: chart.id, title: chart.title, svg: chart.inlineSVG, embedPath: "embed/\(chart.id).svg", table: chart.table)
         }

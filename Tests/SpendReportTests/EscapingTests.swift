@@ -40,3 +40,37 @@ struct EscapingTests {
         }
     }
 }
+
+struct UnpricedTests {
+    /// Usage of unknown cost is said to be unpriced, never shown as $0.
+    @Test func unpricedUsageIsNamedNotShownAsZero() throws {
+        let now = Timestamp(iso8601: "2026-11-29T14:00:02Z")!
+        func update(_ customer: String, model: String, priced: Bool) -> UsageUpdate {
+            UsageUpdate(
+                timestamp: now.advanced(by: .seconds(-60)), tenantId: "t", customerId: customer, model: model, calls: 2,
+                totalTokens: 100, costMicros: priced ? 1_500_000 : 0, isPriced: priced, avgLatencyMs: 10
+            )
+        }
+        var ledger = UsageLedger()
+        ledger.ingest(
+            [update("known", model: "gpt-4", priced: true), update("mixed", model: "gpt-4", priced: true),
+             update("mixed", model: "mystery-1", priced: false), update("unknown", model: "mystery-1", priced: false)],
+            now: now
+        )
+        let snapshot = ledger.snapshot(at: now)
+        let site = try Fixtures.renderer().render(snapshot)
+        #expect(XMLValidator.validate(site).isEmpty)
+        let page = Fixtures.text(site["index.html"])
+        #expect(page.contains("Unpriced updates, last hour"))
+        #expect(page.contains("$1.50 + 1 unpriced"))  // customer "mixed"
+        // The row of the customer whose only update had no price says so instead of $0.00.
+        let row = try #require(page.range(of: ">unknown<").map { String(page[$0.upperBound...].prefix { $0 != "\n" }) })
+        let rowEnd = try #require(row.range(of: "</tr>"))
+        #expect(row[..<rowEnd.lowerBound].contains(">unpriced<"))
+        #expect(!row[..<rowEnd.lowerBound].contains("$0.00"))
+        let models = Fixtures.text(site["embed/cost-by-model.svg"])
+        #expect(models.contains("unpriced"))
+        let customers = Fixtures.text(site["embed/top-customers.svg"])
+        #expect(customers.contains("unpriced"))
+    }
+}

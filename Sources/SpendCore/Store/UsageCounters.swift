@@ -52,13 +52,15 @@ public struct UsageCounters: Hashable, Sendable {
 }
 
 /// The part of the counters kept for each series (or model) in every bucket: what ranking and
-/// the per-model breakdown need. Half the size of `UsageCounters`, which each bucket keeps
-/// whole for its totals.
+/// the per-model breakdown need. Smaller than `UsageCounters`, which each bucket keeps whole
+/// for its totals.
 public struct SeriesCounters: Hashable, Sendable {
     public var updates: Int64 = 0
     public var calls: Int64 = 0
     public var totalTokens: Int64 = 0
     public var costMicros: Int64 = 0
+    /// Updates whose cost is unknown: their cost is not in `costMicros`.
+    public var unpricedUpdates: Int64 = 0
 
     public init() {}
 
@@ -67,6 +69,7 @@ public struct SeriesCounters: Hashable, Sendable {
         calls = counters.calls
         totalTokens = counters.totalTokens
         costMicros = counters.costMicros
+        unpricedUpdates = counters.unpricedUpdates
     }
 
     @inlinable
@@ -75,6 +78,7 @@ public struct SeriesCounters: Hashable, Sendable {
         calls &+= other.calls
         totalTokens &+= other.totalTokens
         costMicros &+= other.costMicros
+        unpricedUpdates &+= other.unpricedUpdates
     }
 
     public var isEmpty: Bool { updates == 0 }

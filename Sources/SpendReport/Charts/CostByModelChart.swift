@@ -28,14 +28,14 @@ struct CostByModelChart {
             let shortName = XMLText.escaped(XMLText.truncated(model.model, to: 17))
             let color = ModelColors.color(for: model.model)
             let w = maxCost > 0 ? Self.barMaxWidth * Double(model.usage.costMicros) / Double(maxCost) : 0
-            let value = "\(Money.formatted(model.usage.costMicros, decimals: 2)) \u{00B7} \(Format.percent(model.share))"
+            let value = "\(Format.spend(model.usage)) \u{00B7} \(Format.percent(model.share))"
             body += "<g><title>\(name): \(value)</title>"
             body += "<rect x=\"16\" y=\"\(f(y + 6))\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(color)\"/>"
             body += "<text class=\"fg\" x=\"36\" y=\"\(f(y + 16))\">\(shortName)</text>"
             body += "<rect x=\"\(f(Self.barLeft))\" y=\"\(f(y + 3))\" width=\"\(f(max(w, 1)))\" height=\"18\" rx=\"2\" fill=\"\(color)\"/>"
             body += "<text class=\"fg num\" x=\"464\" y=\"\(f(y + 16))\" text-anchor=\"end\">\(value)</text></g>"
         }
-        let summary = models.prefix(6).map { "\($0.model) \(Money.formatted($0.usage.costMicros, decimals: 2)) (\(Format.percent($0.share)))" }
+        let summary = models.prefix(6).map { "\($0.model) \(Format.spend($0.usage)) (\(Format.percent($0.share)))" }
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "cost-by-model", width: Self.width, height: Self.height(rows: models.count), title: "Cost by model, rolling hour",
             description: models.isEmpty
@@ -47,7 +47,7 @@ struct CostByModelChart {
             headers: [("Model", false), ("Cost", true), ("Share", true), ("Calls", true), ("Tokens", true)],
             rows: models.map { model in
                 .init([
-                    (model.model, false), (Money.formatted(model.usage.costMicros, decimals: 2), true),
+                    (model.model, false), (Format.spend(model.usage), true),
                     (Format.percent(model.share), true), (Format.grouped(model.usage.calls), true),
                     (Format.grouped(model.usage.totalTokens), true),
                 ])

@@ -32,7 +32,7 @@ struct TopCustomersChart {
         for (index, customer) in customers.enumerated() {
             let y = Self.top + Self.rowHeight * Double(index)
             let w = maxCost > 0 ? Self.barMaxWidth * Double(customer.usage.costMicros) / Double(maxCost) : 0
-            let spend = Money.formatted(customer.usage.costMicros, decimals: 2)
+            let spend = Format.spend(customer.usage)
             body += "<g><title>\(customer.rank). \(XMLText.escaped(customer.customerId)) (\(XMLText.escaped(customer.tenantId))): \(spend), \(Format.percent(customer.share))</title>"
             body += "<text class=\"muted num\" x=\"12\" y=\"\(f(y + 14))\">\(customer.rank)</text>"
             body += "<text class=\"fg\" x=\"34\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.customerId, to: 17)))</text>"
@@ -40,7 +40,7 @@ struct TopCustomersChart {
             body += "<rect class=\"bar\" x=\"\(f(Self.barLeft))\" y=\"\(f(y + 3))\" width=\"\(f(max(w, 1)))\" height=\"15\" rx=\"2\"/>"
             body += "<text class=\"fg num\" x=\"464\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(spend)</text></g>"
         }
-        let summary = customers.prefix(3).map { "\($0.customerId) of \($0.tenantId) \(Money.formatted($0.usage.costMicros, decimals: 2))" }
+        let summary = customers.prefix(3).map { "\($0.customerId) of \($0.tenantId) \(Format.spend($0.usage))" }
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "top-customers", width: Self.width, height: Self.height(rows: customers.count), title: "Top customers, last hour",
             description: customers.isEmpty
@@ -53,7 +53,7 @@ struct TopCustomersChart {
             rows: customers.map { customer in
                 .init([
                     (String(customer.rank), true), (customer.customerId, false), (customer.tenantId, false),
-                    (Money.formatted(customer.usage.costMicros, decimals: 2), true), (Format.percent(customer.share), true),
+                    (Format.spend(customer.usage), true), (Format.percent(customer.share), true),
                     (Format.grouped(customer.usage.calls), true), (Format.grouped(customer.usage.totalTokens), true),
                 ])
             }

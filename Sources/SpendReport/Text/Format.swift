@@ -92,4 +92,12 @@ enum Format {
         if result.hasSuffix(".") { result = result.dropLast() }
         return String(result)
     }
+
+    /// Spend with its unpriced part said plainly: `$12.50`, `$12.50 + 3 unpriced`, or
+    /// `unpriced` when no update had a price (never `$0.00` for usage of unknown cost).
+    static func spend(_ usage: SeriesCounters) -> String {
+        guard usage.unpricedUpdates > 0 else { return Money.formatted(usage.costMicros, decimals: 2) }
+        if usage.unpricedUpdates == usage.updates { return "unpriced" }
+        return Money.formatted(usage.costMicros, decimals: 2) + " + \(grouped(usage.unpricedUpdates)) unpriced"
+    }
 }
