@@ -21,10 +21,11 @@ public enum SpendboardApplication {
         if !settings.corsOrigins.isEmpty {
             router.add(middleware: CORSAllowListMiddleware(origins: Set(settings.corsOrigins)))
         }
-        router.add(middleware: JSONErrorMiddleware(allowedMethods: APIRoutes.allowedMethods))
+        // The live site first: the hottest path, and it throws only errors that answer themselves.
         if let site {
             router.add(middleware: SiteMiddleware(site: site, clock: store.clock))
         }
+        router.add(middleware: JSONErrorMiddleware(allowedMethods: APIRoutes.allowedMethods))
         if let archive {
             router.add(middleware: ArchiveMiddleware(archive: archive))
             ArchiveRoutes(archive: archive).register(on: router)

@@ -1,4 +1,5 @@
 import CompressNIO
+import Hummingbird
 import NIOCore
 import SpendCore
 import SpendReport
@@ -10,13 +11,18 @@ import Synchronization
 /// A reader sees one render or the next, never a mix: the whole table of files is replaced in
 /// one assignment under a lock.
 public final class LiveSite: Sendable {
-    /// One file ready to serve.
+    /// One file ready to serve, in its plain and (when worth it) gzip form, with every header
+    /// but `Cache-Control` built once per render.
     struct ServedFile: Sendable {
-        var contentType: String
-        var body: ByteBuffer
-        var etag: String
+        struct Representation: Sendable {
+            var body: ByteBuffer
+            var etag: String
+            var headers: HTTPFields
+        }
+
+        var plain: Representation
         /// The gzip representation, when it is worth sending (text larger than 1 KiB).
-        var gzipped: (body: ByteBuffer, etag: String)?
+        var gzipped: Representation?
     }
 
     struct State: Sendable {
@@ -47,11 +53,28 @@ public final class LiveSite: Sendable {
     /// The paths served, sorted.
     public var paths: [String] { current.files.keys.sorted() }
 
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'"
+
     static func prepare(_ file: RenderedSite.File) -> ServedFile {
+        var common: HTTPFields = [.contentType: file.contentType, .xContentTypeOptions: "nosniff"]
+        // Embeds are meant to be shown by other sites in <img>; everything else stays ours.
+        common[.crossOriginResourcePolicy] = file.path.hasPrefix("embed/") ? "cross-origin" : "same-origin"
+        if file.contentType.hasPrefix("text/html") {
+            common[.contentSecurityPolicy] = contentSecurityPolicy
+        }
+        func representation(_ body: ByteBuffer, etag: String, encoding: String?) -> ServedFile.Representation {
+            var headers = common
+            headers[.eTag] = etag
+            if let encoding { headers[.contentEncoding] = encoding }
+            return .init(body: body, etag: etag, headers: headers)
+        }
         let body = ByteBuffer(bytes: file.bytes)
-        var served = ServedFile(contentType: file.contentType, body: body, etag: Self.etag(file.bytes), gzipped: nil)
+        var served = ServedFile(plain: representation(body, etag: etag(file.bytes), encoding: nil), gzipped: nil)
         if file.bytes.count > 1024, let compressed = try? body.compressed() {
-            served.gzipped = (compressed, Self.etag(file.bytes, suffix: "-gz"))
+            served.gzipped = representation(compressed, etag: etag(file.bytes, suffix: "-gz"), encoding: "gzip")
+            served.plain.headers[.vary] = "Accept-Encoding"
+            served.gzipped?.headers[.vary] = "Accept-Encoding"
         }
         return served
     }

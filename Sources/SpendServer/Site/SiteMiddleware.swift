@@ -25,34 +25,18 @@ struct SiteMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path); use GET or HEAD", headers: [.allow: "GET, HEAD"])
         }
 
-        let useGzip = file.gzipped != nil && Self.acceptsGzip(request.headers[values: .acceptEncoding])
-        let etag = useGzip ? file.gzipped!.etag : file.etag
-        var headers: HTTPFields = [
-            .contentType: file.contentType,
-            .eTag: etag,
-            .cacheControl: "public, max-age=\(maxAge(until: state.expiresAt))",
-            .xContentTypeOptions: "nosniff",
-        ]
-        if file.gzipped != nil { headers[.vary] = "Accept-Encoding" }
-        if key.hasPrefix("embed/") {
-            headers[.crossOriginResourcePolicy] = "cross-origin"
-        } else {
-            headers[.crossOriginResourcePolicy] = "same-origin"
-        }
-        if file.contentType.hasPrefix("text/html") {
-            headers[.contentSecurityPolicy] =
-                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'"
-        }
-        if Self.matches(request.headers[values: .ifNoneMatch], etag: etag) {
+        let representation = file.gzipped.flatMap { Self.acceptsGzip(request.headers[values: .acceptEncoding]) ? $0 : nil } ?? file.plain
+        var headers = representation.headers
+        headers[.cacheControl] = "public, max-age=\(maxAge(until: state.expiresAt))"
+        if Self.matches(request.headers[values: .ifNoneMatch], etag: representation.etag) {
+            headers[.contentEncoding] = nil
             return Response(status: .notModified, headers: headers)
         }
-        let body = useGzip ? file.gzipped!.body : file.body
-        if useGzip { headers[.contentEncoding] = "gzip" }
-        headers[.contentLength] = String(body.readableBytes)
         if request.method == .head {
+            headers[.contentLength] = String(representation.body.readableBytes)
             return Response(status: .ok, headers: headers, body: ResponseBody())
         }
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: representation.body))
     }
 
     /// Whole seconds until the next render, so caches revalidate when new content exists.
