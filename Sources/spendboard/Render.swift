@@ -61,25 +61,8 @@ struct Render: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
-        let logger = Logger(label: "spendboard")
-        let renderer: ReportRenderer
-        do {
-            renderer = try ReportRenderer(
-                configuration: .init(
-                    templatesDirectory: templates ?? "Templates", fallsBackToBundledTemplates: templates == nil,
-                    renderInterval: renderInterval.duration, gaugeMaxMicros: Money.micros(fromDollars: gaugeMax)!
-                ),
-                logger: logger
-            )
-        } catch {
-            logger.error("cannot load the templates: \(error)")
-            throw ExitCode(2)
-        }
+        let logger = bootstrapLogging(logLevel)
+        let renderer = try makeRenderer(templates: templates, renderInterval: renderInterval.duration, gaugeMax: gaugeMax, logger: logger)
 
         let (ledger, now, accepted) = try from.map { try history(fromFile: $0, logger: logger) } ?? simulatedHistory()
         let snapshot = ledger.snapshot(at: now)

@@ -86,25 +86,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
-        let logger = Logger(label: "spendboard")
-        let renderer: ReportRenderer
-        do {
-            renderer = try ReportRenderer(
-                configuration: .init(
-                    templatesDirectory: templates ?? "Templates", fallsBackToBundledTemplates: templates == nil,
-                    renderInterval: renderInterval.duration, gaugeMaxMicros: Money.micros(fromDollars: gaugeMax)!
-                ),
-                logger: logger
-            )
-        } catch {
-            logger.critical("cannot load the templates: \(error)")
-            throw ExitCode(2)
-        }
+        let logger = bootstrapLogging(logLevel)
+        let renderer = try makeRenderer(templates: templates, renderInterval: renderInterval.duration, gaugeMax: gaugeMax, logger: logger)
         let priceTable = try loadPrices(prices)
         let token = ingestToken ?? ProcessInfo.processInfo.environment["SPENDBOARD_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let clock = WallClock()
