@@ -80,9 +80,9 @@ public final class SQLiteJournal: UsageJournal {
     static var counterColumns: String { counterNames.map { "\($0) INTEGER NOT NULL" }.joined(separator: ", ") }
     static var counterUpsert: String { counterNames.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ") }
 
-    public func append(_ updates: [UsageUpdate], now: Timestamp) throws -> [UsageUpdate] {
+    public func append(_ updates: [UsageUpdate], now: Timestamp) async throws -> [UsageUpdate] {
         let rawCutoff = now.millisecondsSinceEpoch - Self.rawRetention.milliseconds
-        return try database.write { db in
+        return try await database.write { db in
             var fresh: [UsageUpdate] = []
             fresh.reserveCapacity(updates.count)
             let event = try db.cachedStatement(sql: "INSERT OR IGNORE INTO events (event_id, accepted_at) VALUES (?, ?)")
@@ -133,8 +133,8 @@ public final class SQLiteJournal: UsageJournal {
         }
     }
 
-    public func restore(now: Timestamp) throws -> JournalContents {
-        try database.read { db in
+    public func restore(now: Timestamp) async throws -> JournalContents {
+        try await database.read { db in
             var contents = JournalContents()
             let nowMs = now.millisecondsSinceEpoch
             let minuteFrom = (nowMs - Self.minuteRetention.milliseconds).floorDiv(60_000)
@@ -168,9 +168,9 @@ public final class SQLiteJournal: UsageJournal {
         }
     }
 
-    public func prune(now: Timestamp) throws {
+    public func prune(now: Timestamp) async throws {
         let nowMs = now.millisecondsSinceEpoch
-        try database.write { db in
+        try await database.write { db in
             try db.execute(sql: "DELETE FROM updates WHERE ts < ?", arguments: [nowMs - Self.rawRetention.milliseconds])
             try db.execute(sql: "DELETE FROM events WHERE accepted_at < ?", arguments: [nowMs - Self.eventRetention.milliseconds])
             try db.execute(sql: "DELETE FROM rollup_minute WHERE bucket < ?", arguments: [(nowMs - Self.minuteRetention.milliseconds).floorDiv(60_000)])

@@ -40,7 +40,7 @@ struct Import: AsyncParsableCommand {
         var start = 0
         while start < updates.count {
             let batch = Array(updates[start..<min(updates.count, start + 10_000)])
-            accepted += try journal.append(batch, now: now).count
+            accepted += try await journal.append(batch, now: now).count
             start += batch.count
             progress.show(done: start)
         }

@@ -13,7 +13,7 @@ struct SQLiteJournalTests {
         return path
     }
 
-    @Test func aRestoredLedgerMatchesTheOriginalToTheMicroDollar() throws {
+    @Test func aRestoredLedgerMatchesTheOriginalToTheMicroDollar() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let simulator = Simulator(configuration: .init(seed: 21))
@@ -25,7 +25,7 @@ struct SQLiteJournalTests {
         var start = 0
         while start < updates.count {  // batches, as producers send them
             let batch = Array(updates[start..<min(updates.count, start + 5000)])
-            let fresh = try journal.append(batch, now: now)
+            let fresh = try await journal.append(batch, now: now)
             #expect(fresh.count == batch.count)
             original.ingest(fresh, now: now)
             start += 5000
@@ -33,7 +33,7 @@ struct SQLiteJournalTests {
 
         // A new process: open the same folder and rebuild.
         let reopened = try SQLiteJournal(directory: directory)
-        let contents = try reopened.restore(now: now)
+        let contents = try await reopened.restore(now: now)
         #expect(contents.newest == updates.last?.timestamp)
         var restored = UsageLedger()
         restored.restore(contents, now: now)
@@ -51,7 +51,7 @@ struct SQLiteJournalTests {
         #expect(try original.rawPage(after: since, limit: 100_000, now: now).updates == restored.rawPage(after: since, limit: 100_000, now: now).updates)
     }
 
-    @Test func anEventIdIsCountedOnceWithinABatchAndAcrossRetries() throws {
+    @Test func anEventIdIsCountedOnceWithinABatchAndAcrossRetries() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let journal = try SQLiteJournal(directory: directory)
@@ -62,24 +62,24 @@ struct SQLiteJournalTests {
             )
         }
         let batch = [update("a"), update("b"), update("a"), update(nil), update(nil)]
-        #expect(try journal.append(batch, now: now).map(\.eventId) == ["a", "b", nil, nil])
+        #expect(try await journal.append(batch, now: now).map(\.eventId) == ["a", "b", nil, nil])
         // The retried batch adds nothing but the updates without an id.
-        #expect(try journal.append(batch, now: now).map(\.eventId) == [nil, nil])
+        #expect(try await journal.append(batch, now: now).map(\.eventId) == [nil, nil])
         // 24 hours later the ids are forgotten.
         let later = now.advanced(by: .seconds(24 * 3600 + 1))
-        try journal.prune(now: later)
-        #expect(try journal.append([update("a")], now: later).count == 1)
+        try await journal.prune(now: later)
+        #expect(try await journal.append([update("a")], now: later).count == 1)
     }
 
-    @Test func pruningKeepsOnlyWhatTheTiersNeed() throws {
+    @Test func pruningKeepsOnlyWhatTheTiersNeed() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let journal = try SQLiteJournal(directory: directory)
         let simulator = Simulator(configuration: .init(seed: 2))
         let updates = simulator.updates(from: now.advanced(by: .seconds(-80 * 60)), to: now)
-        _ = try journal.append(updates, now: now)
-        try journal.prune(now: now)
-        let contents = try journal.restore(now: now)
+        _ = try await journal.append(updates, now: now)
+        try await journal.prune(now: now)
+        let contents = try await journal.restore(now: now)
         #expect(contents.recent.allSatisfy { $0.timestamp >= now.advanced(by: .seconds(-70 * 60)) })
         #expect(contents.recent.first!.timestamp < now.advanced(by: .seconds(-69 * 60)))
         // One row per clock hour and series touched.
@@ -87,8 +87,8 @@ struct SQLiteJournalTests {
         #expect(contents.hourBuckets.count == touched.count)
         #expect(contents.minuteBuckets.count == Set(updates.map { "\($0.timestamp.floored(to: .seconds(60)))|\($0.model)" }).count)
         let month = now.advanced(by: .seconds(31 * 86_400))
-        try journal.prune(now: month)
-        let empty = try journal.restore(now: month)
+        try await journal.prune(now: month)
+        let empty = try await journal.restore(now: month)
         #expect(empty.recent.isEmpty && empty.hourBuckets.isEmpty && empty.minuteBuckets.isEmpty)
     }
 

@@ -1,17 +1,19 @@
 /// Where the store makes usage durable before counting it. The store calls `append` before it
-/// changes anything in memory, so an update acknowledged to a producer is on disk first.
-/// `SQLiteJournal` (module SpendStorage) is the production implementation.
+/// changes anything in memory, so an update acknowledged to a producer is on disk first. The
+/// calls are async so that waiting for the disk suspends the caller instead of blocking the
+/// store or a thread of the cooperative pool. `SQLiteJournal` (module SpendStorage) is the
+/// production implementation.
 public protocol UsageJournal: Sendable {
     /// Writes `updates` as one transaction and returns those that are new: an update whose
     /// `eventId` was accepted before (within the journal's dedup window) is left out. Throws
     /// without having stored anything.
-    func append(_ updates: [UsageUpdate], now: Timestamp) throws -> [UsageUpdate]
+    func append(_ updates: [UsageUpdate], now: Timestamp) async throws -> [UsageUpdate]
 
     /// What the ledger needs to continue after a restart.
-    func restore(now: Timestamp) throws -> JournalContents
+    func restore(now: Timestamp) async throws -> JournalContents
 
     /// Drops what no tier needs any more.
-    func prune(now: Timestamp) throws
+    func prune(now: Timestamp) async throws
 }
 
 /// The durable state a ledger is rebuilt from: the 1-minute and 1-hour rollups, and the raw

@@ -26,36 +26,53 @@ public actor UsageStore {
 
     /// Rebuilds the ledger from the journal; returns the newest stored timestamp.
     @discardableResult
-    public func restore() throws -> Timestamp? {
+    public nonisolated func restore() async throws -> Timestamp? {
         guard let journal else { return nil }
         let now = clock.now
-        let contents = try journal.restore(now: now)
-        ledger.restore(contents, now: now)
+        let contents = try await journal.restore(now: now)
+        await restore(contents, now: now)
         return contents.newest
     }
 
+    private func restore(_ contents: JournalContents, now: Timestamp) {
+        ledger.restore(contents, now: now)
+    }
+
     /// The single entry point for usage from every source. With a journal, the batch is on
-    /// disk, whole, before this returns; if writing fails nothing is counted and the error is
-    /// thrown.
+    /// disk, whole, before it is counted and before this returns; if writing fails nothing is
+    /// counted and the error is thrown. While the disk works, the store keeps answering.
     @discardableResult
-    public func ingest(_ updates: [UsageUpdate]) throws -> UsageLedger.IngestResult {
+    public nonisolated func ingest(_ updates: [UsageUpdate]) async throws -> UsageLedger.IngestResult {
         let now = clock.now
-        guard let journal else { return ledger.ingest(updates, now: now) }
-        let fresh = try journal.append(updates, now: now)
-        var result = ledger.ingest(fresh, now: now)
+        guard let journal else { return await count(updates, now: now) }
+        let fresh = try await journal.append(updates, now: now)
+        var result = await count(fresh, now: now)
         result.duplicates = updates.count - fresh.count
         return result
     }
 
+    private func count(_ updates: [UsageUpdate], now: Timestamp) -> UsageLedger.IngestResult {
+        ledger.ingest(updates, now: now)
+    }
+
     /// Computes the snapshot at the current time, first freeing what has aged out (and, once a
     /// minute, pruning the journal).
-    public func snapshot() -> Snapshot {
+    public nonisolated func snapshot() async -> Snapshot {
         let now = clock.now
-        ledger.expire(now: now)
-        if let journal, lastPrune.map({ $0.duration(to: now) >= Self.pruneInterval }) ?? true {
-            lastPrune = now
-            try? journal.prune(now: now)
+        if let journal, await pruneIsDue(now) {
+            try? await journal.prune(now: now)
         }
+        return await computeSnapshot(at: now)
+    }
+
+    private func pruneIsDue(_ now: Timestamp) -> Bool {
+        guard lastPrune.map({ $0.duration(to: now) >= Self.pruneInterval }) ?? true else { return false }
+        lastPrune = now
+        return true
+    }
+
+    private func computeSnapshot(at now: Timestamp) -> Snapshot {
+        ledger.expire(now: now)
         return ledger.snapshot(at: now)
     }
 
