@@ -72,7 +72,7 @@ public struct SnapshotService<C: Clock>: Service where C.Duration == Duration {
         if elapsed > interval / 2 {
             logger.warning("snapshot took over half the render interval", metadata: metadata)
         } else {
-            logger.debug("snapshot published", metadata: metadata)
+            logger.info("snapshot published", metadata: metadata)
         }
     }
 }
