@@ -16,10 +16,14 @@ public final class SQLiteJournal: UsageJournal {
     private let database: DatabaseQueue
     public let path: String
 
+    /// Raw rows rebuild the 5-second tier and the raw log: a little longer than either keeps.
     static let rawRetention: Duration = .seconds(70 * 60)
     static let eventRetention: Duration = .seconds(24 * 3600)
-    static let minuteRetention: Duration = .seconds(24 * 3600 + 600)
-    static let hourRetention: Duration = .seconds(30 * 86_400)
+    /// The rollup tables keep what the ledger's tiers keep, in buckets of the same widths.
+    static let minuteRetention = UsageLedger.minuteRetention
+    static let hourRetention = UsageLedger.hourRetention
+    static let minuteWidth = UsageLedger.minuteWidth.milliseconds
+    static let hourWidth = UsageLedger.hourWidth.milliseconds
 
     /// Opens (creating when needed) the journal in `directory`.
     public init(directory: String) throws {
@@ -111,8 +115,8 @@ public final class SQLiteJournal: UsageJournal {
                 }
                 let counters = UsageCounters(update)
                 let ts = update.timestamp.millisecondsSinceEpoch
-                minutes[MinuteKey(bucket: ts.floorDiv(60_000), model: update.model), default: UsageCounters()].add(counters)
-                hours[HourKey(bucket: ts.floorDiv(3_600_000), tenant: update.tenantId, customer: update.customerId, model: update.model), default: UsageCounters()].add(counters)
+                minutes[MinuteKey(bucket: ts.flooredDivision(by: Self.minuteWidth), model: update.model), default: UsageCounters()].add(counters)
+                hours[HourKey(bucket: ts.flooredDivision(by: Self.hourWidth), tenant: update.tenantId, customer: update.customerId, model: update.model), default: UsageCounters()].add(counters)
                 fresh.append(update)
             }
             let names = Self.counterNames.joined(separator: ", ")
@@ -137,16 +141,16 @@ public final class SQLiteJournal: UsageJournal {
         try await database.read { db in
             var contents = JournalContents()
             let nowMs = now.millisecondsSinceEpoch
-            let minuteFrom = (nowMs - Self.minuteRetention.milliseconds).floorDiv(60_000)
+            let minuteFrom = (nowMs - Self.minuteRetention.milliseconds).flooredDivision(by: Self.minuteWidth)
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM rollup_minute WHERE bucket >= ?", arguments: [minuteFrom])
             while let row = try rows.next() {
-                contents.minuteBuckets.append(.init(start: Timestamp(millisecondsSinceEpoch: row["bucket"] * 60_000), model: row["model"], counters: UsageCounters(row: row)))
+                contents.minuteBuckets.append(.init(start: Timestamp(millisecondsSinceEpoch: row["bucket"] * Self.minuteWidth), model: row["model"], counters: UsageCounters(row: row)))
             }
-            let hourFrom = (nowMs - Self.hourRetention.milliseconds).floorDiv(3_600_000)
+            let hourFrom = (nowMs - Self.hourRetention.milliseconds).flooredDivision(by: Self.hourWidth)
             let hourRows = try Row.fetchCursor(db, sql: "SELECT * FROM rollup_hour WHERE bucket >= ?", arguments: [hourFrom])
             while let row = try hourRows.next() {
                 contents.hourBuckets.append(
-                    .init(start: Timestamp(millisecondsSinceEpoch: row["bucket"] * 3_600_000), tenant: row["tenant"], customer: row["customer"], model: row["model"], counters: UsageCounters(row: row))
+                    .init(start: Timestamp(millisecondsSinceEpoch: row["bucket"] * Self.hourWidth), tenant: row["tenant"], customer: row["customer"], model: row["model"], counters: UsageCounters(row: row))
                 )
             }
             let recent = try Row.fetchCursor(
@@ -173,8 +177,8 @@ public final class SQLiteJournal: UsageJournal {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM updates WHERE ts < ?", arguments: [nowMs - Self.rawRetention.milliseconds])
             try db.execute(sql: "DELETE FROM events WHERE accepted_at < ?", arguments: [nowMs - Self.eventRetention.milliseconds])
-            try db.execute(sql: "DELETE FROM rollup_minute WHERE bucket < ?", arguments: [(nowMs - Self.minuteRetention.milliseconds).floorDiv(60_000)])
-            try db.execute(sql: "DELETE FROM rollup_hour WHERE bucket < ?", arguments: [(nowMs - Self.hourRetention.milliseconds).floorDiv(3_600_000)])
+            try db.execute(sql: "DELETE FROM rollup_minute WHERE bucket < ?", arguments: [(nowMs - Self.minuteRetention.milliseconds).flooredDivision(by: Self.minuteWidth)])
+            try db.execute(sql: "DELETE FROM rollup_hour WHERE bucket < ?", arguments: [(nowMs - Self.hourRetention.milliseconds).flooredDivision(by: Self.hourWidth)])
         }
     }
 
@@ -205,12 +209,6 @@ extension UsageCounters {
     }
 }
 
-extension Int64 {
-    func floorDiv(_ divisor: Int64) -> Int64 {
-        let q = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? q - 1 : q
-    }
-}
 
 enum FileSystem {
     static func createDirectory(_ path: String) throws {

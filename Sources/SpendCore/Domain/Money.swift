@@ -31,11 +31,6 @@ public enum Money {
         return text
     }
 
-    /// Dollars as a `Double`, for JSON numbers in Codable payloads.
-    public static func dollars(_ micros: Int64) -> Double {
-        Double(micros) / 1e6
-    }
-
     /// Human form for pages: `$78,123.45`, `$0.0042` (small amounts keep 4 decimals).
     public static func formatted(_ micros: Int64, decimals: Int? = nil) -> String {
         let places = decimals ?? (micros.magnitude < 10_000 && micros != 0 ? 4 : 2)

@@ -57,7 +57,7 @@ extension Duration {
 extension Int64 {
     /// Division rounding toward negative infinity (bucket indices of instants before 1970 stay correct).
     @inlinable
-    func flooredDivision(by divisor: Int64) -> Int64 {
+    public func flooredDivision(by divisor: Int64) -> Int64 {
         let q = self / divisor
         return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? q - 1 : q
     }

@@ -13,17 +13,6 @@ struct RollupTier: Sendable {
         var keys: [UInt32] = []
         var values: [SeriesCounters] = []
 
-        /// Counters of one key in this bucket.
-        func counters(for key: UInt32) -> SeriesCounters? {
-            var low = 0
-            var high = keys.count
-            while low < high {
-                let mid = (low + high) / 2
-                if keys[mid] < key { low = mid + 1 } else { high = mid }
-            }
-            return low < keys.count && keys[low] == key ? values[low] : nil
-        }
-
         @inlinable
         mutating func add(_ counters: UsageCounters, key: UInt32) {
             totals.add(counters)

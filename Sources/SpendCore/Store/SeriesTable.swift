@@ -60,9 +60,4 @@ struct SeriesTable: Sendable {
         modelIds[model] = id
         return id
     }
-
-    /// The id of a known series, without registering.
-    func existingId(tenant: String, customer: String, model: String) -> UInt32? {
-        seriesIds[SeriesName(tenant: tenant, customer: customer, model: model)]
-    }
 }

@@ -55,6 +55,10 @@ public struct UsageLedger: Sendable {
     public static let fineWidth: Duration = .seconds(5)
     public static let minuteWidth: Duration = .seconds(60)
     public static let hourWidth: Duration = .seconds(3600)
+    /// How long each tier keeps its buckets (a durable journal keeps its copies as long).
+    public static let fineRetention: Duration = .seconds(3600 + 300)
+    public static let minuteRetention: Duration = .seconds(24 * 3600 + 600)
+    public static let hourRetention: Duration = .seconds(30 * 24 * 3600)
 
     public let configuration: Configuration
     var names = SeriesTable()
@@ -62,11 +66,11 @@ public struct UsageLedger: Sendable {
     /// 5-second buckets per series: the rolling hour, token usage, recent rates. It keeps 5
     /// minutes more than the hour, so a bucket up to 5 minutes in the future (the most an update
     /// may be ahead) reuses a slot just older than the rolling hour, never one inside it.
-    var fine = RollupTier(name: "5s", width: fineWidth, retention: .seconds(3600 + 300))
+    var fine = RollupTier(name: "5s", width: fineWidth, retention: fineRetention)
     /// 1-minute buckets per model: the last 24 hours.
-    var minute = RollupTier(name: "1m", width: minuteWidth, retention: .seconds(24 * 3600 + 600))
+    var minute = RollupTier(name: "1m", width: minuteWidth, retention: minuteRetention)
     /// 1-hour buckets per series: 30 days.
-    var hour = RollupTier(name: "1h", width: hourWidth, retention: .seconds(30 * 24 * 3600))
+    var hour = RollupTier(name: "1h", width: hourWidth, retention: hourRetention)
     private var nextSequence: Int64 = 0
     public private(set) var totalAccepted: Int64 = 0
 

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 import SpendCore
@@ -15,7 +16,7 @@ struct IngestRoute: Sendable {
     func handle(_ request: Request, context: SpendRequestContext) async throws -> Response {
         try authorize(request, context: context)
         let format: UsageBatchDecoder.Format
-        switch request.headers[.contentType]?.split(separator: ";").first?.trimmed.lowercased() {
+        switch request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() {
         case nil, "application/json": format = .json
         case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines": format = .ndjson
         case let other?:
@@ -132,14 +133,5 @@ struct IngestRoute: Sendable {
             }
         }
         return .json(writer.bytes, status: status)
-    }
-}
-
-extension Substring {
-    var trimmed: Substring {
-        var text = self
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return text
     }
 }

@@ -50,9 +50,6 @@ public final class LiveSite: Sendable {
 
     var current: State { state.withLock { $0 } }
 
-    /// The paths served, sorted.
-    public var paths: [String] { current.files.keys.sorted() }
-
     static let contentSecurityPolicy =
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'"
 
