@@ -1,7 +1,7 @@
 // Benchmarks of the store, the snapshot and the `since` query. Run in release:
 //
 //     swift run -c release spendboard-bench [store|all] [--quick]
-//     swift run -c release spendboard-bench archive [--quick]
+//     swift run -c release spendboard-bench archive [--quick] [--dir FOLDER] [--settle SECONDS]
 //
 // Figures are medians of repeated runs; docs/benchmarks.md records them with the machine.
 import Foundation
@@ -10,7 +10,10 @@ import SpendCore
 let arguments = CommandLine.arguments.dropFirst()
 let quick = arguments.contains("--quick")
 if arguments.first == "archive" {
-    runArchiveBenchmark(quick: quick)
+    func option(_ name: String) -> String? {
+        arguments.firstIndex(of: name).flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
+    }
+    runArchiveBenchmark(quick: quick, directory: option("--dir"), settle: option("--settle").flatMap(Double.init) ?? 65)
     exit(0)
 }
 let clock = ContinuousClock()
@@ -24,6 +27,7 @@ func milliseconds(_ duration: Duration) -> Double { duration.secondsDouble * 100
 
 func report(_ name: String, _ value: String, target: String) {
     print("\(name.padding(toLength: 58, withPad: " ", startingAt: 0)) \(value.padding(toLength: 20, withPad: " ", startingAt: 0)) target \(target)")
+    fflush(nil)  // shows each line as it comes when the output is a file or a pipe
 }
 
 func residentMegabytes() -> Double {

@@ -302,3 +302,58 @@ struct ArchiveRepairTests {
         #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
     }
 }
+
+/// The archive reuses the files the publisher already wrote instead of copying them.
+struct ArchiveLinkTests {
+    static func inode(_ path: String) -> UInt64? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+    }
+
+    /// Publishes the fixture's snapshot into `root/out` and returns its folder.
+    static func publish(_ site: RenderedSite, under root: String) throws -> String {
+        let publisher = Publisher(outputDirectory: root + "/out", durable: false, logger: Fixtures.logger)
+        return publisher.folder(ofSnapshot: try publisher.publish(site))
+    }
+
+    @Test func linksThePublishedFilesAndWritesOnlyThePages() throws {
+        let fixture = ArchiveFixture()
+        let (site, snapshot) = ArchiveFixture.stamped(Fixtures.now)
+        let published = try Self.publish(site, under: fixture.root)
+        guard case .archived(let entry, _) = fixture.archive.archiveIfDue(site, snapshot: snapshot, publishedIn: published) else {
+            Issue.record("not archived")
+            return
+        }
+        let folder = fixture.directory + "/" + entry.folder
+        let shared = site.files.map(\.path).filter { !$0.hasSuffix(".html") }
+        #expect(shared.count == 6)
+        for path in shared {
+            #expect(Self.inode(folder + "/" + path) != nil)
+            #expect(Self.inode(folder + "/" + path) == Self.inode(published + "/" + path), "\(path) is a second name of the published file")
+        }
+        #expect(Self.inode(folder + "/index.html") != Self.inode(published + "/index.html"), "the archived page is its own file")
+        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+    }
+
+    /// A published file that is missing or no longer holds the rendered bytes is not linked:
+    /// the archive writes the rendered bytes, and the manifest tells the truth.
+    @Test func writesACopyOfWhatCannotBeLinked() throws {
+        let fixture = ArchiveFixture()
+        let (site, snapshot) = ArchiveFixture.stamped(Fixtures.now)
+        let published = try Self.publish(site, under: fixture.root)
+        var stats = try #require(FileManager.default.contents(atPath: published + "/stats.json"))
+        stats[stats.count / 2] ^= 0x01  // same size, other content
+        try stats.write(to: URL(fileURLWithPath: published + "/stats.json"))
+        try FileManager.default.removeItem(atPath: published + "/embed/gauge.svg")
+        guard case .archived(let entry, _) = fixture.archive.archiveIfDue(site, snapshot: snapshot, publishedIn: published) else {
+            Issue.record("not archived")
+            return
+        }
+        let folder = fixture.directory + "/" + entry.folder
+        #expect(Self.inode(folder + "/stats.json") != Self.inode(published + "/stats.json"))
+        #expect(FileManager.default.contents(atPath: folder + "/stats.json").map(Array.init) == site["stats.json"]?.bytes)
+        #expect(FileManager.default.contents(atPath: folder + "/embed/gauge.svg").map(Array.init) == site["embed/gauge.svg"]?.bytes)
+        #expect(Self.inode(folder + "/embed/token-usage.svg") == Self.inode(published + "/embed/token-usage.svg"))
+        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+    }
+}

@@ -25,6 +25,21 @@ struct ValidatorTests {
         #expect(!XMLValidator.validate(Array(external.utf8), file: "ext.xml").isEmpty, "undeclared entity, and no DTD is loaded")
     }
 
+    /// No tree is built, yet namespaces, attributes and the end of the document are checked.
+    @Test func namespacesAttributesAndTruncationAreChecked() {
+        let cases = [
+            ("<svg xmlns=\"http://www.w3.org/2000/svg\"><xlink:a/></svg>", "xlink"),
+            ("<p class=\"a\" class=\"b\">x</p>", "class"),
+            ("<html><body><p>cut off", "end"),
+            ("<p>\u{1}</p>", "Char"),
+        ]
+        for (document, word) in cases {
+            let issues = XMLValidator.validate(Array(document.utf8), file: "x.html")
+            #expect(!issues.isEmpty, "\(document)")
+            #expect(issues.contains { $0.message.contains(word) }, "\(document): \(issues)")
+        }
+    }
+
     @Test func emptyFileIsAnIssue() {
         #expect(XMLValidator.validate([], file: "e.svg").first?.severity == .fatal)
     }

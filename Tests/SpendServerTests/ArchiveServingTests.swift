@@ -141,4 +141,31 @@ struct ArchiveServingTests {
             }
         }
     }
+
+    /// Each tick publishes, then archives what it published: the archived stats.json and SVGs
+    /// are the published files under a second name, and the folder verifies.
+    @Test func thePipelineArchivesThePublishedFiles() throws {
+        let root = NSTemporaryDirectory() + "spendboard-pipeline-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let clock = ManualTimeSource(APIFixture.now)
+        let archive = SnapshotArchive(
+            directory: root + "/archive", renderer: try ArchiveRenderer(renderer: Self.renderer),
+            configuration: .init(every: .seconds(300), durable: false), clock: clock, logger: Self.logger
+        )
+        let pipeline = DashboardPipeline(
+            renderer: Self.renderer, publisher: Publisher(outputDirectory: root, durable: false, logger: Self.logger), site: LiveSite(),
+            renderInterval: .seconds(5), archive: archive
+        )
+        try pipeline.run(UsageLedger().snapshot(at: APIFixture.now))
+        let folder = try #require(archive.entries.first?.folder)
+        func inode(_ path: String) -> UInt64? {
+            var info = stat()
+            return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil  // follows Output/stats.json -> .current/…
+        }
+        for path in ["stats.json", "embed/gauge.svg", "embed/top-customers.svg"] {
+            #expect(inode(root + "/archive/" + folder + "/" + path) != nil)
+            #expect(inode(root + "/archive/" + folder + "/" + path) == inode(root + "/" + path), "\(path)")
+        }
+        #expect(ArchiveVerifier.verify(directory: root + "/archive").problems == [])
+    }
 }

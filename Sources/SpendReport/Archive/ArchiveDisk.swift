@@ -48,6 +48,15 @@ struct ArchiveDisk: Sendable {
         if durable && fsync(fd) != 0 { throw .fileSystem("fsync", path: path, errno: errno) }
     }
 
+    /// Gives the regular file `source` a second name, `path`, when it holds exactly `bytes`: no
+    /// copy, no fsync, no new inode. False when it does not or the link cannot be made (another
+    /// file system, links not allowed); the caller then writes `bytes`. The new name is durable
+    /// once its folder is synced; `source` must already be (the publisher syncs its files).
+    func link(_ source: String, to path: String, ifHolding bytes: [UInt8]) -> Bool {
+        guard read(source) == bytes else { return false }
+        return Glibc.link(source, path) == 0
+    }
+
     /// Replaces `path` with `bytes` in one rename: readers see the old or the new file.
     func replace(_ path: String, with bytes: [UInt8], temporaryIn folder: String) throws(ArchiveError) {
         let temporary = folder + "/" + ArchiveName.temporaryPrefix + String(UInt32.random(in: .min ... .max), radix: 16)

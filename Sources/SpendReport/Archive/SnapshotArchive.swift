@@ -143,15 +143,17 @@ public final class SnapshotArchive: Sendable {
     /// Archives `site` when the schedule says so, then prunes. Never throws: a failure (full
     /// disk, unwritable folder) is logged, kept in `status`, and tried again later; the live
     /// pages are not affected.
+    /// - Parameter published: the folder the publisher wrote `site` into, if any; see
+    ///   ``archive(_:entry:publishedIn:)``.
     @discardableResult
-    public func archiveIfDue(_ site: RenderedSite, snapshot: Snapshot) -> Outcome {
+    public func archiveIfDue(_ site: RenderedSite, snapshot: Snapshot, publishedIn published: String? = nil) -> Outcome {
         let schedule = ArchiveSchedule(every: configuration.every)
         guard schedule.isEnabled else { return .notDue }
         let newest = entries.first?.generatedAt
         guard schedule.isDue(site.generatedAt, newestArchived: newest) else { return .notDue }
         if let retryAt = state.withLock({ $0.retryAt }), site.generatedAt < retryAt { return .notDue }
         do {
-            let (entry, pruned) = try archive(site, entry: ArchiveEntry(snapshot: snapshot))
+            let (entry, pruned) = try archive(site, entry: ArchiveEntry(snapshot: snapshot), publishedIn: published)
             let recovered = state.withLock {
                 let had = $0.lastError != nil
                 $0.lastError = nil
@@ -178,8 +180,14 @@ public final class SnapshotArchive: Sendable {
     /// Archives `site` now under `entry.folder` (the snapshot's UTC second), fills in the
     /// previous snapshot's "next" links, prunes, and rewrites the index pages. Returns the
     /// entry and how many snapshots were pruned.
+    ///
+    /// - Parameter published: the folder holding `site`'s files as published, already on disk
+    ///   (synced when this archive is durable). Its `stats.json` and SVGs are not written again
+    ///   but hard-linked, which saves a copy, an fsync and a new inode each; a file that cannot
+    ///   be linked (missing, changed, on another file system) is written as usual. Nothing rewrites a
+    ///   file in place, in the archive or in the live folders, so the shared inode never changes.
     @discardableResult
-    public func archive(_ site: RenderedSite, entry: ArchiveEntry) throws(ArchiveError) -> (ArchiveEntry, Int) {
+    public func archive(_ site: RenderedSite, entry: ArchiveEntry, publishedIn published: String? = nil) throws(ArchiveError) -> (ArchiveEntry, Int) {
         guard let renderer else { throw ArchiveError("the archive was opened read-only") }
         loadIfNeeded()
         try disk.makeDirectory(directory)
@@ -197,6 +205,7 @@ public final class SnapshotArchive: Sendable {
 
         // 1. Every file of the folder, written where no listing looks, then renamed.
         var files: [(String, [UInt8])] = site.files.filter { !$0.path.hasSuffix(".html") }.map { ($0.path, $0.bytes) }
+        let shared = files.count
         do {
             files += try renderer.snapshotPages(entry, parts: parts, previous: previous, next: nil)
         } catch {
@@ -209,10 +218,11 @@ public final class SnapshotArchive: Sendable {
         do {
             try disk.makeDirectory(partial)
             var folders: Set<String> = [partial]
-            for (path, bytes) in files {
+            for (index, (path, bytes)) in files.enumerated() {
                 let target = partial + "/" + path
                 let folder = String(target[..<target.lastIndex(of: "/")!])
                 if folders.insert(folder).inserted { try disk.makeDirectory(folder) }
+                if index < shared, let published, disk.link(published + "/" + path, to: target, ifHolding: bytes) { continue }
                 try disk.write(bytes, to: target)
             }
             for folder in folders { try disk.sync(folder) }

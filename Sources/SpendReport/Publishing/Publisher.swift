@@ -107,6 +107,12 @@ public struct Publisher: Sendable {
         return id
     }
 
+    /// The folder holding the files of the snapshot `publish` returned `id` for; it stays on
+    /// disk until `keptSnapshots` newer ones are published.
+    public func folder(ofSnapshot id: String) -> String {
+        outputDirectory + "/" + Self.snapshotsFolder + "/" + id
+    }
+
     /// `000001764426300123-3fa9c2d1`: sorts by time, unique across publishes of the same instant.
     static func snapshotID(_ generatedAt: Timestamp) -> String {
         let ms = String(max(0, generatedAt.millisecondsSinceEpoch))

@@ -58,16 +58,24 @@ public enum XMLValidator {
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_RECOVER.rawValue)
         let context = Unmanaged.passRetained(collector)
         xmlSetStructuredErrorFunc(context.toOpaque(), structuredHandler)
-        let document = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                xmlReadMemory(chars.baseAddress, Int32(chars.count), file, "UTF-8", options)
+        // A SAX2 handler without callbacks: libxml2 checks everything it checks when it builds
+        // a tree (tags, attributes, namespaces, entities, encoding) without building one.
+        var handler = xmlSAXHandler()
+        handler.initialized = XML_SAX2_MAGIC
+        var parsed = false
+        if let parser = xmlCreatePushParserCtxt(&handler, nil, nil, 0, file) {
+            xmlCtxtUseOptions(parser, options)
+            bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    _ = xmlParseChunk(parser, chars.baseAddress, Int32(chars.count), 1)
+                }
             }
+            parsed = parser.pointee.wellFormed != 0
+            xmlFreeParserCtxt(parser)
         }
         xmlSetStructuredErrorFunc(nil, nil)
         context.release()
-        if let document {
-            xmlFreeDoc(document)
-        } else if collector.issues.isEmpty {
+        if !parsed && collector.issues.isEmpty {
             collector.issues.append(ValidationIssue(file: file, line: 0, column: 0, severity: .fatal, message: "the document could not be parsed"))
         }
         return collector.issues

@@ -38,12 +38,15 @@ public struct DashboardPipeline: Sendable {
             let issues = XMLValidator.validate(rendered)
             if !issues.isEmpty { throw ReportError.validationFailed(issues) }
         }
+        var published: String?
         if let publisher {
-            try step("publish") { _ = try publisher.publish(rendered) }
+            let id = try step("publish") { try publisher.publish(rendered) }
+            // The archive links these files instead of copying them, if they are as durable.
+            if publisher.durable || archive?.configuration.durable == false { published = publisher.folder(ofSnapshot: id) }
         }
         site.publish(rendered, expiresAt: snapshot.generatedAt.advanced(by: renderInterval))
         // Last, and never throwing: a full disk or an unwritable archive leaves the live pages alone.
-        archive?.archiveIfDue(rendered, snapshot: snapshot)
+        archive?.archiveIfDue(rendered, snapshot: snapshot, publishedIn: published)
     }
 
     private func step<T>(_ name: String, _ body: () throws -> T) throws(StepError) -> T {
