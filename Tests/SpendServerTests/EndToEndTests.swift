@@ -30,10 +30,10 @@ struct EndToEndTests {
         let port: Int
         private let exited: AsyncStream<Int32>
 
-        init(arguments: [String]) async throws {
+        init(arguments: [String], output: String = EndToEndTests.scratch("output")) async throws {
             process = Process()
             process.executableURL = try EndToEndTests.binary
-            process.arguments = ["serve", "--port", "0", "--output", EndToEndTests.scratch("output")] + arguments
+            process.arguments = ["serve", "--port", "0", "--output", output] + arguments
             let errors = Pipe()
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
@@ -182,6 +182,55 @@ struct EndToEndTests {
         let (ok, imported) = try Self.run(["import", file, "--data", data])
         #expect(ok == 0)
         #expect(imported.contains("imported 2 updates"))
+    }
+
+    /// The serving binary archives what it publishes: the archive is listed by `/api/archive`,
+    /// served at `/archive/`, its files are the published ones (hard links), and `spendboard
+    /// archive verify` finds every file as its manifest says.
+    @Test func archivesWhatItPublishesAndTheArchiveVerifies() async throws {
+        let output = Self.scratch("output")
+        let data = Self.scratch("data")
+        defer {
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        let server = try await Server(
+            arguments: ["--data", data, "--backfill", "5m", "--render-interval", "1s", "--archive-every", "1s", "--archive-keep", "3"], output: output
+        )
+        // Each tick archives (a new 1 s period every time). Wait until the first snapshot seen has
+        // been pruned to keep three: at least four archived.
+        var folders: [String] = []
+        var first: String?
+        let deadline = ContinuousClock.now + .seconds(30)
+        repeat {
+            try await Task.sleep(for: .milliseconds(200))
+            let listing = try await server.get("/api/archive")
+            let json = try #require(try JSONSerialization.jsonObject(with: listing.body) as? [String: Any])
+            folders = (json["snapshots"] as? [[String: Any]] ?? []).compactMap { $0["folder"] as? String }
+            if first == nil { first = folders.last }
+        } while !(folders.count == 3 && first.map { !folders.contains($0) } == true) && ContinuousClock.now < deadline
+        #expect(first.map { !folders.contains($0) } == true, "the oldest was pruned: \(folders)")
+        #expect(folders.count == 3, "\(folders)")
+        let index = try await server.get("/archive/")
+        #expect(index.status == 200)
+        // The page lists snapshots (it is rewritten just after the catalog, so not necessarily the newest).
+        let page = String(decoding: index.body, as: UTF8.self)
+        #expect(page.contains("Spendboard archive") && folders.contains { page.contains($0) }, "\(folders)")
+        #expect(await server.stop(with: SIGTERM) == 0)
+
+        // The newest archived stats.json is one of the published ones under a second name.
+        func inode(_ path: String) -> UInt64? {
+            var info = stat()
+            return lstat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+        }
+        let snapshots = output + "/.snapshots"
+        let published = Set(try FileManager.default.contentsOfDirectory(atPath: snapshots).compactMap { inode(snapshots + "/" + $0 + "/stats.json") })
+        let newest = try #require(try FileManager.default.contentsOfDirectory(atPath: output + "/archive").filter { $0.hasPrefix("20") }.max())
+        #expect(published.contains(try #require(inode(output + "/archive/" + newest + "/stats.json"))))
+
+        let (status, report) = try Self.run(["archive", "verify", "--output", output])
+        #expect(status == 0, "\(report)")
+        #expect(report.contains("snapshots") && report.contains("all intact"), "\(report)")
     }
 
     /// Runs the binary to completion; returns its exit status and everything it printed.

@@ -218,16 +218,20 @@ public final class SnapshotArchive: Sendable {
         do {
             try disk.makeDirectory(partial)
             var folders: Set<String> = [partial]
+            var written: [String] = []
             for (index, (path, bytes)) in files.enumerated() {
                 let target = partial + "/" + path
                 let folder = String(target[..<target.lastIndex(of: "/")!])
                 if folders.insert(folder).inserted { try disk.makeDirectory(folder) }
                 if index < shared, let published, disk.link(published + "/" + path, to: target, ifHolding: bytes) { continue }
-                try disk.write(bytes, to: target)
+                try disk.write(bytes, to: target, sync: false)
+                written.append(target)
             }
-            for folder in folders { try disk.sync(folder) }
+            // Everything in the folder reaches the disk before the folder gets its listed name.
+            try disk.sync(written + folders.sorted())
+            // Its name reaches the disk with the renames of pruning: one folder sync for both,
+            // before any other snapshot links to it.
             try disk.rename(partial, final)
-            try disk.sync(directory)
         } catch {
             disk.removeTree(partial)
             throw error
@@ -246,7 +250,7 @@ public final class SnapshotArchive: Sendable {
             touched.insert(older.folder)
         }
         state.withLock { $0.needsRepair = false }
-        let pruned = try prune(refreshing: touched, days: [entry.day, previous?.day ?? entry.day])
+        let pruned = try prune(refreshing: touched, days: [entry.day, previous?.day ?? entry.day], renamed: true)
         return (entry, pruned)
     }
 
@@ -263,7 +267,9 @@ public final class SnapshotArchive: Sendable {
 
     /// - Parameter days: the days whose pages changed besides those of pruned snapshots; nil
     ///   rewrites every day page.
-    private func prune(refreshing: Set<String>, days: Set<String>?, now: Timestamp? = nil) throws(ArchiveError) -> Int {
+    /// - Parameter renamed: a snapshot folder has just been renamed into the archive folder and
+    ///   the archive folder still has to be synced.
+    private func prune(refreshing: Set<String>, days: Set<String>?, now: Timestamp? = nil, renamed: Bool = false) throws(ArchiveError) -> Int {
         let current = state.withLock { $0.entries }
         let doomed = configuration.retention.doomed(current, now: now ?? clock.now)
         var trash: [String] = []
@@ -273,11 +279,15 @@ public final class SnapshotArchive: Sendable {
             // Out of the listing first: rename to a hidden name, one rename per snapshot.
             for entry in doomed {
                 let aside = directory + "/" + ArchiveName.trashPrefix + entry.folder + "-" + String(UInt32.random(in: .min ... .max), radix: 16)
-                try disk.rename(directory + "/" + entry.folder, aside)
+                do {
+                    try disk.rename(directory + "/" + entry.folder, aside)
+                } catch {
+                    if renamed { try? disk.sync([directory]) }
+                    throw error
+                }
                 trash.append(aside)
                 state.withLock { $0.entries.removeAll { $0.folder == entry.folder } }
             }
-            try disk.sync(directory)
             // Retention removes the oldest snapshots only: the new oldest loses its "previous" link.
             if let oldest = state.withLock({ $0.entries.last }) {
                 touched.insert(oldest.folder)
@@ -286,6 +296,7 @@ public final class SnapshotArchive: Sendable {
             days?.formUnion(doomed.map(\.day))
             logger.info("pruned archived snapshots", metadata: ["count": "\(doomed.count)", "oldest": "\(doomed.first!.folder)"])
         }
+        if renamed || !doomed.isEmpty { try disk.sync([directory]) }
         for folder in touched.sorted() {
             // A neighbour that cannot be updated (removed by hand, no manifest) keeps its old
             // links; `verify` reports it. It does not undo the archive that was just written.
@@ -328,16 +339,17 @@ public final class SnapshotArchive: Sendable {
             throw ArchiveError("archive pages of \(folder) could not be rendered: \(error)")
         }
         try checkValid(pages, folder: folder)
-        for (path, bytes) in pages where disk.read(base + "/" + path) != bytes {
-            try disk.replace(base + "/" + path, with: bytes, temporaryIn: base)
-        }
         let manifestPath = base + "/" + ArchiveName.manifestFile
         guard let old = disk.read(manifestPath) else { throw ArchiveError("manifest \(manifestPath) is missing; run spendboard archive verify") }
         var manifest = try ArchiveManifest.parse(old, path: manifestPath)
         let fresh = Dictionary(uniqueKeysWithValues: pages.map { ($0.path, ArchiveManifest.File(path: $0.path, contents: $0.bytes)) })
         manifest.files = manifest.files.map { fresh[$0.path] ?? $0 }
         let bytes = manifest.jsonBytes()
-        if bytes != old { try disk.replace(manifestPath, with: bytes, temporaryIn: base) }
+        // The pages that changed, then the manifest: renamed in that order, so a crash in between
+        // leaves new pages under the old manifest, which the next archive's repair completes.
+        var changed = pages.filter { disk.read(base + "/" + $0.path) != $0.bytes }.map { (path: base + "/" + $0.path, bytes: $0.bytes) }
+        if bytes != old { changed.append((manifestPath, bytes)) }
+        try disk.replace(changed, temporaryIn: base)
     }
 
     /// Writes `index.html`, the day pages and `latest.html` where they changed, and removes the
@@ -359,7 +371,7 @@ public final class SnapshotArchive: Sendable {
         let derived = ArchiveDisk(durable: false)
         for (path, bytes) in pages where derived.read(directory + "/" + path) != bytes {
             let target = directory + "/" + path
-            try derived.replace(target, with: bytes, temporaryIn: String(target[..<target.lastIndex(of: "/")!]))
+            try derived.replace([(target, bytes)], temporaryIn: String(target[..<target.lastIndex(of: "/")!]))
         }
         let dayPages = Set(entries.map { ArchiveName.dayPage($0.day) })
         for name in (try? disk.list(directory + "/" + ArchiveName.daysFolder)) ?? [] where !dayPages.contains(ArchiveName.daysFolder + "/" + name) {
