@@ -79,13 +79,14 @@ struct Render: AsyncParsableCommand {
             throw ExitCode.failure
         }
         try Publisher(outputDirectory: output, logger: logger).publish(site)
+        let published = clock.now
         if measure > 0 { try printTimings(renderer: renderer, snapshot: snapshot) }
         logger.info(
             "published snapshot",
             metadata: [
                 "output": "\(output)", "generatedAt": "\(snapshot.generatedAt)", "updates": "\(accepted)",
                 "files": "\(site.files.count)", "bytes": "\(site.files.reduce(0) { $0 + $1.bytes.count })",
-                "render": "\(rendered - started)", "validate": "\(validated - rendered)", "publish": "\(clock.now - validated)",
+                "render": "\(rendered - started)", "validate": "\(validated - rendered)", "publish": "\(published - validated)",
             ]
         )
     }
