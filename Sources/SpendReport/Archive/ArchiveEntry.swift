@@ -79,7 +79,7 @@ public enum ArchiveName {
     /// Work in progress: a snapshot being written, or one being deleted. Hidden names, never listed.
     static let partialPrefix = ".partial-"
     static let trashPrefix = ".trash-"
-    static let temporaryPrefix = ".tmp-"
+    static let temporaryPrefix = ArchiveDisk.temporaryPrefix
 
     /// Folder of the per-day pages, `days/2026-11-29.html`.
     static let daysFolder = "days"

@@ -1,11 +1,7 @@
 #if canImport(Glibc)
 import Glibc
-private let systemWrite = Glibc.write
-private let systemRename = Glibc.rename
 #elseif canImport(Darwin)
 import Darwin
-private let systemWrite = Darwin.write
-private let systemRename = Darwin.rename
 #endif
 import Logging
 import SpendCore
@@ -48,6 +44,8 @@ public struct Publisher: Sendable {
     public var durable: Bool
     let logger: Logger
 
+    var disk: Disk<ReportError> { Disk(durable: durable) }
+
     static let snapshotsFolder = ".snapshots"
     static let currentLink = ".current"
 
@@ -71,29 +69,31 @@ public struct Publisher: Sendable {
     public func publish(_ site: RenderedSite) throws -> String {
         let root = outputDirectory
         let snapshots = root + "/" + Self.snapshotsFolder
-        try makeDirectory(root)
-        try makeDirectory(snapshots)
+        try disk.makeDirectory(root, followingLink: true)
+        try disk.makeDirectory(snapshots)
         let id = Self.snapshotID(site.generatedAt)
         let partial = snapshots + "/" + id + ".partial"
         let final = snapshots + "/" + id
 
-        // 1. Write every file of the new snapshot where no reader looks.
-        try makeDirectory(partial)
-        var folders: Set<String> = [partial]
+        // 1. Write every file of the new snapshot where no reader looks, then sync them all.
+        try disk.makeDirectory(partial)
+        var folders = [partial]
+        var written: [String] = []
         for file in site.files {
             try Self.checkRelative(file.path)
             let path = partial + "/" + file.path
             let folder = Self.parent(of: path)
             if !folders.contains(folder) {
-                try makeDirectory(folder)
-                folders.insert(folder)
+                try disk.makeDirectory(folder)
+                folders.append(folder)
             }
-            try write(file.bytes, to: path)
+            try disk.write(file.bytes, to: path, sync: false)
+            written.append(path)
         }
-        if durable { for folder in folders { try sync(folder) } }
+        try disk.sync(written + folders)
         // 2. Complete: give it its final name.
-        try rename(partial, final)
-        if durable { try sync(snapshots) }
+        try disk.rename(partial, final)
+        try disk.sync([snapshots])
         // 3. Switch: one rename replaces `.current`.
         try replaceSymlink(at: root + "/" + Self.currentLink, target: Self.snapshotsFolder + "/" + id)
         // 4. Public paths point through `.current` (only changes the first time, or for a new file).
@@ -101,7 +101,7 @@ public struct Publisher: Sendable {
         for entry in entries.sorted() {
             try ensureEntryLink(entry)
         }
-        if durable { try sync(root) }
+        try disk.sync([root])
         removeOldSnapshots(in: snapshots, current: id)
         logger.debug("published snapshot", metadata: ["id": "\(id)", "files": "\(site.files.count)"])
         return id
@@ -140,12 +140,11 @@ public struct Publisher: Sendable {
         let path = outputDirectory + "/" + entry
         let target = Self.currentLink + "/" + entry
         if readLink(path) == target { return }
-        var info = stat()
-        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+        if disk.kind(path) == .directory {
             // A real folder (older layout): move it aside, then drop it.
             let aside = outputDirectory + "/" + Self.snapshotsFolder + "/old-" + entry + "-" + String(UInt32.random(in: .min ... .max), radix: 16)
-            try rename(path, aside)
-            removeTree(aside)
+            try disk.rename(path, aside)
+            disk.removeTree(aside)
         }
         try replaceSymlink(at: path, target: target)
     }
@@ -154,7 +153,7 @@ public struct Publisher: Sendable {
         let temporary = path + ".tmp-" + String(UInt32.random(in: .min ... .max), radix: 16)
         guard symlink(target, temporary) == 0 else { throw ReportError.fileSystem("symlink", path: temporary, errno: errno) }
         do {
-            try rename(temporary, path)
+            try disk.rename(temporary, path)
         } catch {
             unlink(temporary)
             throw error
@@ -162,80 +161,22 @@ public struct Publisher: Sendable {
     }
 
     private func removeOldSnapshots(in snapshots: String, current: String) {
-        guard let names = try? listDirectory(snapshots) else { return }
+        guard let names = try? disk.list(snapshots) else { return }
         let complete = names.filter { !$0.hasSuffix(".partial") && !$0.hasPrefix("old-") }.sorted()
         var doomed = Array(complete.filter { $0 != current }.dropLast(keptSnapshots - 1))
         // Unfinished snapshots of a crashed publish, and folders moved aside.
         doomed += names.filter { ($0.hasSuffix(".partial") && $0 != current + ".partial") || $0.hasPrefix("old-") }
         for name in doomed {
-            removeTree(snapshots + "/" + name)
+            disk.removeTree(snapshots + "/" + name)
         }
     }
 
-    // MARK: - POSIX
-
-    private func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ReportError.fileSystem("mkdir", path: path, errno: errno) }
-    }
-
-    private func write(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ReportError.fileSystem("open", path: path, errno: errno) }
-        defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ReportError.fileSystem("write", path: path, errno: errno)
-            }
-            offset += written
-        }
-        if durable && fsync(fd) != 0 { throw ReportError.fileSystem("fsync", path: path, errno: errno) }
-    }
-
-    private func sync(_ directory: String) throws {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReportError.fileSystem("open", path: directory, errno: errno) }
-        defer { close(fd) }
-        if fsync(fd) != 0 { throw ReportError.fileSystem("fsync", path: directory, errno: errno) }
-    }
-
-    private func rename(_ from: String, _ to: String) throws {
-        guard systemRename(from, to) == 0 else { throw ReportError.fileSystem("rename to '\(to)'", path: from, errno: errno) }
-    }
+    // MARK: - Symbolic links
 
     private func readLink(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink(path, &buffer, buffer.count - 1)
         guard count >= 0 else { return nil }
         return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else { throw ReportError.fileSystem("opendir", path: path, errno: errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
-    /// Deletes a folder tree without following symbolic links; best effort.
-    private func removeTree(_ path: String) {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
-            rmdir(path)
-        } else {
-            unlink(path)
-        }
     }
 }

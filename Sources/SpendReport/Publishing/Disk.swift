@@ -6,11 +6,24 @@ import Darwin
 import Dispatch
 import Synchronization
 
-/// The POSIX calls the archive needs, turned into Swift values and `ArchiveError`s. Symbolic
-/// links are never followed when reading or deleting inside the archive.
-struct ArchiveDisk: Sendable {
+/// The POSIX calls the publisher and the archive need, turned into Swift values and errors of
+/// the caller's type (`ReportError` for the publisher, `ArchiveError` for the archive).
+/// Symbolic links are never followed when writing, reading or deleting.
+///
+/// ```swift
+/// let disk = ArchiveDisk(durable: true)   // Disk<ArchiveError>
+/// try disk.write(page, to: folder + "/index.html", sync: false)
+/// try disk.write(stats, to: folder + "/stats.json", sync: false)
+/// try disk.sync([folder + "/index.html", folder + "/stats.json", folder])   // side by side
+/// ```
+struct Disk<Failure: Error>: Sendable {
     /// fsync files and folders (off only for tests and benchmarks on throw-away folders).
     var durable: Bool
+    /// Makes the error for a failed call: what was attempted, on which path, `errno`.
+    let failure: @Sendable (_ operation: String, _ path: String, _ errno: Int32) -> Failure
+
+    /// Hidden name prefix of a file being written before it replaces another.
+    static var temporaryPrefix: String { ".tmp-" }
 
     enum Kind: Equatable {
         case file, directory, symlink, other
@@ -27,16 +40,20 @@ struct ArchiveDisk: Sendable {
         }
     }
 
-    func makeDirectory(_ path: String) throws(ArchiveError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .fileSystem("mkdir", path: path, errno: errno) }
-        guard kind(path) == .directory else { throw .fileSystem("mkdir", path: path, errno: ENOTDIR) }
+    /// Creates the folder unless it exists. `path` may be a symbolic link to a folder only when
+    /// `followingLink` is true (the output folder, which operators may place elsewhere).
+    func makeDirectory(_ path: String, followingLink: Bool = false) throws(Failure) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw failure("mkdir", path, errno) }
+        var info = stat()
+        let found = followingLink ? stat(path, &info) : lstat(path, &info)
+        guard found == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw failure("mkdir", path, ENOTDIR) }
     }
 
     /// Writes `bytes` to `path`, then fsyncs it unless `sync` is false (the caller syncs a
     /// batch with ``sync(_:)``).
-    func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(ArchiveError) {
+    func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(Failure) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw .fileSystem("open", path: path, errno: errno) }
+        guard fd >= 0 else { throw failure("open", path, errno) }
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
@@ -45,11 +62,11 @@ struct ArchiveDisk: Sendable {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw .fileSystem("write", path: path, errno: errno)
+                throw failure("write", path, errno)
             }
             offset += written
         }
-        if sync && durable && fsync(fd) != 0 { throw .fileSystem("fsync", path: path, errno: errno) }
+        if sync && durable && fsync(fd) != 0 { throw failure("fsync", path, errno) }
     }
 
     /// Gives the regular file `source` a second name, `path`, when it holds exactly `bytes`: no
@@ -64,11 +81,11 @@ struct ArchiveDisk: Sendable {
     /// Replaces each file with its new bytes, each in one rename, so readers see the old or the
     /// new file: every new content is written and made durable first (one batch), then renamed
     /// into place in the order given.
-    func replace(_ files: [(path: String, bytes: [UInt8])], temporaryIn folder: String) throws(ArchiveError) {
+    func replace(_ files: [(path: String, bytes: [UInt8])], temporaryIn folder: String) throws(Failure) {
         var temporaries: [String] = []
         do {
             for (_, bytes) in files {
-                let temporary = folder + "/" + ArchiveName.temporaryPrefix + String(UInt32.random(in: .min ... .max), radix: 16)
+                let temporary = folder + "/" + Self.temporaryPrefix + String(UInt32.random(in: .min ... .max), radix: 16)
                 temporaries.append(temporary)
                 try write(bytes, to: temporary, sync: false)
             }
@@ -102,8 +119,8 @@ struct ArchiveDisk: Sendable {
         return offset == bytes.count ? bytes : Array(bytes[..<offset])
     }
 
-    func rename(_ from: String, _ to: String) throws(ArchiveError) {
-        guard Glibc.rename(from, to) == 0 else { throw .fileSystem("rename to '\(to)'", path: from, errno: errno) }
+    func rename(_ from: String, _ to: String) throws(Failure) {
+        guard Glibc.rename(from, to) == 0 else { throw failure("rename to '\(to)'", from, errno) }
     }
 
     /// fsyncs files and folders side by side and returns when all are on disk; throws the first
@@ -111,41 +128,33 @@ struct ArchiveDisk: Sendable {
     /// (five files: 0.85 ms instead of 1.2 ms on this machine's virtual disk). Each runs on its
     /// own serial queue, because libdispatch gives serial queues a thread of their own even when
     /// every core is busy, and a blocked fsync needs no core.
-    func sync(_ paths: [String]) throws(ArchiveError) {
+    func sync(_ paths: [String]) throws(Failure) {
         guard durable, !paths.isEmpty else { return }
         if paths.count == 1 {
-            if let failure = Self.syncToDisk(paths[0]) { throw failure }
+            if let problem = syncToDisk(paths[0]) { throw problem }
             return
         }
-        let failures = Failures()
+        let failures = SyncFailures<Failure>()
         let group = DispatchGroup()
         for (index, path) in paths.enumerated().dropFirst() {
-            Self.syncQueues[index % Self.syncQueues.count].async(group: group) {
-                if let failure = Self.syncToDisk(path) { failures.add(index, failure) }
+            syncQueues[index % syncQueues.count].async(group: group) {
+                if let problem = syncToDisk(path) { failures.add(index, problem) }
             }
         }
-        if let failure = Self.syncToDisk(paths[0]) { failures.add(0, failure) }
+        if let problem = syncToDisk(paths[0]) { failures.add(0, problem) }
         group.wait()
         if let first = failures.first { throw first }
     }
 
-    private static let syncQueues = (0..<8).map { DispatchQueue(label: "spendboard.archive.fsync-\($0)") }
-
-    private final class Failures: Sendable {
-        private let failures = Mutex<[(Int, ArchiveError)]>([])
-        func add(_ index: Int, _ failure: ArchiveError) { failures.withLock { $0.append((index, failure)) } }
-        var first: ArchiveError? { failures.withLock { $0.min { $0.0 < $1.0 }?.1 } }
-    }
-
-    private static func syncToDisk(_ path: String) -> ArchiveError? {
+    private func syncToDisk(_ path: String) -> Failure? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return .fileSystem("open", path: path, errno: errno) }
+        guard fd >= 0 else { return failure("open", path, errno) }
         defer { close(fd) }
-        return Glibc.fsync(fd) == 0 ? nil : .fileSystem("fsync", path: path, errno: errno)
+        return Glibc.fsync(fd) == 0 ? nil : failure("fsync", path, errno)
     }
 
-    func list(_ path: String) throws(ArchiveError) -> [String] {
-        guard let dir = opendir(path) else { throw .fileSystem("opendir", path: path, errno: errno) }
+    func list(_ path: String) throws(Failure) -> [String] {
+        guard let dir = opendir(path) else { throw failure("opendir", path, errno) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -187,3 +196,28 @@ struct ArchiveDisk: Sendable {
         }
     }
 }
+
+/// Where ``Disk/sync(_:)`` runs its fsyncs.
+private let syncQueues = (0..<8).map { DispatchQueue(label: "spendboard.disk.fsync-\($0)") }
+
+/// The failures of one ``Disk/sync(_:)``, reported in the order of the paths.
+private final class SyncFailures<Failure: Error>: Sendable {
+    private let failures = Mutex<[(Int, Failure)]>([])
+    func add(_ index: Int, _ failure: Failure) { failures.withLock { $0.append((index, failure)) } }
+    var first: Failure? { failures.withLock { $0.min { $0.0 < $1.0 }?.1 } }
+}
+
+extension Disk where Failure == ArchiveError {
+    init(durable: Bool) {
+        self.init(durable: durable) { operation, path, code in ArchiveError.fileSystem(operation, path: path, errno: code) }
+    }
+}
+
+extension Disk where Failure == ReportError {
+    init(durable: Bool) {
+        self.init(durable: durable) { operation, path, code in ReportError.fileSystem(operation, path: path, errno: code) }
+    }
+}
+
+/// The archive's disk: failures are `ArchiveError`s.
+typealias ArchiveDisk = Disk<ArchiveError>
