@@ -335,6 +335,37 @@ struct ArchiveLinkTests {
         #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
     }
 
+    /// Published on another file system (tmpfs here), the files cannot be linked: the archive
+    /// writes copies, and the folder verifies.
+    @Test(.enabled(if: ArchiveLinkTests.otherFileSystem != nil, "needs /dev/shm on another device than the temporary folder"))
+    func copiesAcrossFileSystems() throws {
+        let fixture = ArchiveFixture()
+        let (site, snapshot) = ArchiveFixture.stamped(Fixtures.now)
+        let elsewhere = try #require(Self.otherFileSystem) + "/spendboard-link-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        let published = try Self.publish(site, under: elsewhere)
+        guard case .archived(let entry, _) = fixture.archive.archiveIfDue(site, snapshot: snapshot, publishedIn: published) else {
+            Issue.record("not archived")
+            return
+        }
+        let folder = fixture.directory + "/" + entry.folder
+        #expect(FileManager.default.contents(atPath: folder + "/stats.json").map(Array.init) == site["stats.json"]?.bytes)
+        var info = stat()
+        #expect(lstat(folder + "/stats.json", &info) == 0 && info.st_nlink == 1, "a copy, not a link")
+        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+    }
+
+    /// `/dev/shm` when it is on another device than the temporary folder.
+    static var otherFileSystem: String? {
+        var shm = stat()
+        var temporary = stat()
+        guard stat("/dev/shm", &shm) == 0, stat(NSTemporaryDirectory(), &temporary) == 0, shm.st_dev != temporary.st_dev,
+            access("/dev/shm", W_OK) == 0
+        else { return nil }
+        return "/dev/shm"
+    }
+
     /// A published file that is missing or no longer holds the rendered bytes is not linked:
     /// the archive writes the rendered bytes, and the manifest tells the truth.
     @Test func writesACopyOfWhatCannotBeLinked() throws {
