@@ -26,11 +26,8 @@ func runArchiveBenchmark(quick: Bool, directory: String?, settle: Double) {
     // A realistic snapshot: 24 h (2 h with --quick) at the reference rate.
     let simulator = Simulator(configuration: .init(seed: 1, load: 1))
     var ledger = UsageLedger()
-    var from = now.advanced(by: .seconds(quick ? -7200 : -86_400))
-    while from < now {
-        let to = min(now, from.advanced(by: .seconds(3600)))
-        ledger.ingest(simulator.updates(from: from, to: to), now: now)
-        from = to
+    for batch in simulator.hourlyUpdates(from: now.advanced(by: .seconds(quick ? -7200 : -86_400)), to: now) {
+        ledger.ingest(batch, now: now)
     }
     let snapshot = ledger.snapshot(at: now)
     let site = try! renderer.render(snapshot)

@@ -97,12 +97,9 @@ struct Render: AsyncParsableCommand {
         let end = now.floored(to: .seconds(1))
         let simulator = Simulator(configuration: .init(seed: seed, load: load))
         var ledger = UsageLedger()
-        var from = end.advanced(by: .zero - backfill.duration)
         var accepted = 0
-        while from < end {
-            let to = min(end, from.advanced(by: .seconds(3600)))
-            accepted += ledger.ingest(simulator.updates(from: from, to: to), now: now).accepted
-            from = to
+        for batch in simulator.hourlyUpdates(from: end.advanced(by: .zero - backfill.duration), to: end) {
+            accepted += ledger.ingest(batch, now: now).accepted
         }
         return (ledger, now, accepted)
     }

@@ -21,6 +21,21 @@ struct SimulatorTests {
         #expect(whole != Simulator(configuration: .init(seed: 43)).updates(from: start, to: start.advanced(by: .seconds(60))))
     }
 
+    /// Hour by hour, the same updates as all at once, in batches that never cross an hour.
+    @Test func hourlyBatchesCoverTheRangeExactly() {
+        let simulator = Simulator(configuration: .init(seed: 9, load: 0.01))
+        let from = start.advanced(by: .seconds(-1800))
+        let to = start.advanced(by: .seconds(5400 + 7))
+        let batches = Array(simulator.hourlyUpdates(from: from, to: to))
+        #expect(batches.count == 3)  // 1 h, 1 h, 7 s
+        #expect(batches.joined().elementsEqual(simulator.updates(from: from, to: to)))
+        for (index, batch) in batches.enumerated() {
+            let hourStart = from.advanced(by: .seconds(3600 * Int64(index)))
+            #expect(batch.allSatisfy { $0.timestamp >= hourStart && $0.timestamp < hourStart.advanced(by: .seconds(3600)) })
+        }
+        #expect(Array(simulator.hourlyUpdates(from: to, to: from)).isEmpty)
+    }
+
     @Test func updatesAreOrderedAndStayInTheirSecond() {
         let simulator = Simulator(configuration: .init(seed: 3))
         let updates = simulator.updates(from: start, to: start.advanced(by: .seconds(30)))

@@ -25,11 +25,8 @@ enum Fixtures {
         let simulator = Simulator(configuration: .init(seed: 7, load: 0.02))
         var ledger = UsageLedger()
         let end = now.floored(to: .seconds(1))
-        var from = end.advanced(by: .seconds(-86_400))
-        while from < end {
-            let to = min(end, from.advanced(by: .seconds(3600)))
-            ledger.ingest(simulator.updates(from: from, to: to), now: now)
-            from = to
+        for batch in simulator.hourlyUpdates(from: end.advanced(by: .seconds(-86_400)), to: end) {
+            ledger.ingest(batch, now: now)
         }
         return ledger.snapshot(at: now)
     }()

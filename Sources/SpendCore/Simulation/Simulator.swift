@@ -109,6 +109,23 @@ public struct Simulator: Sendable {
         return result
     }
 
+    /// The updates of `[start, end)` in batches of at most one hour, oldest first: a day of
+    /// history never sits in memory whole.
+    ///
+    /// ```swift
+    /// for batch in simulator.hourlyUpdates(from: now.advanced(by: .seconds(-86_400)), to: now) {
+    ///     ledger.ingest(batch, now: now)
+    /// }
+    /// ```
+    public func hourlyUpdates(from start: Timestamp, to end: Timestamp) -> some Sequence<[UsageUpdate]> {
+        sequence(state: start) { from -> [UsageUpdate]? in
+            guard from < end else { return nil }
+            let to = min(end, from.advanced(by: .seconds(3600)))
+            defer { from = to }
+            return updates(from: from, to: to)
+        }
+    }
+
     /// The updates of one second (epoch seconds), ordered by timestamp.
     public func updates(second: Int64) -> [UsageUpdate] {
         var result: [UsageUpdate] = []

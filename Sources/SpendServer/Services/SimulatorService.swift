@@ -35,10 +35,8 @@ public struct SimulatorService: Service {
         }
         var accepted = 0
         // One simulated hour at a time keeps the peak memory of a 24-hour backfill small.
-        while from < end {
-            let to = min(end, from.advanced(by: .seconds(3600)))
-            accepted += try await store.ingest(simulator.updates(from: from, to: to)).accepted
-            from = to
+        for batch in simulator.hourlyUpdates(from: from, to: end) {
+            accepted += try await store.ingest(batch).accepted
         }
         logger.info(
             "backfilled simulated history",
