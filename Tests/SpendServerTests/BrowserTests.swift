@@ -1,9 +1,16 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SpendCore
+import SpendReport
+import Synchronization
 import Testing
 
 /// Loads the served dashboard in headless Chromium: no console message may appear, every chart
 /// must be on the page, the live script must reach "Live", and screenshots are kept for people
-/// to look at (`.build/browser-check/`).
+/// to look at (`.build/browser-check/`). Then drives the live script against a scripted server
+/// to see it report failed reloads with its backoff and recover.
 ///
 /// Runs when Chromium is installed (Debian's `chromium`); `SPENDBOARD_REQUIRE_BROWSER=1` (set by
 /// `.ci/run`) makes a missing browser a failure instead of a skip.
@@ -79,6 +86,39 @@ struct BrowserTests {
 
 
 /// Where the browser is, and whether it must be.
+extension BrowserTests {
+    /// The live script when reloading fails: it says so with its backoff and keeps the snapshot
+    /// it has; when the server answers again it goes back to "Live". A scripted server answers
+    /// the page first, then 503 `failures` times, then the page again.
+    @Test(arguments: [(Int.max, "error"), (2, "live")])
+    func theLiveScriptShowsFailuresAndRecovers(failures: Int, finalState: String) async throws {
+        let logger = Logger(label: "spendboard.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        let renderer = try ReportRenderer(configuration: .init(templatesDirectory: nil, renderInterval: .seconds(1)), logger: logger)
+        let page = try #require(try renderer.render(UsageLedger().snapshot(at: WallClock().now))["index.html"]).bytes
+        let requests = Mutex(0)
+        let router = Router()
+        router.get("/") { _, _ -> Response in
+            let count = requests.withLock { count in
+                count += 1
+                return count
+            }
+            guard count == 1 || count - 1 > failures else { return Response(status: .serviceUnavailable) }
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: page)))
+        }
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+            let port = try #require(client.port)
+            // Virtual time: 1 s polling, then retries after 1, 2, 4 s; the run sees about 10 s.
+            let result = try Self.browse("http://127.0.0.1:\(port)/", extra: ["--virtual-time-budget=10000", "--dump-dom"])
+            #expect(result.output.contains("class=\"status \(finalState)\""), "\(result.output.suffix(2000))")
+            if finalState == "error" {
+                #expect(result.output.contains("Error (HTTP 503), retrying in"))
+            }
+            #expect(result.output.contains("id=\"customers\""), "the snapshot stays on the page")
+            #expect(requests.withLock { $0 } >= 4, "the script reloaded and retried")
+        }
+    }
+}
+
 enum Browser {
     static let required = ProcessInfo.processInfo.environment["SPENDBOARD_REQUIRE_BROWSER"] == "1"
     static let path: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
