@@ -47,6 +47,47 @@ struct UsageLedgerTests {
         #expect(snapshot.costByModel.reduce(0) { $0 + $1.usage.costMicros } == snapshot.hour.costMicros)
     }
 
+    /// Names no tier and no raw update refers to any more are forgotten; the rest are renumbered
+    /// without changing a figure, a raw update or the order of any bucket's keys.
+    @Test func namesNobodyUsesAnyMoreAreForgotten() throws {
+        let start = now.advanced(by: .seconds(-31 * 86_400))
+        var ledger = UsageLedger()
+        for index in 0..<10 {
+            ledger.ingest([update(at: start, customer: "c\(index)", model: index.isMultiple(of: 2) ? "old-model" : "gpt-4")], now: start)
+        }
+        #expect(ledger.status.series == 10 && ledger.status.models == 2)
+        // A month later three of them, and a newcomer, are still busy.
+        var recent: [UsageUpdate] = []
+        for second in 0..<120 {
+            for customer in ["c1", "c5", "fresh", "c9"] {
+                recent.append(update(at: now.advanced(by: .seconds(Int64(second - 600))), customer: customer, calls: Int64(second + 1)))
+            }
+        }
+        ledger.ingest(recent, now: now)
+        let before = ledger.snapshot(at: now).jsonBytes()
+        let cursor = RawCursor(timestamp: now.advanced(by: .seconds(-900)).millisecondsSinceEpoch, sequence: .min)
+        let rawBefore = try ledger.rawPage(after: cursor, limit: 1000, now: now).updates
+
+        ledger.expire(now: now)  // the month-old buckets go, then the names only they used
+        #expect(ledger.status.series == 4)
+        #expect(ledger.status.customers == 4)
+        #expect(ledger.status.models == 1, "old-model is no longer used")
+        #expect(ledger.snapshot(at: now).jsonBytes() == before)
+        #expect(try ledger.rawPage(after: cursor, limit: 1000, now: now).updates == rawBefore)
+        for tier in [ledger.fine, ledger.minute, ledger.hour] {
+            #expect(tier.slots.allSatisfy { $0.keys == $0.keys.sorted() }, "tier \(tier.name)")
+        }
+
+        // New usage lands on the renumbered series, and a forgotten name comes back as new.
+        ledger.ingest([update(at: now, customer: "c5", calls: 1000), update(at: now, customer: "c0")], now: now)
+        let snapshot = ledger.snapshot(at: now.advanced(by: .seconds(5)))
+        let c5 = try #require(snapshot.customers.first { $0.customerId == "c5" })
+        #expect(c5.usage.calls == (1...120).reduce(0, +) + 1000)
+        #expect(snapshot.customers.contains { $0.customerId == "c0" })
+        #expect(ledger.status.series == 5)
+        #expect(ledger.compactNames() == 0, "nothing more to forget")
+    }
+
     @Test func bucketsExpireWithTheClock() {
         let clock = ManualTimeSource(now)
         var ledger = UsageLedger()

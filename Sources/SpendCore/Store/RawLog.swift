@@ -97,6 +97,24 @@ struct RawLog: Sendable {
         }
     }
 
+    /// Marks the series of every update held.
+    func markSeries(in used: inout [Bool]) {
+        for chunk in chunks {
+            for usage in chunk.items[chunk.start...] { used[Int(usage.series)] = true }
+        }
+    }
+
+    /// Gives every update held its series' new number (entries that have left the log keep a
+    /// placeholder; nothing reads them).
+    mutating func renumberSeries(_ map: [UInt32?]) {
+        for position in chunks.indices {
+            let start = chunks[position].start
+            for index in chunks[position].items.indices {
+                chunks[position].items[index].series = index < start ? 0 : map[Int(chunks[position].items[index].series)]!
+            }
+        }
+    }
+
     /// Drops updates stamped before `cutoff`.
     mutating func expire(before cutoff: Int64) {
         let boundary = RawCursor(timestamp: cutoff, sequence: .min)

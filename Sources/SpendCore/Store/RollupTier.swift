@@ -103,6 +103,23 @@ struct RollupTier: Sendable {
         }
     }
 
+    /// Marks every key some bucket holds.
+    func markKeys(in used: inout [Bool]) {
+        for bucket in slots {
+            for key in bucket.keys { used[Int(key)] = true }
+        }
+    }
+
+    /// Gives every key its new number. `map` must keep the order of the keys it is given (and
+    /// have a number for each), so every bucket's keys stay sorted.
+    mutating func renumberKeys(_ map: [UInt32?]) {
+        for position in slots.indices where !slots[position].keys.isEmpty {
+            for index in slots[position].keys.indices {
+                slots[position].keys[index] = map[Int(slots[position].keys[index])]!
+            }
+        }
+    }
+
     /// Number of per-key entries held, for memory accounting.
     var entryCount: Int { slots.reduce(0) { $0 + $1.keys.count } }
 

@@ -48,6 +48,25 @@ struct SeriesTable: Sendable {
         return id
     }
 
+    /// A table of only the series and models marked in use, with ids renumbered in their old
+    /// order (so lists sorted by id stay sorted), and the new id of every old one (`nil`: gone).
+    /// The models of kept series are kept too.
+    func compacted(keepingSeries keptSeries: [Bool], models keptModels: [Bool]) -> (table: SeriesTable, series: [UInt32?], models: [UInt32?]) {
+        var table = SeriesTable()
+        var modelMap = [UInt32?](repeating: nil, count: models.count)
+        var keepModel = keptModels
+        for (series, kept) in keptSeries.enumerated() where kept { keepModel[Int(modelOfSeries[series])] = true }
+        for (model, kept) in keepModel.enumerated() where kept {
+            modelMap[model] = table.modelIdRegistering(models[model])
+        }
+        var seriesMap = [UInt32?](repeating: nil, count: series.count)
+        for (old, kept) in keptSeries.enumerated() where kept {
+            let name = series[old]
+            seriesMap[old] = table.id(tenant: name.tenant, customer: name.customer, model: name.model)
+        }
+        return (table, seriesMap, modelMap)
+    }
+
     /// The id of a model, registering it on first sight.
     mutating func modelId(_ model: String) -> UInt32 {
         modelIdRegistering(model)

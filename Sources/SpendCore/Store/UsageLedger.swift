@@ -72,6 +72,10 @@ public struct UsageLedger: Sendable {
     /// 1-hour buckets per series: 30 days.
     var hour = RollupTier(name: "1h", width: hourWidth, retention: hourRetention)
     private var nextSequence: Int64 = 0
+    /// When `expire` next forgets unused names.
+    private var nextNameCompaction: Int64 = .min
+    /// How often `expire` forgets the names no bucket and no raw update uses any more.
+    static let nameCompactionInterval: Duration = .seconds(3600)
     public private(set) var totalAccepted: Int64 = 0
 
     public init(configuration: Configuration = Configuration()) {
@@ -158,12 +162,41 @@ public struct UsageLedger: Sendable {
         totalAccepted += Int64(contents.recent.count)
     }
 
-    /// Frees raw updates and buckets that have aged out. Cheap; call it every tick.
+    /// Frees raw updates and buckets that have aged out and, once an hour, the names nothing
+    /// uses any more. Cheap; call it every tick.
     public mutating func expire(now: Timestamp) {
         raw.expire(before: now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds)
         fine.expire(now: now.millisecondsSinceEpoch)
         minute.expire(now: now.millisecondsSinceEpoch)
         hour.expire(now: now.millisecondsSinceEpoch)
+        if now.millisecondsSinceEpoch >= nextNameCompaction {
+            compactNames()
+            nextNameCompaction = now.millisecondsSinceEpoch + Self.nameCompactionInterval.milliseconds
+        }
+    }
+
+    /// Forgets the series (tenant, customer, model) and models that no bucket of any tier and no
+    /// raw update refers to any more, and renumbers the rest. Without it the name table, and
+    /// the work of every snapshot, would grow with every name ever seen instead of with the
+    /// names of the last 30 days. O(entries held); returns how many series were forgotten.
+    @discardableResult
+    public mutating func compactNames() -> Int {
+        var usedSeries = [Bool](repeating: false, count: names.seriesCount)
+        fine.markKeys(in: &usedSeries)
+        hour.markKeys(in: &usedSeries)
+        raw.markSeries(in: &usedSeries)
+        var usedModels = [Bool](repeating: false, count: names.models.count)
+        minute.markKeys(in: &usedModels)
+        for (series, used) in usedSeries.enumerated() where used { usedModels[Int(names.modelOfSeries[series])] = true }
+        let forgotten = usedSeries.count { !$0 }
+        guard forgotten > 0 || usedModels.contains(false) else { return 0 }
+        let (table, seriesMap, modelMap) = names.compacted(keepingSeries: usedSeries, models: usedModels)
+        names = table
+        fine.renumberKeys(seriesMap)
+        hour.renumberKeys(seriesMap)
+        minute.renumberKeys(modelMap)
+        raw.renumberSeries(seriesMap)
+        return forgotten
     }
 
     /// Turns a stored raw update back into the wire form.
