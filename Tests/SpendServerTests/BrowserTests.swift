@@ -29,7 +29,7 @@ struct BrowserTests {
         ] + extra + [url]
         // The log goes to a file: a pipe nobody reads could fill up and block the browser.
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-chromium-\(UUID().uuidString).log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        try #require(FileManager.default.createFile(atPath: logPath, contents: nil), "cannot create \(logPath)")
         defer { try? FileManager.default.removeItem(atPath: logPath) }
         let output = Pipe()
         process.standardOutput = output

@@ -96,7 +96,7 @@ struct SQLiteJournalTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/not-a-folder"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        try #require(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         #expect(throws: JournalError.self) { try SQLiteJournal(directory: file) }
     }
 }
