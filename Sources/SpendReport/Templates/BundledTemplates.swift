@@ -313,7 +313,7 @@ enum BundledTemplates {
         .embed{font-size:.8rem;margin:.5rem 0 0}
         .embed a{color:var(--muted)}
         footer{padding:0 clamp(.75rem,2vw,2rem) 1rem;color:var(--muted);font-size:.85rem}
-        @media (max-width:40rem){.token-usage figure,.spend-per-hour figure{overflow-x:auto;direction:rtl}.token-usage svg.chart,.spend-per-hour svg.chart{min-width:32rem;direction:ltr}}
+        @media (max-width:40rem){.token-usage figure,.spend-per-hour figure{overflow-x:auto;direction:rtl}.token-usage svg.chart,.spend-per-hour svg.chart{min-width:32rem;direction:ltr}th,td{padding:.3rem .3rem}}
         @media (min-width:110rem){body{font-size:19px}.cards .token-usage,.cards .spend-per-hour{grid-column:span 2}}
         @media print{:root{--bg:#fff;--card:#fff;--fg:#000;--muted:#444;--line:#999}
         nav.refresh,.status,.stale,.embed,details,footer{display:none}
