@@ -8,7 +8,7 @@ struct DiskTests {
         let folder = try Fixtures.temporaryDirectory()
         let disk = ArchiveDisk(durable: true)
         let paths = (0..<6).map { folder + "/file-\($0)" }
-        for path in paths { try disk.write(Array(path.utf8), to: path, sync: false) }
+        for path in paths { try disk.write(Array(path.utf8), to: path) }
         try disk.sync(paths + [folder])
         for path in paths { #expect(FileManager.default.contents(atPath: path) == Data(path.utf8)) }
 

@@ -85,3 +85,17 @@ struct PublisherTests {
         }
     }
 }
+
+/// Durable publishing (with fsync), as the server runs it.
+struct DurablePublisherTests {
+    /// Operators may make `Output` a symbolic link to a folder elsewhere; publishing with fsync
+    /// follows it for the output folder itself.
+    @Test func publishesIntoAnOutputFolderThatIsALink() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder + "/real", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/Output", withDestinationPath: folder + "/real")
+        let site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
+        try Publisher(outputDirectory: folder + "/Output", durable: true, logger: Fixtures.logger).publish(site)
+        #expect(FileManager.default.contents(atPath: folder + "/real/index.html").map(Array.init) == site["index.html"]?.bytes)
+    }
+}

@@ -50,13 +50,11 @@ struct SeriesTable: Sendable {
 
     /// A table of only the series and models marked in use, with ids renumbered in their old
     /// order (so lists sorted by id stay sorted), and the new id of every old one (`nil`: gone).
-    /// The models of kept series are kept too.
+    /// `keptModels` must mark the model of every kept series.
     func compacted(keepingSeries keptSeries: [Bool], models keptModels: [Bool]) -> (table: SeriesTable, series: [UInt32?], models: [UInt32?]) {
         var table = SeriesTable()
         var modelMap = [UInt32?](repeating: nil, count: models.count)
-        var keepModel = keptModels
-        for (series, kept) in keptSeries.enumerated() where kept { keepModel[Int(modelOfSeries[series])] = true }
-        for (model, kept) in keepModel.enumerated() where kept {
+        for (model, kept) in keptModels.enumerated() where kept {
             modelMap[model] = table.modelIdRegistering(models[model])
         }
         var seriesMap = [UInt32?](repeating: nil, count: series.count)

@@ -187,6 +187,7 @@ public struct UsageLedger: Sendable {
         raw.markSeries(in: &usedSeries)
         var usedModels = [Bool](repeating: false, count: names.models.count)
         minute.markKeys(in: &usedModels)
+        // A model stays while a kept series uses it, even with nothing left in the minute tier.
         for (series, used) in usedSeries.enumerated() where used { usedModels[Int(names.modelOfSeries[series])] = true }
         let forgotten = usedSeries.count { !$0 }
         guard forgotten > 0 || usedModels.contains(false) else { return 0 }

@@ -224,7 +224,7 @@ public final class SnapshotArchive: Sendable {
                 let folder = String(target[..<target.lastIndex(of: "/")!])
                 if folders.insert(folder).inserted { try disk.makeDirectory(folder) }
                 if index < shared, let published, disk.link(published + "/" + path, to: target, ifHolding: bytes) { continue }
-                try disk.write(bytes, to: target, sync: false)
+                try disk.write(bytes, to: target)
                 written.append(target)
             }
             // Everything in the folder reaches the disk before the folder gets its listed name.

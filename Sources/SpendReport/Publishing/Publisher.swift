@@ -87,7 +87,7 @@ public struct Publisher: Sendable {
                 try disk.makeDirectory(folder)
                 folders.append(folder)
             }
-            try disk.write(file.bytes, to: path, sync: false)
+            try disk.write(file.bytes, to: path)
             written.append(path)
         }
         try disk.sync(written + folders)
