@@ -57,16 +57,28 @@ let package = Package(
             name: "SpendStorage",
             dependencies: ["SpendCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .executableTarget(
-            name: "spendboard",
+        .target(
+            name: "SpendApp",
             dependencies: [
                 "SpendCore",
                 "SpendReport",
                 "SpendServer",
                 "SpendStorage",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "spendboard",
+            dependencies: [
+                "SpendApp",
+                "SpendCore",
+                "SpendReport",
+                "SpendStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -79,6 +91,10 @@ let package = Package(
             name: "SpendReportTests",
             dependencies: ["SpendReport", "SpendCore", .product(name: "Logging", package: "swift-log")],
             exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "SpendAppTests",
+            dependencies: ["SpendApp", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "SpendServerTests",

@@ -15,7 +15,7 @@ import SpendReport
 public enum SpendboardApplication {
     public static func router(
         store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings,
-        decoder: UsageBatchDecoder = UsageBatchDecoder(), startedAt: Timestamp? = nil, archive: SnapshotArchive? = nil
+        decoder: UsageBatchDecoder = UsageBatchDecoder(), startedAt: Timestamp? = nil, archive: ArchiveWriter? = nil
     ) -> Router<SpendRequestContext> {
         let router = Router(context: SpendRequestContext.self, options: .autoGenerateHeadEndpoints)
         if !settings.corsOrigins.isEmpty {
@@ -27,8 +27,8 @@ public enum SpendboardApplication {
         }
         router.add(middleware: JSONErrorMiddleware(allowedMethods: APIRoutes.allowedMethods))
         if let archive {
-            router.add(middleware: ArchiveMiddleware(archive: archive))
-            ArchiveRoutes(archive: archive).register(on: router)
+            router.add(middleware: ArchiveMiddleware(directory: archive.directory))
+            ArchiveRoutes(catalog: archive.catalog).register(on: router)
         }
         APIRoutes(store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder, archive: archive)
             .register(on: router)
@@ -38,7 +38,7 @@ public enum SpendboardApplication {
     /// The whole server: router, listening address and the background services.
     public static func application(
         store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, decoder: UsageBatchDecoder,
-        services: [any Service], logger: Logger, archive: SnapshotArchive? = nil
+        services: [any Service], logger: Logger, archive: ArchiveWriter? = nil
     ) -> some ApplicationProtocol {
         Application(
             router: router(store: store, board: board, site: site, settings: settings, decoder: decoder, archive: archive),

@@ -45,9 +45,9 @@ func runArchiveBenchmark(quick: Bool, directory: String?, settle: Double) {
             try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: root) }
             let publisher = Publisher(outputDirectory: root, durable: durable, logger: logger)
-            let published = link ? publisher.folder(ofSnapshot: try! publisher.publish(site)) : nil
-            let archive = SnapshotArchive(
-                directory: root + "/archive", renderer: pages,
+            let published = link ? try! publisher.publish(site).folder : nil
+            let archive = ArchiveWriter(
+                catalog: ArchiveCatalog(directory: root + "/archive", logger: logger), renderer: pages,
                 configuration: .init(every: .seconds(300), retention: .init(keep: keep ? existing : nil), durable: durable),
                 clock: ManualTimeSource(now), logger: logger
             )

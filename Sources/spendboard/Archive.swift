@@ -1,48 +1,8 @@
 import ArgumentParser
 import Logging
+import SpendApp
 import SpendCore
 import SpendReport
-
-/// The archive flags of `serve`.
-struct ArchiveOptions: ParsableArguments {
-    @Option(help: "How often a published snapshot is kept under OUTPUT/archive/<UTC time>/; 0 turns archiving off.")
-    var archiveEvery = DurationArgument(.seconds(300))
-
-    @Option(help: "Most archived snapshots kept; the oldest are deleted after each archive. Unlimited without it.")
-    var archiveKeep: Int?
-
-    @Option(help: "Archived snapshots older than this (e.g. 30d) are deleted after each archive. Kept for ever without it.")
-    var archiveMaxAge: DurationArgument?
-
-    func validate() throws {
-        guard archiveEvery.duration == .zero || archiveEvery.duration >= .seconds(1) else {
-            throw ValidationError("--archive-every must be 0 (off) or at least 1s; got \(DurationText.format(archiveEvery.duration))")
-        }
-        if let archiveKeep, archiveKeep < 1 { throw ValidationError("--archive-keep must be at least 1 (the newest snapshot is always kept); got \(archiveKeep)") }
-        if let archiveMaxAge, archiveMaxAge.duration <= .zero { throw ValidationError("--archive-max-age must be more than 0; got 0") }
-    }
-
-    var retention: ArchiveRetention { ArchiveRetention(keep: archiveKeep, maxAge: archiveMaxAge?.duration) }
-
-    /// The archive of `output`, or exit 2 when its templates do not render valid pages.
-    func makeArchive(output: String, renderer: ReportRenderer, logger: Logger) throws -> SnapshotArchive {
-        let pages: ArchiveRenderer
-        do {
-            pages = try ArchiveRenderer(renderer: renderer)
-        } catch {
-            logger.critical("cannot render archive pages: \(error)")
-            throw ExitCode(2)
-        }
-        let archive = SnapshotArchive(
-            directory: output + "/archive", renderer: pages,
-            configuration: .init(every: archiveEvery.duration, retention: retention), clock: WallClock(), logger: logger
-        )
-        logger.info(
-            "archive", metadata: ["every": "\(DurationText.format(archiveEvery.duration))", "snapshots": "\(archive.entries.count)", "directory": "\(archive.directory)"]
-        )
-        return archive
-    }
-}
 
 /// `spendboard archive list|verify|prune`.
 struct Archive: AsyncParsableCommand {
@@ -73,8 +33,12 @@ struct Archive: AsyncParsableCommand {
         @OptionGroup var common: Common
 
         func run() throws {
-            let archive = SnapshotArchive(directory: common.directory, renderer: nil, clock: WallClock(), logger: common.logger())
-            let entries = archive.entries
+            let catalog = ArchiveCatalog(directory: common.directory, logger: common.logger())
+            if let error = catalog.status.lastError {
+                printError("cannot list \(common.directory): \(error)")
+                throw ExitCode.failure
+            }
+            let entries = catalog.entries
             for entry in entries {
                 let top = entry.topCustomer.map { "\($0.customerId) (\($0.tenantId))" } ?? "-"
                 print("\(entry.generatedAt.iso8601)  \(entry.folder)  \(Money.formatted(entry.spendRateMicrosPerHour, decimals: 0))/h  \(top)")
@@ -92,7 +56,13 @@ struct Archive: AsyncParsableCommand {
         @OptionGroup var common: Common
 
         func run() throws {
-            let report = ArchiveVerifier.verify(directory: common.directory)
+            let report: ArchiveVerifier.Report
+            do {
+                report = try ArchiveVerifier.verify(directory: common.directory)
+            } catch {
+                printError("nothing was verified: \(error)")
+                throw ExitCode.failure
+            }
             for problem in report.problems { print(problem) }
             print("\(report.snapshots) snapshots, \(report.files) files checked: \(report.problems.isEmpty ? "all intact" : "\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")")
             if !report.isClean { throw ExitCode.failure }
@@ -123,15 +93,22 @@ struct Archive: AsyncParsableCommand {
 
         func run() throws {
             let logger = common.logger()
-            let renderer = try ReportRenderer(
-                configuration: .init(templatesDirectory: templates ?? "Templates", fallsBackToBundledTemplates: templates == nil), logger: logger
-            )
-            let archive = SnapshotArchive(
-                directory: common.directory, renderer: try ArchiveRenderer(renderer: renderer),
-                configuration: .init(every: .zero, retention: ArchiveRetention(keep: keep, maxAge: maxAge?.duration)), clock: WallClock(), logger: logger
-            )
-            let before = archive.entries.count
-            let removed = try archive.prune()
+            var settings = ReportSettings()
+            settings.templates = templates
+            settings.output = common.output
+            var retention = ArchiveSettings()
+            retention.every = .zero
+            retention.keep = keep
+            retention.maxAge = maxAge?.duration
+            let writer: ArchiveWriter
+            do {
+                writer = try ArchiveWriter.opening(retention, report: settings, logger: logger)
+            } catch {
+                logger.critical("\(error)")
+                throw ExitCode(2)
+            }
+            let before = writer.catalog.entries.count
+            let removed = try writer.prune()
             print("deleted \(removed) of \(before) snapshots; \(before - removed) kept")
         }
     }

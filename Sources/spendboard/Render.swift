@@ -1,5 +1,5 @@
 import ArgumentParser
-import Logging
+import SpendApp
 import SpendCore
 import SpendReport
 
@@ -13,121 +13,62 @@ struct Render: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Folder to publish into (the site appears at DIR/index.html).")
-    var output = "Output"
+    @OptionGroup(title: "Report")
+    var report: ReportOptions
 
     @Option(help: "A file of usage updates (NDJSON or a JSON array; - for standard input) to report on instead of simulated history.")
     var from: String?
 
-    @Option(help: "Price table (JSON) for updates in --from without totalCost; the reference prices are built in.")
-    var prices: String?
+    @OptionGroup var pricing: PriceOptions
 
-    @Option(help: "Seed of the simulator: the same seed gives the same history.")
-    var seed: UInt64 = 1
-
-    @Option(help: "Multiplies the simulator's updates per second (1 is the reference rate, about 70/s).")
-    var load: Double = 1
+    @OptionGroup(title: "Simulator")
+    var simulator: SimulatorOptions
 
     @Option(help: "Simulated history generated before the snapshot, up to 24h.")
     var backfill = DurationArgument(.seconds(86_400))
 
-    @Option(help: "Folder of the Mustache templates. Without it: ./Templates when it exists, else the copies built into the binary.")
-    var templates: String?
-
-    @Option(name: .customLong("gauge-max"), help: "The gauge's scale maximum in dollars per hour.")
-    var gaugeMax: Double = 250_000
-
-    @Option(help: "Refresh interval of the default page (index.html).")
-    var renderInterval = DurationArgument(.seconds(5))
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
+    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "Also render and validate the snapshot this many more times and print the timings (median and maximum).")
     var measure = 0
 
     func validate() throws {
-        guard load > 0, load <= 1000 else { throw ValidationError("--load must be greater than 0 and at most 1000; got \(load)") }
-        guard backfill.duration > .zero, backfill.duration <= .seconds(86_400) else {
-            throw ValidationError("--backfill must be more than 0 and at most 24h; got \(DurationText.format(backfill.duration))")
-        }
-        guard Money.micros(fromDollars: gaugeMax).map({ $0 > 0 }) == true else {
-            throw ValidationError("--gauge-max must be a positive number of dollars; got \(gaugeMax)")
-        }
+        try check { try simulator.settings(backfill: backfill.duration).validate(allowsNoBackfill: false) }
         guard measure >= 0 else { throw ValidationError("--measure must be 0 or more; got \(measure)") }
-        guard renderInterval.duration >= .milliseconds(100) else {
-            throw ValidationError("--render-interval must be at least 100ms; got \(DurationText.format(renderInterval.duration))")
-        }
     }
 
     func run() async throws {
-        let logger = bootstrapLogging(logLevel)
-        let renderer = try makeRenderer(templates: templates, renderInterval: renderInterval.duration, gaugeMax: gaugeMax, logger: logger)
-
-        let (ledger, now, accepted) = try from.map { try history(fromFile: $0, logger: logger) } ?? simulatedHistory()
-        let snapshot = ledger.snapshot(at: now)
-
-        let clock = ContinuousClock()
-        let started = clock.now
-        let site = try renderer.render(snapshot)
-        let rendered = clock.now
-        let issues = XMLValidator.validate(site)
-        let validated = clock.now
-        guard issues.isEmpty else {
-            for issue in issues { print(issue) }
-            logger.error("validation failed; nothing was published", metadata: ["issues": "\(issues.count)", "output": "\(output)"])
+        let logger = logging.bootstrap()
+        var configuration = RenderConfiguration()
+        configuration.report = report.settings
+        if let from {
+            configuration.source = .file(name: from, bytes: try readInput(from), prices: pricing.prices)
+        } else {
+            configuration.source = .simulated(simulator.settings(backfill: backfill.duration))
+        }
+        let job = try await exitingOnStartupFailure(logger) { try ReportJob(configuration, logger: logger) }
+        let result: ReportJob.Result
+        do {
+            result = try await exitingOnStartupFailure(logger) { try await job.run() }
+        } catch let error as ReportJob.InputError {
+            printError(error.description)
+            throw ExitCode.failure
+        } catch let error as SnapshotPipeline.StepError where error.step == .validate {
+            for issue in error.validationIssues { print(issue) }
+            logger.error("validation failed; nothing was published", metadata: ["issues": "\(error.validationIssues.count)", "output": "\(report.output)"])
             throw ExitCode.failure
         }
-        try Publisher(outputDirectory: output, logger: logger).publish(site)
-        let published = clock.now
-        if measure > 0 { try printTimings(renderer: renderer, snapshot: snapshot) }
+        let site = result.outcome.site
+        if measure > 0 { try printTimings(renderer: job.renderer, snapshot: result.snapshot) }
+        let timings = result.outcome.timings
         logger.info(
             "published snapshot",
             metadata: [
-                "output": "\(output)", "generatedAt": "\(snapshot.generatedAt)", "updates": "\(accepted)",
+                "output": "\(report.output)", "generatedAt": "\(result.snapshot.generatedAt)", "updates": "\(result.accepted)",
                 "files": "\(site.files.count)", "bytes": "\(site.files.reduce(0) { $0 + $1.bytes.count })",
-                "render": "\(rendered - started)", "validate": "\(validated - rendered)", "publish": "\(published - validated)",
+                "render": "\(timings.render)", "validate": "\(timings.validate)", "publish": "\(timings.publish)",
             ]
         )
-    }
-
-    /// `--backfill` of simulated history ending now.
-    func simulatedHistory() -> (UsageLedger, Timestamp, Int) {
-        let now = WallClock().now
-        let end = now.floored(to: .seconds(1))
-        let simulator = Simulator(configuration: .init(seed: seed, load: load))
-        var ledger = UsageLedger()
-        var accepted = 0
-        for batch in simulator.hourlyUpdates(from: end.advanced(by: .zero - backfill.duration), to: end) {
-            accepted += ledger.ingest(batch, now: now).accepted
-        }
-        return (ledger, now, accepted)
-    }
-
-    /// The usage of a file, as of the end of the 5-second bucket holding its newest update.
-    func history(fromFile path: String, logger: Logger) throws -> (UsageLedger, Timestamp, Int) {
-        let bytes = try readInput(path)
-        // Any age is fine in a file: the report is placed at the file's own end.
-        let decoder = UsageBatchDecoder(prices: try loadPrices(prices), retention: .seconds(100 * 365 * 86_400), maximumFuture: .seconds(100 * 365 * 86_400))
-        let updates: [UsageUpdate]
-        do {
-            updates = try UsageFileReader.read(bytes, decoder: decoder, now: WallClock().now)
-        } catch {
-            printError("\(path): \(error)\nnothing was rendered")
-            throw ExitCode.failure
-        }
-        guard let newest = updates.lazy.map(\.timestamp).max() else {
-            printError("\(path): holds no usage updates; nothing was rendered")
-            throw ExitCode.failure
-        }
-        let now = newest.floored(to: UsageLedger.fineWidth).advanced(by: UsageLedger.fineWidth)
-        var ledger = UsageLedger()
-        let inOrder = zip(updates, updates.dropFirst()).allSatisfy { $0.timestamp <= $1.timestamp }
-        let result = ledger.ingest(inOrder ? updates : updates.sorted { $0.timestamp < $1.timestamp }, now: now)
-        if result.rejectedCount > 0 {
-            logger.warning("updates older than 30 days before the newest were left out", metadata: ["count": "\(result.rejectedCount)"])
-        }
-        return (ledger, now, result.accepted)
     }
 
     /// Steady-state timings of the whole site and of each chart, for the benchmark notes.

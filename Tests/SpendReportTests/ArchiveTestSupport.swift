@@ -11,7 +11,8 @@ final class ArchiveFixture {
 
     let root: String
     let clock: ManualTimeSource
-    let archive: SnapshotArchive
+    let archive: ArchiveWriter
+    var catalog: ArchiveCatalog { archive.catalog }
 
     var directory: String { root + "/archive" }
 
@@ -19,8 +20,8 @@ final class ArchiveFixture {
         root = NSTemporaryDirectory() + "spendboard-archive-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         clock = ManualTimeSource(now)
-        archive = SnapshotArchive(
-            directory: root + "/archive", renderer: Self.pages,
+        archive = ArchiveWriter(
+            catalog: ArchiveCatalog(directory: root + "/archive", logger: Fixtures.logger), renderer: Self.pages,
             configuration: .init(every: every, retention: retention, durable: false, retryAfter: .seconds(30)), clock: clock, logger: Fixtures.logger
         )
     }
@@ -38,7 +39,7 @@ final class ArchiveFixture {
 
     /// Offers the snapshot of `time` to the archive, as the pipeline does after each publish.
     @discardableResult
-    func offer(_ time: Timestamp) -> SnapshotArchive.Outcome {
+    func offer(_ time: Timestamp) -> ArchiveWriter.Outcome {
         let (site, snapshot) = Self.stamped(time)
         return archive.archiveIfDue(site, snapshot: snapshot)
     }

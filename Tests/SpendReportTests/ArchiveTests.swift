@@ -72,7 +72,7 @@ struct ArchiveRetentionTests {
         fixture.fill(4)
         let folders = fixture.folders()
         #expect(folders.count == 2)
-        #expect(fixture.archive.entries.map(\.folder) == folders.reversed())
+        #expect(fixture.catalog.entries.map(\.folder) == folders.reversed())
         // The oldest kept snapshot no longer links to a deleted one.
         let oldest = try #require(fixture.read(folders[0] + "/index.html"))
         #expect(relLink(oldest, "prev") == nil)
@@ -81,7 +81,7 @@ struct ArchiveRetentionTests {
         let index = try #require(fixture.read("index.html"))
         #expect(index.components(separatedBy: "/index.html\"><time").count - 1 == 2)
         #expect(!fixture.names().contains { $0.hasPrefix(".") })
-        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+        #expect(try ArchiveVerifier.verify(directory: fixture.directory).problems == [])
     }
 
     @Test func keepOneWithAClockGoingBackwards() throws {
@@ -106,19 +106,19 @@ struct ArchiveRetentionTests {
         try FileManager.default.moveItem(atPath: fixture.directory + "/" + victim, toPath: fixture.directory + "/.trash-" + victim + "-1")
         try FileManager.default.removeItem(atPath: fixture.directory + "/.trash-" + victim + "-1/stats.json")
         try FileManager.default.createDirectory(atPath: fixture.directory + "/.partial-2030-01-01T00-00-00Z-1", withIntermediateDirectories: true)
-        fixture.archive.reload()
-        #expect(fixture.archive.entries.map(\.folder) == [fixture.folders()[0]])
-        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+        fixture.catalog.reload()
+        #expect(fixture.catalog.entries.map(\.folder) == [fixture.folders()[0]])
+        #expect(try ArchiveVerifier.verify(directory: fixture.directory).problems == [])
         try fixture.archive.prune()
         #expect(!fixture.names().contains { $0.hasPrefix(".") })
     }
 }
 
 struct ArchiveVerifyTests {
-    @Test func cleanArchiveVerifies() {
+    @Test func cleanArchiveVerifies() throws {
         let fixture = ArchiveFixture()
         fixture.fill(3)
-        let report = ArchiveVerifier.verify(directory: fixture.directory)
+        let report = try ArchiveVerifier.verify(directory: fixture.directory)
         #expect(report.snapshots == 3)
         #expect(report.files == 3 * 10)
         #expect(report.problems == [])
@@ -134,16 +134,24 @@ struct ArchiveVerifyTests {
         try bytes.write(to: URL(fileURLWithPath: gauge))
         try FileManager.default.removeItem(atPath: fixture.directory + "/" + folder + "/stats.json")
         try Data("x".utf8).write(to: URL(fileURLWithPath: fixture.directory + "/" + folder + "/notes.txt"))
-        let problems = ArchiveVerifier.verify(directory: fixture.directory).problems
+        let problems = try ArchiveVerifier.verify(directory: fixture.directory).problems
         #expect(problems.map { "\($0.path) \($0.kind)" }.sorted() == ["embed/gauge.svg altered", "notes.txt extra", "stats.json missing"])
         #expect(problems.allSatisfy { $0.folder == folder })
+    }
+
+    /// Nothing checked is not "all intact": an archive folder that cannot be read throws.
+    @Test func anUnreadableArchiveFolderIsAnError() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/archive"))
+        #expect(throws: ArchiveError.self) { try ArchiveVerifier.verify(directory: folder + "/archive") }
+        #expect(throws: ArchiveError.self) { try ArchiveVerifier.verify(directory: folder + "/missing") }
     }
 
     @Test func missingManifestIsReported() throws {
         let fixture = ArchiveFixture()
         fixture.fill(1)
         try FileManager.default.removeItem(atPath: fixture.directory + "/" + fixture.folders()[0] + "/manifest.json")
-        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems.map(\.kind) == [.manifest])
+        #expect(try ArchiveVerifier.verify(directory: fixture.directory).problems.map(\.kind) == [.manifest])
     }
 
     @Test func manifestRoundTripsAndMatchesSha256sum() throws {
@@ -241,16 +249,6 @@ struct ArchivePagesTests {
         #expect(day.firstRange(of: "23:55:00")!.lowerBound < day.firstRange(of: "00:00:00")!.lowerBound)
     }
 
-    @Test(arguments: ["..", "../x", "%2e%2e/x", "a%2fb", ".trash-x/index.html", ".partial-y/", "a//b", "a\\b", "x/./y", "é"])
-    func unsafeArchivePathsAreRefused(path: String) {
-        #expect(SnapshotArchive.safeSegments(path) == nil)
-    }
-
-    @Test func safePathsResolveFolderIndexes() {
-        #expect(SnapshotArchive.safeSegments("")?.joined(separator: "/") == "index.html")
-        #expect(SnapshotArchive.safeSegments("2026-11-29T14-05-00Z/")?.joined(separator: "/") == "2026-11-29T14-05-00Z/index.html")
-        #expect(SnapshotArchive.safeSegments("2026-11-29T14-05-00Z/embed/gauge.svg")?.count == 3)
-    }
 }
 
 struct ArchiveFailureTests {
@@ -261,25 +259,44 @@ struct ArchiveFailureTests {
         try Data("not a folder".utf8).write(to: URL(fileURLWithPath: fixture.directory))
         guard case .failed(let message) = fixture.offer(Fixtures.now) else { Issue.record("expected a failure"); return }
         #expect(message.contains("archive"))
-        #expect(fixture.archive.status.lastError != nil)
+        #expect(fixture.catalog.status.lastError != nil)
         // Not retried on every tick.
         #expect(fixture.offer(Fixtures.now.advanced(by: .seconds(5))) == .notDue)
         try FileManager.default.removeItem(atPath: fixture.directory)
         guard case .archived = fixture.offer(Fixtures.now.advanced(by: .seconds(31))) else { Issue.record("expected recovery"); return }
-        #expect(fixture.archive.status.lastError == nil)
+        #expect(fixture.catalog.status.lastError == nil)
         #expect(fixture.folders().count == 1)
     }
 
-    @Test func symlinksInsideTheArchiveAreNotServed() throws {
-        let fixture = ArchiveFixture()
-        fixture.fill(1)
-        let folder = fixture.folders()[0]
-        try FileManager.default.createSymbolicLink(atPath: fixture.directory + "/link", withDestinationPath: "/etc")
-        try FileManager.default.createSymbolicLink(atPath: fixture.directory + "/" + folder + "/passwd", withDestinationPath: "/etc/passwd")
-        #expect(fixture.archive.servedFile("link/passwd") == .notFound)
-        #expect(fixture.archive.servedFile(folder + "/passwd") == .notFound)
-        #expect(fixture.archive.servedFile(folder) == .folder)
-        guard case .file = fixture.archive.servedFile(folder + "/") else { Issue.record("expected the page"); return }
+}
+
+struct ArchiveCatalogTests {
+    /// After a failed archive the writer reads the folder again itself: the catalog that
+    /// requests read is already current, and no request has to scan the manifests.
+    @Test func aFailedArchiveReloadsTheCatalogOnTheWritersSide() throws {
+        let fixture = ArchiveFixture(every: .seconds(5))
+        fixture.fill(2)
+        let folders = fixture.folders()
+        try FileManager.default.removeItem(atPath: fixture.directory + "/" + folders[1])
+        let next = Fixtures.now.advanced(by: .seconds(900))
+        // A stray file where the next snapshot's folder goes: that archive fails.
+        try Data("x".utf8).write(to: URL(fileURLWithPath: fixture.directory + "/" + ArchiveName.folder(for: next)))
+        #expect(fixture.catalog.entries.count == 2)
+        guard case .failed = fixture.offer(next) else { Issue.record("expected a failure"); return }
+        #expect(fixture.catalog.entries.map(\.folder) == [folders[0]])
+        #expect(fixture.catalog.status.lastError != nil)
+    }
+
+    /// A folder that cannot be listed is an error in the status, not an empty archive; a
+    /// missing one is simply empty.
+    @Test func anUnreadableFolderIsAnErrorAndAMissingOneIsEmpty() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/archive"))
+        let broken = ArchiveCatalog(directory: folder + "/archive", logger: Fixtures.logger)
+        #expect(broken.status.lastError?.contains("archive") == true)
+        let missing = ArchiveCatalog(directory: folder + "/none", logger: Fixtures.logger)
+        #expect(missing.entries.isEmpty)
+        #expect(missing.status.lastError == nil)
     }
 }
 
@@ -293,13 +310,13 @@ struct ArchiveRepairTests {
         guard case .archived(let entry, _) = fixture.offer(Fixtures.now.advanced(by: .seconds(900))) else {
             Issue.record("expected an archive"); return
         }
-        #expect(fixture.archive.entries.map(\.folder) == [entry.folder, folders[0]])
-        #expect(fixture.archive.status.lastError == nil)
+        #expect(fixture.catalog.entries.map(\.folder) == [entry.folder, folders[0]])
+        #expect(fixture.catalog.status.lastError == nil)
         let page = try #require(fixture.read(entry.folder + "/index.html"))
         #expect(relLink(page, "prev") == "../\(folders[0])/index.html")
         let oldest = try #require(fixture.read(folders[0] + "/index.html"))
         #expect(relLink(oldest, "next") == "../\(entry.folder)/index.html")
-        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+        #expect(try ArchiveVerifier.verify(directory: fixture.directory).problems == [])
     }
 }
 
@@ -313,7 +330,7 @@ struct ArchiveLinkTests {
     /// Publishes the fixture's snapshot into `root/out` and returns its folder.
     static func publish(_ site: RenderedSite, under root: String) throws -> String {
         let publisher = Publisher(outputDirectory: root + "/out", durable: false, logger: Fixtures.logger)
-        return publisher.folder(ofSnapshot: try publisher.publish(site))
+        return try publisher.publish(site).folder
     }
 
     @Test func linksThePublishedFilesAndWritesOnlyThePages() throws {
@@ -332,7 +349,7 @@ struct ArchiveLinkTests {
             #expect(Self.inode(folder + "/" + path) == Self.inode(published + "/" + path), "\(path) is a second name of the published file")
         }
         #expect(Self.inode(folder + "/index.html") != Self.inode(published + "/index.html"), "the archived page is its own file")
-        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+        #expect(try ArchiveVerifier.verify(directory: fixture.directory).problems == [])
     }
 
     /// Published on another file system (tmpfs here), the files cannot be linked: the archive
@@ -353,7 +370,7 @@ struct ArchiveLinkTests {
         #expect(FileManager.default.contents(atPath: folder + "/stats.json").map(Array.init) == site["stats.json"]?.bytes)
         var info = stat()
         #expect(lstat(folder + "/stats.json", &info) == 0 && info.st_nlink == 1, "a copy, not a link")
-        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+        #expect(try ArchiveVerifier.verify(directory: fixture.directory).problems == [])
     }
 
     /// `/dev/shm` when it is on another device than the temporary folder.
@@ -385,6 +402,6 @@ struct ArchiveLinkTests {
         #expect(FileManager.default.contents(atPath: folder + "/stats.json").map(Array.init) == site["stats.json"]?.bytes)
         #expect(FileManager.default.contents(atPath: folder + "/embed/gauge.svg").map(Array.init) == site["embed/gauge.svg"]?.bytes)
         #expect(Self.inode(folder + "/embed/token-usage.svg") == Self.inode(published + "/embed/token-usage.svg"))
-        #expect(ArchiveVerifier.verify(directory: fixture.directory).problems == [])
+        #expect(try ArchiveVerifier.verify(directory: fixture.directory).problems == [])
     }
 }

@@ -25,8 +25,8 @@ struct DiskTests {
         try disk.write(Array("old a".utf8), to: folder + "/a")
         try disk.write(Array("old b".utf8), to: folder + "/b")
         try disk.replace([(folder + "/a", Array("new a".utf8)), (folder + "/b", Array("new b".utf8))], temporaryIn: folder)
-        #expect(disk.read(folder + "/a") == Array("new a".utf8))
-        #expect(disk.read(folder + "/b") == Array("new b".utf8))
+        #expect(try disk.read(folder + "/a") == Array("new a".utf8))
+        #expect(try disk.read(folder + "/b") == Array("new b".utf8))
 
         // A target that cannot be reached: the error says which, and no temporary file stays.
         #expect(throws: ArchiveError.self) {
@@ -42,5 +42,23 @@ struct DiskTests {
         try FileManager.default.createSymbolicLink(atPath: folder + "/link", withDestinationPath: folder + "/real")
         try disk.makeDirectory(folder + "/link", followingLink: true)
         #expect(throws: ArchiveError.self) { try disk.makeDirectory(folder + "/link") }
+    }
+
+    /// A read error is an error, never a shorter file; a file whose size the kernel reports as
+    /// 0 is still read whole; nothing there, a folder or a link is nil.
+    @Test func readsToTheEndAndThrowsOnAReadError() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let disk = ArchiveDisk(durable: false)
+        let error = try #require(throws: ArchiveError.self) { try disk.read("/proc/self/mem") }
+        #expect(error.errno == EIO, "\(error)")
+        let status = try #require(try disk.read("/proc/self/status"))
+        #expect(String(decoding: status, as: UTF8.self).contains("VmRSS"))
+        #expect(try disk.read(folder + "/missing") == nil)
+        #expect(try disk.read(folder) == nil)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/link", withDestinationPath: "/proc/self/status")
+        #expect(try disk.read(folder + "/link") == nil)
+        let big = [UInt8](repeating: 7, count: 100_000)
+        try disk.write(big, to: folder + "/big")
+        #expect(try disk.read(folder + "/big") == big)
     }
 }

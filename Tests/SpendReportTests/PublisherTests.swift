@@ -58,8 +58,8 @@ struct PublisherTests {
         let output = try Fixtures.temporaryDirectory()
         let renderer = try Fixtures.renderer()
         let good = try renderer.render(Fixtures.seededSnapshot)
-        let publisher = Self.publisher(output)
-        try publisher.publishValidated(good)
+        let pipeline = SnapshotPipeline(renderer: renderer, publisher: Self.publisher(output))
+        _ = try pipeline.deliver(good, of: Fixtures.seededSnapshot)
 
         var broken = try renderer.render(Fixtures.hostileSnapshot)
         let index = try #require(broken.files.firstIndex { $0.path == "index.html" })
@@ -67,7 +67,8 @@ struct PublisherTests {
         broken.files[index].bytes = Array(page.utf8)
         let brokenLine = page.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("<h1>Spendboard") }! + 1
 
-        let error = try #require(throws: ReportError.self) { try publisher.publishValidated(broken) }
+        let error = try #require(throws: SnapshotPipeline.StepError.self) { try pipeline.deliver(broken, of: Fixtures.hostileSnapshot) }
+        #expect(error.step == .validate)
         #expect(!error.validationIssues.isEmpty)
         #expect(error.validationIssues.allSatisfy { $0.file == "index.html" })
         #expect(error.validationIssues.contains { $0.line >= brokenLine })
@@ -97,5 +98,42 @@ struct DurablePublisherTests {
         let site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
         try Publisher(outputDirectory: folder + "/Output", durable: true, logger: Fixtures.logger).publish(site)
         #expect(FileManager.default.contents(atPath: folder + "/real/index.html").map(Array.init) == site["index.html"]?.bytes)
+    }
+}
+
+/// What the publisher cannot delete after a switch is reported, not dropped.
+struct PublisherCleanupTests {
+    /// A tree deeper than PATH_MAX, made with *at() calls: path-based deletion cannot reach its
+    /// bottom, as with any folder the process may not delete.
+    static func makeUndeletableTree(in folder: String) throws {
+        var fd = open(folder, O_RDONLY | O_DIRECTORY)
+        try #require(fd >= 0)
+        let name = String(repeating: "d", count: 200)
+        for _ in 0..<25 {
+            try #require(mkdirat(fd, name, 0o755) == 0)
+            let inner = openat(fd, name, O_RDONLY | O_DIRECTORY)
+            close(fd)
+            try #require(inner >= 0)
+            fd = inner
+        }
+        let file = openat(fd, "bottom", O_WRONLY | O_CREAT, 0o644)
+        try #require(file >= 0)
+        close(file)
+        close(fd)
+    }
+
+    @Test func oldSnapshotsThatCannotBeDeletedAreReportedAndThePublishStands() throws {
+        let output = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
+        let publisher = PublisherTests.publisher(output)
+        let first = try publisher.publish(site)
+        #expect(first.cleanupFailures.isEmpty)
+        try Self.makeUndeletableTree(in: first.folder)
+        var last = first
+        for _ in 0..<publisher.keptSnapshots { last = try publisher.publish(site) }
+        #expect(last.cleanupFailures.count == 1, "\(last.cleanupFailures)")
+        #expect(last.cleanupFailures.first?.contains(first.id) == true)
+        #expect(PublisherTests.read(output + "/index.html") == site["index.html"]?.bytes)
     }
 }

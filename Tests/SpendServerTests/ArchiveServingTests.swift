@@ -15,14 +15,14 @@ struct ArchiveServingTests {
 
     /// An archive of `count` snapshots 5 minutes apart, served by a router.
     func withArchive(
-        _ count: Int, _ body: @Sendable (any TestClientProtocol, SnapshotArchive, String) async throws -> Void
+        _ count: Int, _ body: @Sendable (any TestClientProtocol, ArchiveCatalog, String) async throws -> Void
     ) async throws {
         let root = NSTemporaryDirectory() + "spendboard-archive-serving-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let fixture = await APIFixture(history: .seconds(10))
-        let archive = SnapshotArchive(
-            directory: root + "/archive", renderer: try ArchiveRenderer(renderer: Self.renderer),
+        let archive = ArchiveWriter(
+            catalog: ArchiveCatalog(directory: root + "/archive", logger: Self.logger), renderer: try ArchiveRenderer(renderer: Self.renderer),
             configuration: .init(every: .seconds(300), durable: false), clock: fixture.clock, logger: Self.logger
         )
         for index in 0..<count {
@@ -34,7 +34,7 @@ struct ArchiveServingTests {
         }
         await fixture.publishSnapshot()
         let router = SpendboardApplication.router(store: fixture.store, board: fixture.board, settings: fixture.settings, archive: archive)
-        try await Application(router: router).test(.router) { client in try await body(client, archive, root) }
+        try await Application(router: router).test(.router) { client in try await body(client, archive.catalog, root) }
     }
 
     @Test func listsSnapshotsNewestFirstWithPaging() async throws {
@@ -148,16 +148,16 @@ struct ArchiveServingTests {
         let root = NSTemporaryDirectory() + "spendboard-pipeline-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }
         let clock = ManualTimeSource(APIFixture.now)
-        let archive = SnapshotArchive(
-            directory: root + "/archive", renderer: try ArchiveRenderer(renderer: Self.renderer),
+        let archive = ArchiveWriter(
+            catalog: ArchiveCatalog(directory: root + "/archive", logger: Self.logger), renderer: try ArchiveRenderer(renderer: Self.renderer),
             configuration: .init(every: .seconds(300), durable: false), clock: clock, logger: Self.logger
         )
-        let pipeline = DashboardPipeline(
-            renderer: Self.renderer, publisher: Publisher(outputDirectory: root, durable: false, logger: Self.logger), site: LiveSite(),
-            renderInterval: .seconds(5), archive: archive
+        let pipeline = SnapshotPipeline(
+            renderer: Self.renderer, publisher: Publisher(outputDirectory: root, durable: false, logger: Self.logger),
+            sinks: [LiveSite().sink(renderInterval: .seconds(5))], archive: archive
         )
-        try pipeline.run(UsageLedger().snapshot(at: APIFixture.now))
-        let folder = try #require(archive.entries.first?.folder)
+        _ = try pipeline.runBlocking(UsageLedger().snapshot(at: APIFixture.now))
+        let folder = try #require(archive.catalog.entries.first?.folder)
         func inode(_ path: String) -> UInt64? {
             var info = stat()
             return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil  // follows Output/stats.json -> .current/…
@@ -166,6 +166,6 @@ struct ArchiveServingTests {
             #expect(inode(root + "/archive/" + folder + "/" + path) != nil)
             #expect(inode(root + "/archive/" + folder + "/" + path) == inode(root + "/" + path), "\(path)")
         }
-        #expect(ArchiveVerifier.verify(directory: root + "/archive").problems == [])
+        #expect(try ArchiveVerifier.verify(directory: root + "/archive").problems == [])
     }
 }

@@ -1,7 +1,7 @@
 /// Checks every snapshot folder of an archive against its manifest: `spendboard archive verify`.
 ///
 /// ```swift
-/// let report = ArchiveVerifier.verify(directory: "Output/archive")
+/// let report = try ArchiveVerifier.verify(directory: "Output/archive")
 /// for problem in report.problems { print(problem) }   // 2026-11-29T14-05-00Z/stats.json: altered (sha256 …)
 /// ```
 public enum ArchiveVerifier {
@@ -15,6 +15,8 @@ public enum ArchiveVerifier {
             case altered
             /// The manifest is missing or unreadable.
             case manifest
+            /// A file or folder that is there but cannot be read (permissions, I/O error).
+            case unreadable
         }
 
         public var folder: String
@@ -32,10 +34,12 @@ public enum ArchiveVerifier {
         public var isClean: Bool { problems.isEmpty }
     }
 
-    public static func verify(directory: String) -> Report {
+    /// Throws when the archive folder itself cannot be read (missing, not a folder, no
+    /// permission): nothing could be checked, which is not an intact archive.
+    public static func verify(directory: String) throws(ArchiveError) -> Report {
         let disk = ArchiveDisk(durable: false)
         var report = Report(snapshots: 0, files: 0, problems: [])
-        let names = ((try? disk.list(directory)) ?? []).filter { ArchiveName.isSnapshotFolder($0) }.sorted()
+        let names = try disk.list(directory).filter { ArchiveName.isSnapshotFolder($0) }.sorted()
         for folder in names {
             let base = directory + "/" + folder
             guard disk.kind(base) == .directory else {
@@ -51,11 +55,11 @@ public enum ArchiveVerifier {
     static func verify(folder: String, base: String, disk: ArchiveDisk, files checked: inout Int) -> [Problem] {
         var problems: [Problem] = []
         let manifestPath = base + "/" + ArchiveName.manifestFile
-        guard let bytes = disk.read(manifestPath) else {
-            return [Problem(folder: folder, path: ArchiveName.manifestFile, kind: .manifest, detail: "missing")]
-        }
         let manifest: ArchiveManifest
         do {
+            guard let bytes = try disk.read(manifestPath) else {
+                return [Problem(folder: folder, path: ArchiveName.manifestFile, kind: .manifest, detail: "missing")]
+            }
             manifest = try ArchiveManifest.parse(bytes, path: manifestPath)
         } catch {
             return [Problem(folder: folder, path: ArchiveName.manifestFile, kind: .manifest, detail: "\(error)")]
@@ -63,12 +67,24 @@ public enum ArchiveVerifier {
         if manifest.entry.folder != folder {
             problems.append(Problem(folder: folder, path: ArchiveName.manifestFile, kind: .manifest, detail: "names folder \(manifest.entry.folder)"))
         }
-        let (onDisk, unexpected) = disk.walk(base)
+        let onDisk: [String], unexpected: [String]
+        do {
+            (onDisk, unexpected) = try disk.walk(base)
+        } catch {
+            return problems + [Problem(folder: folder, path: "", kind: .unreadable, detail: "\(error)")]
+        }
         let listed = Set(manifest.files.map(\.path))
         for file in manifest.files {
             checked += 1
-            guard let contents = disk.read(base + "/" + file.path) else {
-                problems.append(Problem(folder: folder, path: file.path, kind: .missing, detail: ""))
+            let contents: [UInt8]
+            do {
+                guard let bytes = try disk.read(base + "/" + file.path) else {
+                    problems.append(Problem(folder: folder, path: file.path, kind: .missing, detail: ""))
+                    continue
+                }
+                contents = bytes
+            } catch {
+                problems.append(Problem(folder: folder, path: file.path, kind: .unreadable, detail: "\(error)"))
                 continue
             }
             if contents.count != file.bytes {

@@ -17,20 +17,21 @@ import Synchronization
 /// try disk.write(stats, to: folder + "/stats.json")
 /// try disk.sync([folder + "/index.html", folder + "/stats.json", folder])   // side by side
 /// ```
-struct Disk<Failure: Error>: Sendable {
+public struct Disk<Failure: Error>: Sendable {
     /// fsync files and folders (off only for tests and benchmarks on throw-away folders).
-    var durable: Bool
+    public var durable: Bool
     /// Makes the error for a failed call: what was attempted, on which path, `errno`.
     let failure: @Sendable (_ operation: String, _ path: String, _ errno: Int32) -> Failure
 
     /// Hidden name prefix of a file being written before it replaces another.
     static var temporaryPrefix: String { ".tmp-" }
 
-    enum Kind: Equatable {
+    public enum Kind: Equatable, Sendable {
         case file, directory, symlink, other
     }
 
-    func kind(_ path: String) -> Kind? {
+    /// What `path` is, without following a symbolic link; nil when nothing is there.
+    public func kind(_ path: String) -> Kind? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         switch info.st_mode & S_IFMT {
@@ -73,7 +74,11 @@ struct Disk<Failure: Error>: Sendable {
     /// file system, links not allowed); the caller then writes `bytes`. The new name is durable
     /// once its folder is synced; `source` must already be (the publisher syncs its files).
     func link(_ source: String, to path: String, ifHolding bytes: [UInt8]) -> Bool {
-        guard read(source) == bytes else { return false }
+        do {
+            guard try read(source) == bytes else { return false }
+        } catch {
+            return false  // unreadable: the caller writes a copy, which then fails or succeeds on its own
+        }
         return Glibc.link(source, path) == 0
     }
 
@@ -98,24 +103,38 @@ struct Disk<Failure: Error>: Sendable {
         }
     }
 
-    /// The contents of a regular file; nil when it is missing, not a regular file or a link.
-    func read(_ path: String) -> [UInt8]? {
+    /// The contents of a regular file; nil when nothing is there, or it is not a regular file
+    /// or is a symbolic link. Reads to the end of the file, whatever its size said, and throws
+    /// when the file cannot be opened or read (permissions, an I/O error): a failed read is
+    /// never returned as a shorter file.
+    public func read(_ path: String) throws(Failure) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR || code == ELOOP { return nil }
+            throw failure("open", path, code)
+        }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        guard fstat(fd, &info) == 0 else { throw failure("fstat", path, errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        // One spare byte, so the usual read ends with the end of the file without growing.
+        var bytes = [UInt8](repeating: 0, count: max(0, Int(info.st_size)) + 1)
+        var count = 0
+        while true {
+            if count == bytes.count { bytes += repeatElement(0, count: max(4096, bytes.count)) }
+            let received = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
             }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            offset += count
+            if received < 0 {
+                if errno == EINTR { continue }
+                throw failure("read", path, errno)
+            }
+            if received == 0 { break }
+            count += received
         }
-        return offset == bytes.count ? bytes : Array(bytes[..<offset])
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 
     func rename(_ from: String, _ to: String) throws(Failure) {
@@ -168,15 +187,15 @@ struct Disk<Failure: Error>: Sendable {
 
     /// Every regular file under `folder`, relative and `/`-separated, plus anything else found
     /// (links, devices) in `unexpected`.
-    func walk(_ folder: String, prefix: String = "") -> (files: [String], unexpected: [String]) {
+    func walk(_ folder: String, prefix: String = "") throws(Failure) -> (files: [String], unexpected: [String]) {
         var files: [String] = []
         var unexpected: [String] = []
-        for name in (try? list(folder)) ?? [] {
+        for name in try list(folder) {
             let relative = prefix.isEmpty ? name : prefix + "/" + name
             switch kind(folder + "/" + name) {
             case .file: files.append(relative)
             case .directory:
-                let inner = walk(folder + "/" + name, prefix: relative)
+                let inner = try walk(folder + "/" + name, prefix: relative)
                 files += inner.files
                 unexpected += inner.unexpected
             default: unexpected.append(relative)
@@ -185,14 +204,25 @@ struct Disk<Failure: Error>: Sendable {
         return (files, unexpected)
     }
 
-    /// Deletes a tree without following symbolic links; best effort.
-    func removeTree(_ path: String) {
+    /// Deletes a tree without following symbolic links. Goes on past a failure, so as much as
+    /// possible is deleted, then throws the first one (nothing there is not a failure).
+    func removeTree(_ path: String) throws(Failure) {
+        var first: Failure?
+        removeTree(path, firstFailure: &first)
+        if let first { throw first }
+    }
+
+    private func removeTree(_ path: String, firstFailure first: inout Failure?) {
         guard let kind = kind(path) else { return }
         if kind == .directory {
-            for name in (try? list(path)) ?? [] { removeTree(path + "/" + name) }
-            rmdir(path)
-        } else {
-            unlink(path)
+            do {
+                for name in try list(path) { removeTree(path + "/" + name, firstFailure: &first) }
+            } catch {
+                if first == nil { first = error }
+            }
+            if rmdir(path) != 0 && errno != ENOENT && first == nil { first = failure("rmdir", path, errno) }
+        } else if unlink(path) != 0 && errno != ENOENT && first == nil {
+            first = failure("unlink", path, errno)
         }
     }
 }
@@ -208,7 +238,7 @@ private final class SyncFailures<Failure: Error>: Sendable {
 }
 
 extension Disk where Failure == ArchiveError {
-    init(durable: Bool) {
+    public init(durable: Bool) {
         self.init(durable: durable) { operation, path, code in ArchiveError.fileSystem(operation, path: path, errno: code) }
     }
 }
@@ -220,4 +250,4 @@ extension Disk where Failure == ReportError {
 }
 
 /// The archive's disk: failures are `ArchiveError`s.
-typealias ArchiveDisk = Disk<ArchiveError>
+public typealias ArchiveDisk = Disk<ArchiveError>

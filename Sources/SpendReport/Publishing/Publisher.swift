@@ -37,6 +37,17 @@ import SpendCore
 ///
 /// One publisher per output folder at a time.
 public struct Publisher: Sendable {
+    /// One published snapshot.
+    public struct Publication: Sendable {
+        /// The snapshot's folder name under `.snapshots/`.
+        public var id: String
+        /// Its path; it stays on disk until `keptSnapshots` newer ones are published.
+        public var folder: String
+        /// Old snapshots that could not be deleted after the switch (the new one is published;
+        /// disk space is not freed until a later publish manages it).
+        public var cleanupFailures: [String]
+    }
+
     public let outputDirectory: String
     /// Snapshots kept on disk, the current one included (at least 2).
     public var keptSnapshots: Int
@@ -56,17 +67,11 @@ public struct Publisher: Sendable {
         self.logger = logger
     }
 
-    /// Validates `site` and publishes it only when it has no issue; otherwise throws a
-    /// `ReportError` carrying the issues and leaves the output folder as it was.
-    public func publishValidated(_ site: RenderedSite) throws {
-        let issues = XMLValidator.validate(site)
-        guard issues.isEmpty else { throw ReportError.validationFailed(issues) }
-        try publish(site)
-    }
-
-    /// Publishes an already validated site. Returns the snapshot's folder name.
+    /// Publishes an already validated site (``SnapshotPipeline`` validates first). Throws when
+    /// the site could not be published, leaving the previous one in place; a failure to delete
+    /// old snapshots afterwards does not undo the publish: it is logged and returned.
     @discardableResult
-    public func publish(_ site: RenderedSite) throws -> String {
+    public func publish(_ site: RenderedSite) throws -> Publication {
         let root = outputDirectory
         let snapshots = root + "/" + Self.snapshotsFolder
         try disk.makeDirectory(root, followingLink: true)
@@ -102,9 +107,12 @@ public struct Publisher: Sendable {
             try ensureEntryLink(entry)
         }
         try disk.sync([root])
-        removeOldSnapshots(in: snapshots, current: id)
+        let leftovers = removeOldSnapshots(in: snapshots, current: id)
+        for failure in leftovers {
+            logger.error("old snapshot not deleted; the output folder grows until it can be", metadata: ["error": "\(failure)"])
+        }
         logger.debug("published snapshot", metadata: ["id": "\(id)", "files": "\(site.files.count)"])
-        return id
+        return Publication(id: id, folder: folder(ofSnapshot: id), cleanupFailures: leftovers.map { "\($0)" })
     }
 
     /// The folder holding the files of the snapshot `publish` returned `id` for; it stays on
@@ -144,7 +152,8 @@ public struct Publisher: Sendable {
             // A real folder (older layout): move it aside, then drop it.
             let aside = outputDirectory + "/" + Self.snapshotsFolder + "/old-" + entry + "-" + String(UInt32.random(in: .min ... .max), radix: 16)
             try disk.rename(path, aside)
-            disk.removeTree(aside)
+            // Out of the way already; what cannot be deleted now goes with the next clean-up.
+            do { try disk.removeTree(aside) } catch { logger.error("old folder not deleted", metadata: ["error": "\(error)"]) }
         }
         try replaceSymlink(at: path, target: target)
     }
@@ -160,15 +169,28 @@ public struct Publisher: Sendable {
         }
     }
 
-    private func removeOldSnapshots(in snapshots: String, current: String) {
-        guard let names = try? disk.list(snapshots) else { return }
+    /// Deletes the snapshots beyond `keptSnapshots`, a crashed publish's `.partial` folders and
+    /// folders moved aside; returns what could not be deleted.
+    private func removeOldSnapshots(in snapshots: String, current: String) -> [ReportError] {
+        let names: [String]
+        do {
+            names = try disk.list(snapshots)
+        } catch {
+            return [error]
+        }
         let complete = names.filter { !$0.hasSuffix(".partial") && !$0.hasPrefix("old-") }.sorted()
         var doomed = Array(complete.filter { $0 != current }.dropLast(keptSnapshots - 1))
         // Unfinished snapshots of a crashed publish, and folders moved aside.
         doomed += names.filter { ($0.hasSuffix(".partial") && $0 != current + ".partial") || $0.hasPrefix("old-") }
+        var failures: [ReportError] = []
         for name in doomed {
-            disk.removeTree(snapshots + "/" + name)
+            do {
+                try disk.removeTree(snapshots + "/" + name)
+            } catch {
+                failures.append(error)
+            }
         }
+        return failures
     }
 
     // MARK: - Symbolic links

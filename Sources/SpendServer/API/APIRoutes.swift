@@ -10,7 +10,7 @@ struct APIRoutes: Sendable {
     let settings: ServerSettings
     let startedAt: Timestamp
     let decoder: UsageBatchDecoder
-    var archive: SnapshotArchive? = nil
+    var archive: ArchiveWriter? = nil
 
     /// Paths and the methods they answer, for 405 answers with `Allow`.
     static let allowedMethods: [String: [HTTPRequest.Method]] = [
@@ -81,10 +81,11 @@ struct APIRoutes: Sendable {
         let age = latest.map { now.duration(since: $0.snapshot.generatedAt).secondsDouble }
         let stale = age.map { $0 > 3 * settings.renderInterval.secondsDouble } ?? true
         let lastError = board.lastError
-        let archiveFailing = archive?.status.lastError != nil
+        let archiveFailing = archive?.catalog.status.lastError != nil
+        let cleanup = board.cleanup
         var writer = JSONWriter()
         writer.object { o in
-            o.field("status") { $0.string(latest == nil ? "starting" : (stale || lastError != nil || archiveFailing ? "degraded" : "ok")) }
+            o.field("status") { $0.string(latest == nil ? "starting" : (stale || lastError != nil || archiveFailing || cleanup.lastError != nil ? "degraded" : "ok")) }
             o.field("timestamp") { $0.timestamp(now) }
             o.field("uptime") { $0.number(now.duration(since: startedAt).secondsDouble, places: 3) }
             o.field("updatesPerSecond") { w in
@@ -100,6 +101,10 @@ struct APIRoutes: Sendable {
                     }
                     s.field("lastError") { w in
                         if let lastError { w.string(lastError) } else { w.null() }
+                    }
+                    s.field("cleanupFailures") { $0.integer(cleanup.failures) }
+                    s.field("lastCleanupError") { w in
+                        if let error = cleanup.lastError { w.string(error) } else { w.null() }
                     }
                 }
             }

@@ -8,7 +8,7 @@ import SpendReport
 /// page): snapshots older than that folder. Paging by folder name stays correct while new
 /// snapshots arrive and old ones are pruned.
 struct ArchiveRoutes: Sendable {
-    let archive: SnapshotArchive
+    let catalog: ArchiveCatalog
 
     static let defaultLimit = 100
     static let maximumLimit = 1000
@@ -26,7 +26,7 @@ struct ArchiveRoutes: Sendable {
             }
             limit = value
         }
-        let entries = archive.entries
+        let entries = catalog.entries
         var start = entries.startIndex
         if let before = parameters[values: "before"].last {
             guard ArchiveName.isSnapshotFolder(before) else {

@@ -4,8 +4,8 @@ import SpendReport
 extension JSONWriter {
     /// The `archive` object of `/api/health`: how many snapshots are kept, the newest, and the
     /// last archiving failure (cleared by the next success).
-    mutating func archiveHealth(_ archive: SnapshotArchive) {
-        let status = archive.status
+    mutating func archiveHealth(_ archive: ArchiveWriter) {
+        let status = archive.catalog.status
         object { a in
             a.field("enabled") { $0.bool(archive.configuration.every > .zero) }
             a.field("every") { $0.string(DurationText.format(archive.configuration.every)) }

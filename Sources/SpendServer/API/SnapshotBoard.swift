@@ -15,6 +15,8 @@ public final class SnapshotBoard: Sendable {
     private struct State {
         var latest: Entry?
         var lastError: String?
+        var cleanupFailures = 0
+        var lastCleanupError: String?
     }
 
     public init() {}
@@ -34,5 +36,17 @@ public final class SnapshotBoard: Sendable {
 
     public func recordFailure(_ message: String) {
         state.withLock { $0.lastError = message }
+    }
+
+    /// Old snapshots the publisher could not delete, counted since start; the last error is
+    /// cleared by a publish that cleans up completely.
+    public var cleanup: (failures: Int, lastError: String?) { state.withLock { ($0.cleanupFailures, $0.lastCleanupError) } }
+
+    /// What one publish's clean-up could not delete (nothing: it all went).
+    public func recordCleanup(_ failures: [String]) {
+        state.withLock {
+            $0.cleanupFailures += failures.count
+            $0.lastCleanupError = failures.last
+        }
     }
 }

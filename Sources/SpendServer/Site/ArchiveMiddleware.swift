@@ -11,7 +11,11 @@ import SpendReport
 /// Pages revalidate (`no-cache`: the newest snapshot's page gains a "next" link later); the
 /// snapshot's data files never change and are cached for a day.
 struct ArchiveMiddleware<Context: RequestContext>: RouterMiddleware {
-    let archive: SnapshotArchive
+    let files: ArchiveFiles
+
+    init(directory: String) {
+        files = ArchiveFiles(directory: directory)
+    }
 
     static var prefix: String { "/archive/" }
 
@@ -24,7 +28,13 @@ struct ArchiveMiddleware<Context: RequestContext>: RouterMiddleware {
         if path == "/archive" { return Self.redirect(to: Self.prefix) }
         let relative = path.dropFirst(Self.prefix.count)
         let bytes: [UInt8]
-        switch archive.servedFile(relative) {
+        let served: ArchiveFiles.Served
+        do {
+            served = try files.file(relative)
+        } catch {
+            throw APIError(.internalServerError, "the archived file at \(path) could not be read: \(error.description)")
+        }
+        switch served {
         case .notFound:
             throw APIError(.notFound, "no archived file at \(path)")
         case .folder:
@@ -33,7 +43,7 @@ struct ArchiveMiddleware<Context: RequestContext>: RouterMiddleware {
             bytes = contents
         }
         let etag = "\"" + String(ArchiveManifest.sha256Hex(bytes).prefix(32)) + "\""
-        let contentType = SnapshotArchive.contentType(of: relative)
+        let contentType = ArchiveFiles.contentType(of: relative)
         let isPage = contentType.hasPrefix("text/html")
         let isSnapshotData = !isPage && relative.split(separator: "/").first.map(ArchiveName.isSnapshotFolder) == true
             && !relative.hasSuffix(ArchiveName.manifestFile)

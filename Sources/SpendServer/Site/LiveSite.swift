@@ -87,6 +87,23 @@ public final class LiveSite: Sendable {
     }
 }
 
+extension LiveSite {
+    /// The pipeline step that serves each published snapshot from memory until the next
+    /// render, `renderInterval` later.
+    public func sink(renderInterval: Duration) -> some SnapshotSink {
+        LiveSiteSink(site: self, renderInterval: renderInterval)
+    }
+}
+
+struct LiveSiteSink: SnapshotSink {
+    let site: LiveSite
+    let renderInterval: Duration
+
+    func accept(_ rendered: RenderedSite, of snapshot: Snapshot) {
+        site.publish(rendered, expiresAt: snapshot.generatedAt.advanced(by: renderInterval))
+    }
+}
+
 extension ByteBuffer {
     fileprivate func compressed() throws -> ByteBuffer {
         var input = self

@@ -1,18 +1,27 @@
-/// Reading archive files for HTTP: only names the archive itself writes, never through a
-/// symbolic link, never outside the archive folder.
-extension SnapshotArchive {
-    public enum ServedFile: Sendable, Equatable {
+import SpendReport
+
+/// The serving rules of the archive folder: which URL paths name a file the archive wrote,
+/// and reading it. Only plain names, never through a symbolic link, never outside the folder.
+struct ArchiveFiles: Sendable {
+    enum Served: Sendable, Equatable {
         case file([UInt8])
         /// A folder asked for without its trailing slash: redirect, so relative links work.
         case folder
         case notFound
     }
 
+    let directory: String
+    private let disk = ArchiveDisk(durable: false)
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
     /// The path segments of `relative` (the URL path after `/archive/`, still percent-encoded)
     /// when every one is a plain name: letters, digits, `-`, `_` and inner dots, not starting
     /// with a dot. Anything else (`..`, `.hidden`, `%2e`, `%2f`, `\`, empty segments) is nil.
     /// A trailing slash asks for the folder's `index.html`.
-    public static func safeSegments(_ relative: some StringProtocol) -> [Substring]? {
+    static func safeSegments(_ relative: some StringProtocol) -> [Substring]? {
         var text = Substring(relative)
         if text.isEmpty || text.hasSuffix("/") { text += "index.html" }
         let segments = text.split(separator: "/", omittingEmptySubsequences: false)
@@ -33,8 +42,9 @@ extension SnapshotArchive {
     }
 
     /// The file at `relative` inside the archive folder. Every component is checked with
-    /// lstat(2): a symbolic link anywhere below the archive folder is not followed.
-    public func servedFile(_ relative: some StringProtocol) -> ServedFile {
+    /// lstat(2): a symbolic link anywhere below the archive folder is not followed. Throws
+    /// when a file that is there cannot be read (an I/O error is not a missing file).
+    func file(_ relative: some StringProtocol) throws(ArchiveError) -> Served {
         guard let segments = Self.safeSegments(relative) else { return .notFound }
         var path = directory
         for (index, segment) in segments.enumerated() {
@@ -43,7 +53,7 @@ extension SnapshotArchive {
             case .directory:
                 if index == segments.count - 1 { return .folder }
             case .file:
-                if index == segments.count - 1 { return disk.read(path).map(ServedFile.file) ?? .notFound }
+                if index == segments.count - 1 { return try disk.read(path).map(Served.file) ?? .notFound }
                 return .notFound
             default:
                 return .notFound
@@ -53,7 +63,7 @@ extension SnapshotArchive {
     }
 
     /// The Content-Type of an archive file, by extension.
-    public static func contentType(of path: some StringProtocol) -> String {
+    static func contentType(of path: some StringProtocol) -> String {
         if path.hasSuffix(".html") || path.hasSuffix("/") || path.isEmpty { return RenderedSite.htmlContentType }
         if path.hasSuffix(".svg") { return RenderedSite.svgContentType }
         if path.hasSuffix(".json") { return RenderedSite.jsonContentType }

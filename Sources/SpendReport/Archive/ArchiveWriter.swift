@@ -2,8 +2,10 @@ import Logging
 import SpendCore
 import Synchronization
 
-/// The archive folder, `Output/archive/`: keeps a published snapshot now and then, keeps the
-/// navigation between snapshots and the index pages current, and deletes old snapshots.
+/// Writes the archive folder, `Output/archive/`: keeps a published snapshot now and then,
+/// keeps the navigation between snapshots and the index pages current, and deletes old
+/// snapshots. What it holds is listed by its ``ArchiveCatalog``; the pages come from an
+/// ``ArchiveRenderer``.
 ///
 /// Layout:
 ///
@@ -26,14 +28,17 @@ import Synchronization
 /// file by file with rename(2), then the manifest; each run repairs the navigation of the
 /// neighbours it touches, so an interrupted update is completed by the next archive.
 ///
-/// One writer per archive folder (the serving process or the `archive prune` command).
+/// One writer per archive folder (the serving process or the `archive prune` command). Its
+/// methods block on the disk: call them from the snapshot pipeline's thread, not from a task
+/// on the cooperative pool.
 ///
 /// ```swift
-/// let archive = SnapshotArchive(directory: "Output/archive", renderer: archiveRenderer,
-///                               configuration: .init(every: .seconds(300)), clock: WallClock(), logger: logger)
-/// archive.archiveIfDue(site)   // after each publish; never throws, see `status`
+/// let catalog = ArchiveCatalog(directory: "Output/archive", logger: logger)
+/// let writer = ArchiveWriter(catalog: catalog, renderer: archiveRenderer,
+///                            configuration: .init(every: .seconds(300)), clock: WallClock(), logger: logger)
+/// writer.archiveIfDue(site, snapshot: snapshot)   // after each publish; never throws, see catalog.status
 /// ```
-public final class SnapshotArchive: Sendable {
+public final class ArchiveWriter: Sendable {
     public struct Configuration: Sendable {
         /// How often a snapshot is kept; zero turns archiving off.
         public var every: Duration
@@ -52,36 +57,30 @@ public final class SnapshotArchive: Sendable {
         }
     }
 
-    /// What `/api/health` shows about the archive.
-    public struct Status: Sendable {
-        public var snapshots: Int
-        public var newest: Timestamp?
-        public var lastError: String?
-        public var lastErrorAt: Timestamp?
+    public enum Outcome: Equatable, Sendable {
+        case archived(ArchiveEntry, pruned: Int)
+        case notDue
+        case failed(String)
     }
 
-    public let directory: String
+    public let catalog: ArchiveCatalog
     public let configuration: Configuration
-    let renderer: ArchiveRenderer?
+    let renderer: ArchiveRenderer
     let clock: any TimeSource
     let logger: Logger
     let disk: ArchiveDisk
 
+    public var directory: String { catalog.directory }
+
     private struct State {
-        var loaded = false
-        /// Newest first.
-        var entries: [ArchiveEntry] = []
-        var lastError: String?
-        var lastErrorAt: Timestamp?
         var retryAt: Timestamp?
         var needsRepair = true
     }
 
     private let state = Mutex(State())
 
-    /// - Parameter renderer: renders pages; nil only for read-only use (list, verify).
-    public init(directory: String, renderer: ArchiveRenderer?, configuration: Configuration = .init(), clock: any TimeSource, logger: Logger) {
-        self.directory = directory
+    public init(catalog: ArchiveCatalog, renderer: ArchiveRenderer, configuration: Configuration = .init(), clock: any TimeSource, logger: Logger) {
+        self.catalog = catalog
         self.renderer = renderer
         self.configuration = configuration
         self.clock = clock
@@ -89,90 +88,33 @@ public final class SnapshotArchive: Sendable {
         self.disk = ArchiveDisk(durable: configuration.durable)
     }
 
-    // MARK: - Reading
-
-    /// Every listed snapshot, newest first (read from the manifests once, then kept current).
-    public var entries: [ArchiveEntry] {
-        loadIfNeeded()
-        return state.withLock { $0.entries }
-    }
-
-    public var status: Status {
-        loadIfNeeded()
-        return state.withLock { Status(snapshots: $0.entries.count, newest: $0.entries.first?.generatedAt, lastError: $0.lastError, lastErrorAt: $0.lastErrorAt) }
-    }
-
-    /// Reads the catalog from disk again (after another process changed the archive).
-    public func reload() {
-        let entries = Self.scan(directory, disk: disk, logger: logger)
-        state.withLock {
-            $0.entries = entries
-            $0.loaded = true
-        }
-    }
-
-    private func loadIfNeeded() {
-        if state.withLock({ $0.loaded }) { return }
-        reload()
-    }
-
-    /// Snapshot folders with a readable manifest, newest first. A folder without one is left
-    /// out (and reported by `verify`).
-    static func scan(_ directory: String, disk: ArchiveDisk, logger: Logger) -> [ArchiveEntry] {
-        guard let names = try? disk.list(directory) else { return [] }
-        var entries: [ArchiveEntry] = []
-        for name in names where ArchiveName.isSnapshotFolder(name) && disk.kind(directory + "/" + name) == .directory {
-            let path = directory + "/" + name + "/" + ArchiveName.manifestFile
-            guard let bytes = disk.read(path), let manifest = try? ArchiveManifest.parse(bytes, path: path), manifest.entry.folder == name else {
-                logger.warning("archived snapshot without a valid manifest is not listed", metadata: ["folder": "\(name)"])
-                continue
-            }
-            entries.append(manifest.entry)
-        }
-        return entries.sorted { $0.folder > $1.folder }
-    }
-
     // MARK: - Archiving
 
-    public enum Outcome: Equatable, Sendable {
-        case archived(ArchiveEntry, pruned: Int)
-        case notDue
-        case failed(String)
-    }
-
     /// Archives `site` when the schedule says so, then prunes. Never throws: a failure (full
-    /// disk, unwritable folder) is logged, kept in `status`, and tried again later; the live
-    /// pages are not affected.
+    /// disk, unwritable folder) is logged, kept in the catalog's `status`, and tried again
+    /// later; the live pages are not affected. After a failure the catalog is read again from
+    /// the disk here, so requests never do it.
     /// - Parameter published: the folder the publisher wrote `site` into, if any; see
     ///   ``archive(_:entry:publishedIn:)``.
     @discardableResult
     public func archiveIfDue(_ site: RenderedSite, snapshot: Snapshot, publishedIn published: String? = nil) -> Outcome {
         let schedule = ArchiveSchedule(every: configuration.every)
         guard schedule.isEnabled else { return .notDue }
-        let newest = entries.first?.generatedAt
-        guard schedule.isDue(site.generatedAt, newestArchived: newest) else { return .notDue }
+        guard schedule.isDue(site.generatedAt, newestArchived: catalog.entries.first?.generatedAt) else { return .notDue }
         if let retryAt = state.withLock({ $0.retryAt }), site.generatedAt < retryAt { return .notDue }
         do {
             let (entry, pruned) = try archive(site, entry: ArchiveEntry(snapshot: snapshot), publishedIn: published)
-            let recovered = state.withLock {
-                let had = $0.lastError != nil
-                $0.lastError = nil
-                $0.lastErrorAt = nil
-                $0.retryAt = nil
-                return had
-            }
-            if recovered { logger.notice("archiving works again", metadata: ["folder": "\(entry.folder)"]) }
+            state.withLock { $0.retryAt = nil }
+            if catalog.recordSuccess() { logger.notice("archiving works again", metadata: ["folder": "\(entry.folder)"]) }
             return .archived(entry, pruned: pruned)
         } catch {
             let message = "\(error)"
-            state.withLock {
-                $0.lastError = message
-                $0.lastErrorAt = site.generatedAt
-                $0.retryAt = site.generatedAt.advanced(by: configuration.retryAfter)
-                // Read the folder again before the next attempt: it may have changed under us.
-                $0.loaded = false
-            }
+            state.withLock { $0.retryAt = site.generatedAt.advanced(by: configuration.retryAfter) }
             logger.error("snapshot not archived; the live pages are not affected", metadata: ["error": "\(message)", "directory": "\(directory)"])
+            // The folder may have changed under us (deleted by hand, half-written): read it again
+            // now, before the next attempt and before any request asks.
+            catalog.reload()
+            catalog.recordFailure(message, at: site.generatedAt)
             return .failed(message)
         }
     }
@@ -188,19 +130,17 @@ public final class SnapshotArchive: Sendable {
     ///   file in place, in the archive or in the live folders, so the shared inode never changes.
     @discardableResult
     public func archive(_ site: RenderedSite, entry: ArchiveEntry, publishedIn published: String? = nil) throws(ArchiveError) -> (ArchiveEntry, Int) {
-        guard let renderer else { throw ArchiveError("the archive was opened read-only") }
-        loadIfNeeded()
         try disk.makeDirectory(directory)
-        removeLeftovers()
+        try removeLeftovers()
         let final = directory + "/" + entry.folder
         if disk.kind(final) != nil { throw ArchiveError("snapshot \(entry.folder) is already archived") }
         guard let page = site[ArchiveName.snapshotPage] else { throw ArchiveError("the rendered site has no index.html") }
         let parts = try ArchiveRenderer.PageParts(page: page.bytes)
-        var previous = state.withLock { $0.entries.first { $0.folder < entry.folder } }
+        var previous = catalog.entry(before: entry.folder)
         while let candidate = previous, disk.kind(directory + "/" + candidate.folder) != .directory {
             // Deleted behind our back: link past it.
-            state.withLock { $0.entries.removeAll { $0.folder == candidate.folder } }
-            previous = state.withLock { $0.entries.first { $0.folder < entry.folder } }
+            catalog.remove(folder: candidate.folder)
+            previous = catalog.entry(before: entry.folder)
         }
 
         // 1. Every file of the folder, written where no listing looks, then renamed.
@@ -233,12 +173,10 @@ public final class SnapshotArchive: Sendable {
             // before any other snapshot links to it.
             try disk.rename(partial, final)
         } catch {
-            disk.removeTree(partial)
+            discard(partial)
             throw error
         }
-        state.withLock {
-            $0.entries.insert(entry, at: $0.entries.firstIndex { $0.folder < entry.folder } ?? $0.entries.endIndex)
-        }
+        catalog.insert(entry)
         logger.debug("archived snapshot", metadata: ["folder": "\(entry.folder)", "files": "\(files.count)"])
 
         // 2. The neighbours learn about it; old snapshots go; the index follows.
@@ -246,7 +184,7 @@ public final class SnapshotArchive: Sendable {
         if let previous { touched.insert(previous.folder) }
         // Once per process, also the one before: completes an update that a crash may have
         // interrupted (pages replaced, manifest not yet).
-        if state.withLock({ $0.needsRepair }), let older = state.withLock({ entries in entries.entries.first { $0.folder < (previous?.folder ?? "") } }) {
+        if state.withLock({ $0.needsRepair }), let older = catalog.entry(before: previous?.folder ?? "") {
             touched.insert(older.folder)
         }
         state.withLock { $0.needsRepair = false }
@@ -259,9 +197,8 @@ public final class SnapshotArchive: Sendable {
     /// how many were deleted.
     @discardableResult
     public func prune(now: Timestamp? = nil) throws(ArchiveError) -> Int {
-        loadIfNeeded()
         try disk.makeDirectory(directory)
-        removeLeftovers()
+        try removeLeftovers()
         return try prune(refreshing: [], days: nil, now: now)
     }
 
@@ -270,8 +207,7 @@ public final class SnapshotArchive: Sendable {
     /// - Parameter renamed: a snapshot folder has just been renamed into the archive folder and
     ///   the archive folder still has to be synced.
     private func prune(refreshing: Set<String>, days: Set<String>?, now: Timestamp? = nil, renamed: Bool = false) throws(ArchiveError) -> Int {
-        let current = state.withLock { $0.entries }
-        let doomed = configuration.retention.doomed(current, now: now ?? clock.now)
+        let doomed = configuration.retention.doomed(catalog.entries, now: now ?? clock.now)
         var trash: [String] = []
         var touched = refreshing
         var days = days
@@ -282,14 +218,17 @@ public final class SnapshotArchive: Sendable {
                 do {
                     try disk.rename(directory + "/" + entry.folder, aside)
                 } catch {
-                    if renamed { try? disk.sync([directory]) }
+                    // The new snapshot's name must still reach the disk; the rename's error is the one to report.
+                    if renamed {
+                        do { try disk.sync([directory]) } catch { logger.error("archive folder not synced", metadata: ["error": "\(error)"]) }
+                    }
                     throw error
                 }
                 trash.append(aside)
-                state.withLock { $0.entries.removeAll { $0.folder == entry.folder } }
+                catalog.remove(folder: entry.folder)
             }
             // Retention removes the oldest snapshots only: the new oldest loses its "previous" link.
-            if let oldest = state.withLock({ $0.entries.last }) {
+            if let oldest = catalog.entries.last {
                 touched.insert(oldest.folder)
                 days?.insert(oldest.day)
             }
@@ -307,7 +246,7 @@ public final class SnapshotArchive: Sendable {
             }
         }
         try writeListPages(days: days)
-        for aside in trash { disk.removeTree(aside) }
+        for aside in trash { discard(aside) }
         return doomed.count
     }
 
@@ -316,8 +255,7 @@ public final class SnapshotArchive: Sendable {
     /// Re-renders a snapshot's page and play pages with its current neighbours, replacing
     /// only files whose content changed, then its manifest.
     func refreshNavigation(of folder: String) throws(ArchiveError) {
-        guard let renderer else { return }
-        let entries = state.withLock { $0.entries }
+        let entries = catalog.entries
         guard let index = entries.firstIndex(where: { $0.folder == folder }) else { return }
         let entry = entries[index]
         let next = index > 0 ? entries[index - 1] : nil
@@ -325,10 +263,10 @@ public final class SnapshotArchive: Sendable {
         let base = directory + "/" + folder
         guard disk.kind(base) == .directory else {
             // Deleted behind our back: forget it, so the next snapshot links past it.
-            state.withLock { $0.entries.removeAll { $0.folder == folder } }
+            catalog.remove(folder: folder)
             throw ArchiveError("archived snapshot \(folder) disappeared")
         }
-        guard let page = disk.read(base + "/" + ArchiveName.snapshotPage) else {
+        guard let page = try disk.read(base + "/" + ArchiveName.snapshotPage) else {
             throw ArchiveError("archived page \(base)/index.html is missing; run spendboard archive verify")
         }
         let parts = try ArchiveRenderer.PageParts(page: page)
@@ -340,14 +278,18 @@ public final class SnapshotArchive: Sendable {
         }
         try checkValid(pages, folder: folder)
         let manifestPath = base + "/" + ArchiveName.manifestFile
-        guard let old = disk.read(manifestPath) else { throw ArchiveError("manifest \(manifestPath) is missing; run spendboard archive verify") }
+        guard let old = try disk.read(manifestPath) else { throw ArchiveError("manifest \(manifestPath) is missing; run spendboard archive verify") }
         var manifest = try ArchiveManifest.parse(old, path: manifestPath)
         let fresh = Dictionary(uniqueKeysWithValues: pages.map { ($0.path, ArchiveManifest.File(path: $0.path, contents: $0.bytes)) })
         manifest.files = manifest.files.map { fresh[$0.path] ?? $0 }
         let bytes = manifest.jsonBytes()
         // The pages that changed, then the manifest: renamed in that order, so a crash in between
         // leaves new pages under the old manifest, which the next archive's repair completes.
-        var changed = pages.filter { disk.read(base + "/" + $0.path) != $0.bytes }.map { (path: base + "/" + $0.path, bytes: $0.bytes) }
+        var changed: [(path: String, bytes: [UInt8])] = []
+        for page in pages {
+            let path = base + "/" + page.path
+            if try disk.read(path) != page.bytes { changed.append((path, page.bytes)) }
+        }
         if bytes != old { changed.append((manifestPath, bytes)) }
         try disk.replace(changed, temporaryIn: base)
     }
@@ -356,8 +298,7 @@ public final class SnapshotArchive: Sendable {
     /// pages of days that no longer hold a snapshot.
     /// `days` limits the day pages rendered (nil: all); pages of days without snapshots go.
     func writeListPages(days: Set<String>? = nil) throws(ArchiveError) {
-        guard let renderer else { return }
-        let entries = state.withLock { $0.entries }
+        let entries = catalog.entries
         let pages: [(path: String, bytes: [UInt8])]
         do {
             pages = try renderer.listPages(entries, only: days)
@@ -369,13 +310,14 @@ public final class SnapshotArchive: Sendable {
         // No fsync here: these pages are derived from the catalog and every run rewrites any
         // that differ, so one lost in a crash is put right by the next archive.
         let derived = ArchiveDisk(durable: false)
-        for (path, bytes) in pages where derived.read(directory + "/" + path) != bytes {
+        for (path, bytes) in pages {
             let target = directory + "/" + path
+            guard try derived.read(target) != bytes else { continue }
             try derived.replace([(target, bytes)], temporaryIn: String(target[..<target.lastIndex(of: "/")!]))
         }
         let dayPages = Set(entries.map { ArchiveName.dayPage($0.day) })
-        for name in (try? disk.list(directory + "/" + ArchiveName.daysFolder)) ?? [] where !dayPages.contains(ArchiveName.daysFolder + "/" + name) {
-            disk.removeTree(directory + "/" + ArchiveName.daysFolder + "/" + name)
+        for name in try disk.list(directory + "/" + ArchiveName.daysFolder) where !dayPages.contains(ArchiveName.daysFolder + "/" + name) {
+            try disk.removeTree(directory + "/" + ArchiveName.daysFolder + "/" + name)
         }
     }
 
@@ -389,10 +331,20 @@ public final class SnapshotArchive: Sendable {
     }
 
     /// Removes what an interrupted archive or prune left behind (hidden names only).
-    private func removeLeftovers() {
-        for name in (try? disk.list(directory)) ?? []
+    private func removeLeftovers() throws(ArchiveError) {
+        for name in try disk.list(directory)
         where name.hasPrefix(ArchiveName.partialPrefix) || name.hasPrefix(ArchiveName.trashPrefix) || name.hasPrefix(ArchiveName.temporaryPrefix) {
-            disk.removeTree(directory + "/" + name)
+            discard(directory + "/" + name)
+        }
+    }
+
+    /// Deletes a hidden work folder. Nothing lists it, and the next run tries again, so a
+    /// failure only costs disk space: logged, not thrown.
+    private func discard(_ path: String) {
+        do {
+            try disk.removeTree(path)
+        } catch {
+            logger.error("archive work folder not deleted; the next archive tries again", metadata: ["path": "\(path)", "error": "\(error)"])
         }
     }
 }

@@ -1,0 +1,89 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SpendCore
+import SpendReport
+import SpendServer
+import SpendStorage
+
+/// The whole server from its configuration: the durable store restored, the simulator's
+/// history backfilled, the snapshot pipeline with its live site and archive, the first
+/// snapshot published, the router and the background services. The composition root of
+/// `spendboard serve`, and what tests start in process.
+///
+/// ```swift
+/// var configuration = ServeConfiguration()
+/// configuration.port = 0
+/// let app = try await buildApplication(configuration, logger: logger)
+/// try await app.runService()
+/// ```
+///
+/// Throws ``ConfigurationError`` for a setting that cannot work and ``StartupError`` when the
+/// templates or the data folder cannot be used.
+public func buildApplication(_ configuration: ServeConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    try configuration.validate()
+    let report = configuration.report
+    let renderer = try Components.renderer(report, logger: logger)
+    let prices = try Components.prices(configuration.prices)
+    let journal: SQLiteJournal
+    do {
+        journal = try SQLiteJournal(directory: configuration.data)
+    } catch {
+        throw StartupError("cannot open the data folder \(configuration.data): \(error)")
+    }
+    let store = UsageStore(configuration: .init(rawCapacity: configuration.rawCapacity), clock: WallClock(), journal: journal)
+    let newest = try await store.restore()
+    let restored = await store.status
+    logger.info("restored stored usage", metadata: ["data": "\(journal.path)", "recentUpdates": "\(restored.rawUpdates)", "series": "\(restored.series)"])
+
+    var services: [any Service] = []
+    if let settings = configuration.simulator {
+        let simulator = Simulator(configuration: settings.simulatorConfiguration)
+        let liveFrom = try await SimulatorService.backfill(
+            simulator: simulator, store: store, duration: settings.backfill, resumingAfter: newest, logger: logger
+        )
+        services.append(SimulatorService(simulator: simulator, store: store, start: liveFrom, logger: logger))
+    }
+
+    let board = SnapshotBoard()
+    let site = LiveSite()
+    let archive = try Components.archive(configuration.archive, output: report.output, renderer: renderer, logger: logger)
+    logger.info(
+        "archive",
+        metadata: [
+            "every": "\(DurationText.format(configuration.archive.every))", "snapshots": "\(archive.catalog.entries.count)",
+            "directory": "\(archive.directory)",
+        ]
+    )
+    let pipeline = SnapshotPipeline(
+        renderer: renderer, publisher: Publisher(outputDirectory: report.output, logger: logger),
+        sinks: [site.sink(renderInterval: report.renderInterval)], archive: archive
+    )
+    let snapshots = SnapshotService(
+        store: store, board: board, interval: report.renderInterval, clock: ContinuousClock(), logger: logger,
+        pipeline: { snapshot in
+            let outcome = try await pipeline.run(snapshot)
+            board.recordCleanup(outcome.publication?.cleanupFailures ?? [])
+        }
+    )
+    // The first snapshot exists before the first request can arrive.
+    await snapshots.tick()
+    services.append(snapshots)
+
+    let settings = ServerSettings(
+        host: configuration.host, port: configuration.port, maxPage: configuration.maxPage, corsOrigins: configuration.corsOrigins,
+        renderInterval: report.renderInterval, ingestToken: configuration.ingestToken
+    )
+    logger.info(
+        "serving",
+        metadata: [
+            "url": "http://\(configuration.host):\(configuration.port)/",
+            "simulator": "\(configuration.simulator.map { "seed \($0.seed), load \($0.load)" } ?? "off")",
+            "ingest": "\(configuration.ingestToken == nil ? "loopback only" : "bearer token")",
+        ]
+    )
+    return SpendboardApplication.application(
+        store: store, board: board, site: site, settings: settings, decoder: UsageBatchDecoder(prices: prices),
+        services: services, logger: logger, archive: archive
+    )
+}

@@ -1,0 +1,165 @@
+import SpendCore
+import SpendReport
+
+/// A setting that cannot work, named by its command-line flag: `--port must be from 0 …`.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// How the report looks and where it goes; shared by `serve` and `render`.
+public struct ReportSettings: Sendable {
+    /// Folder the snapshot files are published into.
+    public var output = "Output"
+    /// Folder of the Mustache templates; nil: `./Templates` when it exists, else the copies
+    /// built into the binary.
+    public var templates: String?
+    /// How often a snapshot is rendered (the default page's refresh).
+    public var renderInterval: Duration = .seconds(5)
+    /// The gauge's scale maximum in dollars per hour.
+    public var gaugeMax: Double = 250_000
+
+    public init() {}
+
+    public func validate() throws(ConfigurationError) {
+        guard renderInterval >= .milliseconds(100) else {
+            throw ConfigurationError("--render-interval must be at least 100ms; got \(DurationText.format(renderInterval))")
+        }
+        guard Money.micros(fromDollars: gaugeMax).map({ $0 > 0 }) == true else {
+            throw ConfigurationError("--gauge-max must be a positive number of dollars; got \(gaugeMax)")
+        }
+    }
+
+    func rendererConfiguration() throws(ConfigurationError) -> ReportConfiguration {
+        try validate()
+        guard let gaugeMaxMicros = Money.micros(fromDollars: gaugeMax) else {
+            throw ConfigurationError("--gauge-max must be a positive number of dollars; got \(gaugeMax)")
+        }
+        return ReportConfiguration(
+            templatesDirectory: templates ?? "Templates", fallsBackToBundledTemplates: templates == nil,
+            renderInterval: renderInterval, gaugeMaxMicros: gaugeMaxMicros
+        )
+    }
+}
+
+/// The built-in simulator of the reference traffic; shared by `serve` and `render`.
+public struct SimulatorSettings: Sendable {
+    /// The same seed gives the same history.
+    public var seed: UInt64 = 1
+    /// Multiplies the updates per second (1 is the reference rate, about 70/s).
+    public var load: Double = 1
+    /// Simulated history generated before the first snapshot.
+    public var backfill: Duration
+
+    /// Backfill up to this much (the 1-minute tier's reach).
+    public static let maximumBackfill: Duration = .seconds(86_400)
+
+    public init(seed: UInt64 = 1, load: Double = 1, backfill: Duration) {
+        self.seed = seed
+        self.load = load
+        self.backfill = backfill
+    }
+
+    /// - Parameter allowsNoBackfill: `serve` may start without history; `render` needs some.
+    public func validate(allowsNoBackfill: Bool) throws(ConfigurationError) {
+        guard load > 0, load <= 1000 else { throw ConfigurationError("--load must be greater than 0 and at most 1000; got \(load)") }
+        if allowsNoBackfill {
+            guard backfill >= .zero, backfill <= Self.maximumBackfill else {
+                throw ConfigurationError("--backfill must be at most 24h; got \(DurationText.format(backfill))")
+            }
+        } else {
+            guard backfill > .zero, backfill <= Self.maximumBackfill else {
+                throw ConfigurationError("--backfill must be more than 0 and at most 24h; got \(DurationText.format(backfill))")
+            }
+        }
+    }
+
+    var simulatorConfiguration: Simulator.Configuration { .init(seed: seed, load: load) }
+}
+
+/// The snapshot archive under `OUTPUT/archive`.
+public struct ArchiveSettings: Sendable {
+    /// How often a published snapshot is kept; zero turns archiving off.
+    public var every: Duration = .seconds(300)
+    /// Most archived snapshots kept; nil keeps any number.
+    public var keep: Int?
+    /// Snapshots older than this are deleted; nil keeps them for ever.
+    public var maxAge: Duration?
+
+    public init() {}
+
+    public func validate() throws(ConfigurationError) {
+        guard every == .zero || every >= .seconds(1) else {
+            throw ConfigurationError("--archive-every must be 0 (off) or at least 1s; got \(DurationText.format(every))")
+        }
+        if let keep, keep < 1 { throw ConfigurationError("--archive-keep must be at least 1 (the newest snapshot is always kept); got \(keep)") }
+        if let maxAge, maxAge <= .zero { throw ConfigurationError("--archive-max-age must be more than 0; got \(DurationText.format(maxAge))") }
+    }
+
+    public var retention: ArchiveRetention { ArchiveRetention(keep: keep, maxAge: maxAge) }
+}
+
+/// Everything `spendboard serve` is told, with the command line's defaults. Tests build one
+/// directly and hand it to ``buildApplication(_:logger:)``.
+public struct ServeConfiguration: Sendable {
+    /// Address to bind: loopback unless told otherwise.
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (the log says which).
+    public var port = 8080
+    public var report = ReportSettings()
+    /// nil serves ingested data only.
+    public var simulator: SimulatorSettings? = SimulatorSettings(backfill: .seconds(3600))
+    /// Folder of the durable store (SQLite).
+    public var data = "data"
+    /// Bearer token for writes; nil accepts writes from loopback only.
+    public var ingestToken: String?
+    /// Price table (JSON) for updates without `totalCost`; nil: the reference prices.
+    public var prices: String?
+    /// Most raw updates kept for `/api/metrics`.
+    public var rawCapacity = 1_000_000
+    /// Most updates in one `/api/metrics` response.
+    public var maxPage = 10_000
+    /// Origins allowed to read the API from a browser.
+    public var corsOrigins: [String] = []
+    public var archive = ArchiveSettings()
+
+    public init() {}
+
+    /// Every rule at once, before anything starts.
+    public func validate() throws(ConfigurationError) {
+        guard (0...65535).contains(port) else { throw ConfigurationError("--port must be from 0 (any free port) to 65535; got \(port)") }
+        try report.validate()
+        try simulator?.validate(allowsNoBackfill: true)
+        guard rawCapacity >= 1 else { throw ConfigurationError("--raw-capacity must be at least 1; got \(rawCapacity)") }
+        guard maxPage >= 1 else { throw ConfigurationError("--max-page must be at least 1; got \(maxPage)") }
+        for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
+            throw ConfigurationError("--cors-origin must be an origin such as https://status.example.com (scheme and host, no path); got '\(origin)'")
+        }
+        try archive.validate()
+    }
+}
+
+/// Everything `spendboard render` is told.
+public struct RenderConfiguration: Sendable {
+    /// What the report shows.
+    public enum Source: Sendable {
+        /// Simulated history ending now.
+        case simulated(SimulatorSettings)
+        /// The usage of a file (NDJSON or a JSON array), as of its newest update; `name` is
+        /// used in messages.
+        case file(name: String, bytes: [UInt8], prices: String?)
+    }
+
+    public var report = ReportSettings()
+    public var source: Source = .simulated(SimulatorSettings(backfill: .seconds(86_400)))
+
+    public init() {}
+
+    public func validate() throws(ConfigurationError) {
+        try report.validate()
+        if case .simulated(let simulator) = source { try simulator.validate(allowsNoBackfill: false) }
+    }
+}

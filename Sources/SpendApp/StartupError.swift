@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import SpendCore
+import SpendReport
+
+/// Why Spendboard could not start: a setting, the templates, the data folder. The executable
+/// prints it and exits with code 2; nothing was served or published.
+public struct StartupError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The parts `serve` and `render` (and `archive prune`) build the same way.
+enum Components {
+    /// The renderer with its templates loaded and checked: from `settings.templates` when given
+    /// (it must exist), else from `./Templates`, else the built-in copies.
+    static func renderer(_ settings: ReportSettings, logger: Logger) throws -> ReportRenderer {
+        let configuration = try settings.rendererConfiguration()
+        do {
+            return try ReportRenderer(configuration: configuration, logger: logger)
+        } catch {
+            throw StartupError("cannot load the templates: \(error)")
+        }
+    }
+
+    static func prices(_ path: String?) throws(StartupError) -> PriceTable {
+        try PriceTable.load(path)
+    }
+
+    /// The archive writer of `output/archive`, its catalog read once here, at start.
+    static func archive(_ settings: ArchiveSettings, output: String, renderer: ReportRenderer, logger: Logger) throws -> ArchiveWriter {
+        let pages: ArchiveRenderer
+        do {
+            pages = try ArchiveRenderer(renderer: renderer)
+        } catch {
+            throw StartupError("cannot render archive pages: \(error)")
+        }
+        let catalog = ArchiveCatalog(directory: output + "/archive", logger: logger)
+        return ArchiveWriter(
+            catalog: catalog, renderer: pages, configuration: .init(every: settings.every, retention: settings.retention),
+            clock: WallClock(), logger: logger
+        )
+    }
+}
+
+extension PriceTable {
+    /// The built-in reference prices (nil), or those of a price file.
+    public static func load(_ path: String?) throws(StartupError) -> PriceTable {
+        guard let path else { return .reference }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StartupError("--prices: cannot read \(path)")
+        }
+        do {
+            return try PriceTable.parse(Array(data))
+        } catch {
+            throw StartupError("--prices: \(error)")
+        }
+    }
+}
+
+extension ArchiveWriter {
+    /// The writer of `report.output/archive` with the report's templates, for commands that
+    /// change the archive without serving (`spendboard archive prune`).
+    public static func opening(_ settings: ArchiveSettings, report: ReportSettings, logger: Logger) throws -> ArchiveWriter {
+        try Components.archive(settings, output: report.output, renderer: Components.renderer(report, logger: logger), logger: logger)
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Logging
+import SpendApp
+import SpendCore
+
+/// The report flags of `serve` and `render`.
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Folder the snapshot files are published into (the site appears at DIR/index.html).")
+    var output = "Output"
+
+    @Option(help: "Folder of the Mustache templates. Without it: ./Templates when it exists, else the copies built into the binary.")
+    var templates: String?
+
+    @Option(name: .customLong("gauge-max"), help: "The gauge's scale maximum in dollars per hour; a higher rate widens the scale.")
+    var gaugeMax: Double = 250_000
+
+    @Option(help: "How often a snapshot is rendered and published (the default page's refresh).")
+    var renderInterval = DurationArgument(.seconds(5))
+
+    var settings: ReportSettings {
+        var settings = ReportSettings()
+        settings.output = output
+        settings.templates = templates
+        settings.gaugeMax = gaugeMax
+        settings.renderInterval = renderInterval.duration
+        return settings
+    }
+
+    func validate() throws { try check { try settings.validate() } }
+}
+
+/// The simulator flags of `serve` and `render` (each has its own `--backfill` default).
+struct SimulatorOptions: ParsableArguments {
+    @Option(help: "Seed of the simulator: the same seed gives the same history.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Multiplies the simulator's updates per second (1 is the reference rate, about 70/s).")
+    var load: Double = 1
+
+    func settings(backfill: Duration) -> SimulatorSettings {
+        SimulatorSettings(seed: seed, load: load, backfill: backfill)
+    }
+}
+
+/// `--prices`, for every command that prices updates sent without `totalCost`.
+struct PriceOptions: ParsableArguments {
+    @Option(help: "Price table (JSON) for updates sent without totalCost; the reference prices are built in.")
+    var prices: String?
+}
+
+/// The built-in reference prices, or those of a price file; a usage error when it cannot be read.
+func loadPrices(_ path: String?) throws -> PriceTable {
+    do {
+        return try PriceTable.load(path)
+    } catch {
+        throw ValidationError(error.description)
+    }
+}
+
+/// `--log-level`.
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    /// Logs to standard error at the level; returns the program's logger.
+    func bootstrap() -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "spendboard")
+    }
+}
+
+/// The archive flags of `serve`.
+struct ArchiveOptions: ParsableArguments {
+    @Option(help: "How often a published snapshot is kept under OUTPUT/archive/<UTC time>/; 0 turns archiving off.")
+    var archiveEvery = DurationArgument(.seconds(300))
+
+    @Option(help: "Most archived snapshots kept; the oldest are deleted after each archive. Unlimited without it.")
+    var archiveKeep: Int?
+
+    @Option(help: "Archived snapshots older than this (e.g. 30d) are deleted after each archive. Kept for ever without it.")
+    var archiveMaxAge: DurationArgument?
+
+    var settings: ArchiveSettings {
+        var settings = ArchiveSettings()
+        settings.every = archiveEvery.duration
+        settings.keep = archiveKeep
+        settings.maxAge = archiveMaxAge?.duration
+        return settings
+    }
+
+    func validate() throws { try check { try settings.validate() } }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Runs a configuration check, turning its error into the command line's usage error.
+func check(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ConfigurationError {
+        throw ValidationError(error.description)
+    }
+}
+
+/// Runs a command's work; a start-up failure is logged and exits with code 2.
+func exitingOnStartupFailure<T>(_ logger: Logger, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as StartupError {
+        logger.critical("\(error)")
+        throw ExitCode(2)
+    } catch let error as ConfigurationError {
+        throw ValidationError(error.description)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SpendApp
+import Testing
+
+/// The real wiring of `spendboard serve`, started in process: what the binary does, without
+/// launching it.
+struct ApplicationTests {
+    static let logger = Logger(label: "spendboard.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static func scratch(_ name: String) throws -> String {
+        let path = NSTemporaryDirectory() + "spendboard-app-\(name)-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A server on a free port with its own data and output folders and no simulator.
+    static func configuration() throws -> ServeConfiguration {
+        let root = try scratch("serve")
+        var configuration = ServeConfiguration()
+        configuration.port = 0
+        configuration.simulator = nil
+        configuration.data = root + "/data"
+        configuration.report.output = root + "/output"
+        configuration.archive.every = .seconds(1)
+        return configuration
+    }
+
+    @Test func servesPublishesIngestsAndArchivesThroughTheRealWiring() async throws {
+        let configuration = try Self.configuration()
+        let app = try await buildApplication(configuration, logger: Self.logger)
+        // The first snapshot is published before the server accepts a request.
+        let output = configuration.report.output
+        #expect(FileManager.default.fileExists(atPath: output + "/index.html"))
+        #expect(FileManager.default.fileExists(atPath: output + "/embed/gauge.svg"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output + "/archive").contains { $0.hasSuffix("Z") })
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/index.html", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("Spendboard"))
+            }
+            let now = ISO8601DateFormatter.withMilliseconds.string(from: Date())
+            let update = #"{"timestamp":"\#(now)","tenantId":"t1","customerId":"c1","model":"gpt-4","metrics":{"totalCalls":2,"totalTokens":100,"totalCost":1.25,"avgLatencyMs":300}}"#
+            try await client.execute(uri: "/api/metrics", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "[\(update)]")) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+            }
+            try await client.execute(uri: "/api/metrics?since=0", method: .get) { response in
+                #expect(response.status == .badRequest)  // more than an hour ago
+            }
+            try await client.execute(uri: "/api/health", method: .get) { response in
+                #expect(response.status == .ok)
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let store = try #require(json["store"] as? [String: Any])
+                #expect(store["totalAccepted"] as? Int == 1)
+                let archive = try #require(json["archive"] as? [String: Any])
+                // The first snapshot was archived at start; later ones as the seconds pass.
+                #expect((archive["snapshots"] as? Int).map { $0 >= 1 } == true)
+                let snapshot = try #require(json["snapshot"] as? [String: Any])
+                #expect(snapshot["cleanupFailures"] as? Int == 0)
+            }
+            try await client.execute(uri: "/api/archive", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func aDataFolderThatCannotBeOpenedIsAStartupError() async throws {
+        var configuration = try Self.configuration()
+        let file = try Self.scratch("file") + "/not-a-folder"
+        try #require(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        configuration.data = file
+        let error = try await #require(throws: StartupError.self) { try await buildApplication(configuration, logger: Self.logger) }
+        #expect(error.description.contains("cannot open the data folder"))
+    }
+
+    @Test func missingTemplatesAreAStartupError() async throws {
+        var configuration = try Self.configuration()
+        configuration.report.templates = "/nonexistent/templates"
+        let error = try await #require(throws: StartupError.self) { try await buildApplication(configuration, logger: Self.logger) }
+        #expect(error.description.contains("cannot load the templates"))
+    }
+
+    /// A default configuration with one setting broken, named by its flag.
+    static func broken(_ flag: String) -> ServeConfiguration {
+        var configuration = ServeConfiguration()
+        switch flag {
+        case "--port": configuration.port = 70_000
+        case "--render-interval": configuration.report.renderInterval = .milliseconds(50)
+        case "--gauge-max": configuration.report.gaugeMax = -1
+        case "--load": configuration.simulator?.load = 0
+        case "--backfill": configuration.simulator?.backfill = .seconds(2 * 86_400)
+        case "--raw-capacity": configuration.rawCapacity = 0
+        case "--max-page": configuration.maxPage = 0
+        case "--cors-origin": configuration.corsOrigins = ["example.com"]
+        case "--archive-every": configuration.archive.every = .milliseconds(500)
+        case "--archive-keep": configuration.archive.keep = 0
+        default: Issue.record("no way to break \(flag)")
+        }
+        return configuration
+    }
+
+    /// Every rule is checked before anything starts, named by its flag.
+    @Test(arguments: [
+        "--port", "--render-interval", "--gauge-max", "--load", "--backfill", "--raw-capacity", "--max-page", "--cors-origin",
+        "--archive-every", "--archive-keep",
+    ])
+    func badSettingsAreRefusedByName(flag: String) throws {
+        #expect(throws: Never.self) { try ServeConfiguration().validate() }
+        let error = try #require(throws: ConfigurationError.self) { try Self.broken(flag).validate() }
+        #expect(error.description.hasPrefix(flag), "\(error)")
+    }
+
+    @Test func renderNeedsSomeHistory() throws {
+        var configuration = RenderConfiguration()
+        configuration.source = .simulated(SimulatorSettings(backfill: .zero))
+        let error = try #require(throws: ConfigurationError.self) { try configuration.validate() }
+        #expect(error.description.hasPrefix("--backfill must be more than 0"))
+    }
+
+    /// `render` and `render --from` run the server's pipeline: the same files, validated and
+    /// published; a bad file renders nothing and leaves the folder alone.
+    @Test func renderJobPublishesTheSiteAndRefusesABadFile() async throws {
+        var configuration = RenderConfiguration()
+        configuration.report.output = try Self.scratch("render")
+        configuration.source = .simulated(SimulatorSettings(backfill: .seconds(600)))
+        let result = try await ReportJob(configuration, logger: Self.logger).run()
+        #expect(result.accepted > 0)
+        #expect(result.outcome.publication != nil)
+        let published = FileManager.default.contents(atPath: configuration.report.output + "/stats.json")
+        #expect(published.map(Array.init) == result.outcome.site["stats.json"]?.bytes)
+
+        configuration.source = .file(name: "bad.ndjson", bytes: Array("{\"timestamp\": 1}\n".utf8), prices: nil)
+        let error = try await #require(throws: ReportJob.InputError.self) { try await ReportJob(configuration, logger: Self.logger).run() }
+        #expect(error.description.hasPrefix("bad.ndjson"))
+        #expect(FileManager.default.contents(atPath: configuration.report.output + "/stats.json") == published)
+    }
+}
+
+extension ISO8601DateFormatter {
+    static var withMilliseconds: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }
+}
