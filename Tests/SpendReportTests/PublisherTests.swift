@@ -131,7 +131,11 @@ struct PublisherCleanupTests {
         #expect(first.cleanupFailures.isEmpty)
         try Self.makeUndeletableTree(in: first.folder)
         var last = first
-        for _ in 0..<publisher.keptSnapshots { last = try publisher.publish(site) }
+        for index in 1...publisher.keptSnapshots {
+            var later = site
+            later.generatedAt = site.generatedAt.advanced(by: .seconds(5 * Int64(index)))  // snapshot ids sort by time
+            last = try publisher.publish(later)
+        }
         #expect(last.cleanupFailures.count == 1, "\(last.cleanupFailures)")
         #expect(last.cleanupFailures.first?.contains(first.id) == true)
         #expect(PublisherTests.read(output + "/index.html") == site["index.html"]?.bytes)

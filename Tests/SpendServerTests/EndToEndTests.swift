@@ -247,6 +247,16 @@ struct EndToEndTests {
         return (process.terminationStatus, output)
     }
 
+    /// Nothing verified is not "all intact": an archive folder that cannot be read exits 1.
+    @Test func archiveVerifyOfAnUnreadableFolderFails() throws {
+        let output = Self.scratch("verify")
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try Data("not a folder".utf8).write(to: URL(fileURLWithPath: output + "/archive"))
+        let (status, text) = try Self.run(["archive", "verify", "--output", output])
+        #expect(status == 1)
+        #expect(text.contains("nothing was verified"), "\(text)")
+    }
+
     @Test func refusesBadOptionsWithAClearMessage() async throws {
         let process = Process()
         process.executableURL = try Self.binary

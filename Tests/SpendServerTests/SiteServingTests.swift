@@ -140,6 +140,33 @@ struct SnapshotServiceTests {
     }
 }
 
+struct PublishingHealthTests {
+    /// Old snapshots the publisher could not delete: the health says so and how many, until a
+    /// publish cleans up completely (the count stays).
+    @Test func cleanupFailuresDegradeTheHealthUntilCleared() async throws {
+        let fixture = await APIFixture(history: .seconds(10))
+        await fixture.publishSnapshot()
+        fixture.board.recordCleanup(["unlink 'Output/.snapshots/x/index.html' failed: Read-only file system"])
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/health", method: .get) { response in
+                let json = try response.json
+                #expect(json["status"] as? String == "degraded")
+                let snapshot = try #require(json["snapshot"] as? [String: Any])
+                #expect(snapshot["cleanupFailures"] as? Int == 1)
+                #expect((snapshot["lastCleanupError"] as? String)?.contains("Read-only") == true)
+            }
+        }
+        fixture.board.recordCleanup([])
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/health", method: .get) { response in
+                let json = try response.json
+                #expect(json["status"] as? String == "ok")
+                #expect((json["snapshot"] as? [String: Any])?["cleanupFailures"] as? Int == 1)
+            }
+        }
+    }
+}
+
 /// A flag shared with a `@Sendable` closure.
 final class ManagedFlag: @unchecked Sendable {
     private let lock = NSLock()
