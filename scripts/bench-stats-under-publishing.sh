@@ -9,6 +9,10 @@
 # fresh data and output folder on the disk under /tmp, the simulator at the reference rate and
 # archiving off. Needs wrk (apt-get install wrk). Prints one line per run: requests per second
 # and the latency percentiles wrk reports.
+#
+# With SLOW_DISK=1, a background writer keeps the same disk busy with large fsynced writes
+# during each run (dd, 64 MiB at a time), so the publisher's fsyncs take tens of milliseconds
+# instead of a few: a slow or shared disk, as servers have.
 set -euo pipefail
 binaries=()
 rounds=3
@@ -29,7 +33,13 @@ for round in $(seq 1 "$rounds"); do
       curl -fs "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
       sleep 0.1
     done
+    noise=
+    if [ "${SLOW_DISK:-0}" = 1 ]; then
+      (while true; do dd if=/dev/zero of="$work/noise" bs=1M count=64 conv=fsync status=none; done) &
+      noise=$!
+    fi
     result=$(wrk -t2 -c64 -d10s --latency "http://127.0.0.1:$port/api/stats")
+    if [ -n "$noise" ]; then kill "$noise"; wait "$noise" 2>/dev/null || true; fi
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
     p50=$(awk '$1=="50%" {print $2}' <<<"$result")
     p90=$(awk '$1=="90%" {print $2}' <<<"$result")

@@ -68,6 +68,7 @@ public final class LiveSite: Sendable {
         }
         let body = ByteBuffer(bytes: file.bytes)
         var served = ServedFile(plain: representation(body, etag: etag(file.bytes), encoding: nil), gzipped: nil)
+        // A file that does not compress is served plain: it costs bandwidth, never content.
         if file.bytes.count > 1024, let compressed = try? body.compressed() {
             served.gzipped = representation(compressed, etag: etag(file.bytes, suffix: "-gz"), encoding: "gzip")
             served.plain.headers[.vary] = "Accept-Encoding"
