@@ -38,16 +38,33 @@ public actor UsageStore {
         ledger.restore(contents, now: now)
     }
 
-    /// The single entry point for usage from every source. With a journal, the batch is on
-    /// disk, whole, before it is counted and before this returns; if writing fails nothing is
-    /// counted and the error is thrown. While the disk works, the store keeps answering.
+    /// The single entry point for usage from every source. Each update passes the ledger's rules
+    /// (`UsageLedger.Configuration.admit`) first: what the store refuses is counted in the
+    /// result's `rejected` and never reaches the journal. With a journal, the admitted updates
+    /// are on disk, whole, before they are counted and before this returns; if writing fails
+    /// nothing is counted and the error is thrown. While the disk works, the store keeps
+    /// answering.
     @discardableResult
     public nonisolated func ingest(_ updates: [UsageUpdate]) async throws -> UsageLedger.IngestResult {
         let now = clock.now
         guard let journal else { return await count(updates, now: now) }
-        let fresh = try await journal.append(updates, now: now)
+        var refused = UsageLedger.IngestResult()
+        var admitted = updates
+        if let firstRefused = updates.firstIndex(where: { configuration.admit($0, now: now) != nil }) {
+            admitted = Array(updates[..<firstRefused])
+            for update in updates[firstRefused...] {
+                if let rejection = configuration.admit(update, now: now) {
+                    refused.rejected[rejection, default: 0] += 1
+                } else {
+                    admitted.append(update)
+                }
+            }
+        }
+        let fresh = admitted.isEmpty ? [] : try await journal.append(admitted, now: now)
+        // The same rules at the same instant: the ledger counts every fresh update.
         var result = await count(fresh, now: now)
-        result.duplicates = updates.count - fresh.count
+        result.duplicates = admitted.count - fresh.count
+        result.rejected.merge(refused.rejected, uniquingKeysWith: +)
         return result
     }
 
