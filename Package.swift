@@ -28,7 +28,7 @@ let package = Package(
     targets: [
         .target(
             name: "SpendCore",
-            dependencies: [.product(name: "DequeModule", package: "swift-collections")]
+            dependencies: [.product(name: "DequeModule", package: "swift-collections"), .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "SpendServer",

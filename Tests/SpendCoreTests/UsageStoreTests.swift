@@ -131,4 +131,30 @@ struct UsageStoreTests {
         #expect(status.rawUpdates == 2)
         #expect(status.totalAccepted == 2)
     }
+
+    /// A failed prune is counted and remembered, the snapshot is still computed, and the next
+    /// successful prune clears the error (the count stays).
+    @Test func aFailedPruneIsCountedAndTheSnapshotStillComputed() async throws {
+        let clock = ManualTimeSource(Self.now)
+        let journal = RecordingJournal(pruneError: JournalError(message: "disk I/O error"))
+        let store = UsageStore(clock: clock, journal: journal)
+        try await store.ingest([Self.update()])
+        let snapshot = await store.snapshot()
+        #expect(snapshot.hour.updates == 1)
+        #expect(journal.prunes == 1)
+        #expect(await store.journalStatus == JournalStatus(pruneFailures: 1, lastError: "disk I/O error"))
+
+        clock.advance(by: .seconds(30))  // not due yet: no second attempt, nothing changes
+        _ = await store.snapshot()
+        #expect(journal.prunes == 1)
+        clock.advance(by: .seconds(30))
+        _ = await store.snapshot()
+        #expect(await store.journalStatus == JournalStatus(pruneFailures: 2, lastError: "disk I/O error"))
+
+        journal.failPrunes(with: nil)
+        clock.advance(by: .seconds(60))
+        _ = await store.snapshot()
+        #expect(journal.prunes == 3)
+        #expect(await store.journalStatus == JournalStatus(pruneFailures: 2, lastError: nil))
+    }
 }

@@ -55,6 +55,19 @@ public struct JournalContents: Sendable {
     public init() {}
 }
 
+/// Facts about the journal's background work, for `/api/health`.
+public struct JournalStatus: Hashable, Sendable {
+    /// Prunes that failed since the store started.
+    public var pruneFailures: Int
+    /// The error of the last prune if it failed; nil once one succeeds (and before any failed).
+    public var lastError: String?
+
+    public init(pruneFailures: Int = 0, lastError: String? = nil) {
+        self.pruneFailures = pruneFailures
+        self.lastError = lastError
+    }
+}
+
 /// A journal failure (disk full, unwritable folder, corrupt file).
 public struct JournalError: Error, CustomStringConvertible, Sendable {
     public var message: String

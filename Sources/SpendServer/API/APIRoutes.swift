@@ -77,6 +77,7 @@ struct APIRoutes: Sendable {
     func health() async -> Response {
         let now = store.clock.now
         let status = await store.status
+        let journal = await store.journalStatus
         let latest = board.latest
         let age = latest.map { now.duration(since: $0.snapshot.generatedAt).secondsDouble }
         let stale = age.map { $0 > 3 * settings.renderInterval.secondsDouble } ?? true
@@ -84,7 +85,7 @@ struct APIRoutes: Sendable {
         let archiveFailing = archive?.status.lastError != nil
         var writer = JSONWriter()
         writer.object { o in
-            o.field("status") { $0.string(latest == nil ? "starting" : (stale || lastError != nil || archiveFailing ? "degraded" : "ok")) }
+            o.field("status") { $0.string(latest == nil ? "starting" : (stale || lastError != nil || archiveFailing || journal.lastError != nil ? "degraded" : "ok")) }
             o.field("timestamp") { $0.timestamp(now) }
             o.field("uptime") { $0.number(now.duration(since: startedAt).secondsDouble, places: 3) }
             o.field("updatesPerSecond") { w in
@@ -118,6 +119,10 @@ struct APIRoutes: Sendable {
                     s.field("models") { $0.integer(status.models) }
                     s.field("rollupBytes") { $0.integer(status.rollupBytes) }
                     s.field("totalAccepted") { $0.integer(status.totalAccepted) }
+                    s.field("journalPruneFailures") { $0.integer(journal.pruneFailures) }
+                    s.field("journalLastError") { w in
+                        if let error = journal.lastError { w.string(error) } else { w.null() }
+                    }
                 }
             }
         }
