@@ -31,8 +31,8 @@ public struct UsageLedger: Sendable {
         /// when it counts.
         ///
         /// - The timestamp lies in `[now − hourRetention, now + maximumFuture]`.
-        /// - Counts fit `RawUsage` (0...4,294,967,295), the cost is not negative, the latency is
-        ///   finite and 0...`RawUsage.maximumLatencyMs`.
+        /// - Counts fit `RawUsage` (0...4,294,967,295), the cost is 0...`UsageUpdate.maximumCostMicros`,
+        ///   the latency is finite and 0...`RawUsage.maximumLatencyMs`.
         ///
         /// ```swift
         /// if let rejection = configuration.admit(update, now: clock.now) { print(rejection) }
@@ -46,7 +46,7 @@ public struct UsageLedger: Sendable {
             // An absent split is flagged as absent (RawUsage.Flags), not counted as a zero.
             guard (0...RawUsage.maximumCount).contains(update.inputTokens ?? 0) else { return .outOfRange(field: "inputTokens") }
             guard (0...RawUsage.maximumCount).contains(update.outputTokens ?? 0) else { return .outOfRange(field: "outputTokens") }
-            guard update.costMicros >= 0 else { return .outOfRange(field: "totalCost") }
+            guard (0...UsageUpdate.maximumCostMicros).contains(update.costMicros) else { return .outOfRange(field: "totalCost") }
             guard update.avgLatencyMs.isFinite, (0...RawUsage.maximumLatencyMs).contains(update.avgLatencyMs) else {
                 return .outOfRange(field: "avgLatencyMs")
             }
