@@ -30,4 +30,19 @@ extension IngestAPITests {
             #expect(!page.updates.contains { $0.customerId == "big-spender" || $0.customerId == "cust-x" })
         }
     }
+
+    /// An update whose latency weight (average latency × calls) does not fit Int64 is a 422,
+    /// not a crash of the server while it is written to the journal.
+    @Test func aLatencyTimesCallsThatDoesNotFitIs422() async throws {
+        try await withServer { client, fixture in
+            let before = await fixture.store.status.totalAccepted
+            let bad = item(calls: "4294967295").replacingOccurrences(of: "\"avgLatencyMs\": 100", with: "\"avgLatencyMs\": 42949672.95")
+            try await client.execute(uri: "/api/metrics", method: .post, headers: auth, body: body([bad])) { response in
+                #expect(response.status == .unprocessableContent)
+                let problems = try #require(try response.json["problems"] as? [[String: Any]])
+                #expect(problems.map { $0["field"] as? String } == ["metrics.avgLatencyMs"])
+            }
+            #expect(await fixture.store.status.totalAccepted == before)
+        }
+    }
 }

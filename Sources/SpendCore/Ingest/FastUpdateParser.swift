@@ -85,7 +85,7 @@ struct FastUpdateParser {
         }
         guard let timestamp, let tenant, let customer, let model, let calls, let total, let latency else { return nil }
         guard timestamp >= now.advanced(by: .zero - decoder.retention), timestamp <= now.advanced(by: decoder.maximumFuture),
-            (input ?? 0) + (output ?? 0) <= total
+            (input ?? 0) + (output ?? 0) <= total, RawUsage.latencyWeight(averageMs: latency, calls: calls) != nil
         else { return nil }
         var update = UsageUpdate(
             timestamp: timestamp, tenantId: tenant, customerId: customer, model: model, calls: calls, totalTokens: total,

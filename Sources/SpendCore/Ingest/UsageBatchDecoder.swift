@@ -182,6 +182,12 @@ public struct UsageBatchDecoder: Sendable {
         let output = readCount(metrics["outputTokens"], field: "metrics.outputTokens", required: false, report: &report)
         let cost = readCost(metrics["totalCost"], report: &report)
         let latency = readAmount(metrics["avgLatencyMs"], field: "metrics.avgLatencyMs", required: true, maximum: RawUsage.maximumLatencyMs, report: &report)
+        if let calls, let latency, RawUsage.latencyWeight(averageMs: latency, calls: calls) == nil {
+            report.add(
+                "metrics.avgLatencyMs",
+                "times metrics.totalCalls must be at most \(RawUsage.maximumLatencyWeightMs) (milliseconds × calls, summed exactly); got \(latency) × \(calls)"
+            )
+        }
         if let total, (input ?? 0) + (output ?? 0) > total {
             report.add("metrics.inputTokens", "plus metrics.outputTokens must not exceed metrics.totalTokens (\(input ?? 0) + \(output ?? 0) > \(total))")
         }

@@ -78,9 +78,12 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
 }
 
 extension UsageCounters {
-    /// The counters of one update, exactly as the ledger counts it.
+    /// The counters of one update, exactly as the ledger counts it. The update must have been
+    /// admitted (`UsageLedger.Configuration.admit`): its latency weight fits `Int64`.
     public init(_ update: UsageUpdate) {
-        let latency = Int64((update.avgLatencyMs * 100).rounded())
+        guard let latencyWeight = RawUsage.latencyWeight(averageMs: update.avgLatencyMs, calls: update.calls) else {
+            preconditionFailure("the latency weight of \(update.calls) calls at \(update.avgLatencyMs) ms does not fit Int64: admit updates first")
+        }
         self.init(
             updates: 1,
             calls: update.calls,
@@ -88,7 +91,7 @@ extension UsageCounters {
             inputTokens: update.inputTokens ?? 0,
             outputTokens: update.outputTokens ?? 0,
             costMicros: update.isPriced ? update.costMicros : 0,
-            latencyWeight: latency * update.calls,
+            latencyWeight: latencyWeight,
             unpricedUpdates: update.isPriced ? 0 : 1
         )
     }

@@ -32,7 +32,8 @@ public struct UsageLedger: Sendable {
         ///
         /// - The timestamp lies in `[now − hourRetention, now + maximumFuture]`.
         /// - Counts fit `RawUsage` (0...4,294,967,295), the cost is 0...`UsageUpdate.maximumCostMicros`,
-        ///   the latency is finite and 0...`RawUsage.maximumLatencyMs`.
+        ///   the latency is finite and 0...`RawUsage.maximumLatencyMs`, and latency × calls fits
+        ///   `Int64` (`RawUsage.latencyWeight`).
         ///
         /// ```swift
         /// if let rejection = configuration.admit(update, now: clock.now) { print(rejection) }
@@ -47,7 +48,9 @@ public struct UsageLedger: Sendable {
             guard (0...RawUsage.maximumCount).contains(update.inputTokens ?? 0) else { return .outOfRange(field: "inputTokens") }
             guard (0...RawUsage.maximumCount).contains(update.outputTokens ?? 0) else { return .outOfRange(field: "outputTokens") }
             guard (0...UsageUpdate.maximumCostMicros).contains(update.costMicros) else { return .outOfRange(field: "totalCost") }
-            guard update.avgLatencyMs.isFinite, (0...RawUsage.maximumLatencyMs).contains(update.avgLatencyMs) else {
+            guard update.avgLatencyMs.isFinite, (0...RawUsage.maximumLatencyMs).contains(update.avgLatencyMs),
+                RawUsage.latencyWeight(averageMs: update.avgLatencyMs, calls: update.calls) != nil
+            else {
                 return .outOfRange(field: "avgLatencyMs")
             }
             return nil
