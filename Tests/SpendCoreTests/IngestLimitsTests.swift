@@ -50,3 +50,27 @@ struct LatencyWeightTests {
         #expect(ledger.status.totalAccepted == 0)
     }
 }
+
+/// An update without `totalCost` is priced from the table only when both sides of the split are
+/// known: a missing side is unknown, not zero tokens, so pricing it as zero would understate the
+/// cost and show it as priced.
+struct PricingSplitTests {
+    let now = UsageBatchDecoderTests.now
+
+    @Test(arguments: [["inputTokens": "600"], ["outputTokens": "400"]])
+    func oneSideOfTheSplitLeavesTheUpdateUnpriced(split: [String: String]) throws {
+        let bytes = Array(UsageBatchDecoderTests.item(metrics: split, drop: ["totalCost"]).utf8)
+        let decoder = UsageBatchDecoder()
+        let update = try #require(try decoder.decode(bytes, format: .ndjson, now: now).first)
+        #expect(!update.isPriced)
+        #expect(update.costMicros == 0)
+        #expect(decoder.decodeFast(bytes, format: .ndjson, now: now) == [update])
+    }
+
+    @Test func bothSidesArePriced() throws {
+        let bytes = Array(UsageBatchDecoderTests.item(metrics: ["inputTokens": "600", "outputTokens": "400"], drop: ["totalCost"]).utf8)
+        let update = try #require(try UsageBatchDecoder().decode(bytes, format: .ndjson, now: now).first)
+        #expect(update.isPriced)
+        #expect(update.costMicros == 42_000)
+    }
+}

@@ -209,16 +209,16 @@ public struct UsageBatchDecoder: Sendable {
     }
 
     /// Sets the cost: the producer's `totalCost` (already checked) when given, else the price
-    /// in force at the update's time for its input and output tokens, else unpriced. Returns
+    /// in force at the update's time for its input and output tokens (both must be given: a
+    /// missing side is unknown, not zero), else unpriced. Returns
     /// false, as a broken rule of `metrics.totalCost`, when the priced cost is more than one
     /// update may cost (`UsageUpdate.maximumCostMicros`).
     func price(_ update: inout UsageUpdate, costMicros: Int64?) -> Bool {
         if let costMicros {
             update.costMicros = costMicros
             update.isPriced = true
-        } else if let price = prices.price(for: update.model, at: update.timestamp), update.inputTokens != nil || update.outputTokens != nil {
-            guard let cost = price.checkedCostMicros(inputTokens: update.inputTokens ?? 0, outputTokens: update.outputTokens ?? 0),
-                cost <= UsageUpdate.maximumCostMicros
+        } else if let input = update.inputTokens, let output = update.outputTokens, let price = prices.price(for: update.model, at: update.timestamp) {
+            guard let cost = price.checkedCostMicros(inputTokens: input, outputTokens: output), cost <= UsageUpdate.maximumCostMicros
             else { return false }
             update.costMicros = cost
             update.isPriced = true
