@@ -74,3 +74,30 @@ struct PricingSplitTests {
         #expect(update.costMicros == 42_000)
     }
 }
+
+/// With `storeRules` (as `spendboard import` sets it) what the store would refuse is a broken
+/// rule of its line, whatever the decoder's own limits allow.
+struct StoreRulesTests {
+    let now = UsageBatchDecoderTests.now
+
+    @Test func anUpdateTheStoreRefusesIsABadLine() throws {
+        var decoder = UsageBatchDecoder(retention: .seconds(40 * 86_400))
+        let old = UsageBatchDecoderTests.item(["timestamp": "\"2026-10-25T00:00:00Z\""])  // 35 days before now
+        let text = [UsageBatchDecoderTests.item(), "", old, UsageBatchDecoderTests.item()].joined(separator: "\n")
+        #expect(try UsageFileReader.read(Array(text.utf8), decoder: decoder, now: now).count == 3, "the decoder alone takes it")
+
+        decoder.storeRules = UsageLedger.Configuration()
+        #expect(decoder.decodeFast(Array(old.utf8), format: .ndjson, now: now) == nil)
+        #expect {
+            try UsageFileReader.read(Array(text.utf8), decoder: decoder, now: now)
+        } throws: { error in
+            "\(error)" == "line 3: timestamp is refused by the store: timestamp is older than the retention of every rollup tier"
+        }
+        #expect(throws: UsageBatchDecoder.Failure.self) {
+            try decoder.decode(Array(("[" + old + "]").utf8), format: .json, now: now)
+        }
+        // What the store takes passes, on the fast path too.
+        let good = Array(UsageBatchDecoderTests.item().utf8)
+        #expect(decoder.decodeFast(good, format: .ndjson, now: now)?.count == 1)
+    }
+}

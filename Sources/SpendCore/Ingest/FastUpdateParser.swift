@@ -92,6 +92,7 @@ struct FastUpdateParser {
             inputTokens: input, outputTokens: output, costMicros: 0, isPriced: false, avgLatencyMs: latency, eventId: eventId
         )
         guard decoder.price(&update, costMicros: cost) else { return nil }
+        if let rules = decoder.storeRules, rules.admit(update, now: now) != nil { return nil }
         return update
     }
 

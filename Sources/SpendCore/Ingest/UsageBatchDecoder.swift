@@ -42,6 +42,11 @@ public struct UsageBatchDecoder: Sendable {
     public var retention: Duration
     public var maximumFuture: Duration
     public var maximumItems: Int
+    /// When set, an item the store would refuse at `now` (`UsageLedger.Configuration.admit`)
+    /// breaks a rule too, named by its field; `spendboard import` sets it, so a file is imported
+    /// whole or not at all. Nil (the default): the store's rules apply only when it ingests,
+    /// and a refused update is counted in `IngestResult.rejected`.
+    public var storeRules: UsageLedger.Configuration?
 
     public static let maximumIdLength = 128
 
@@ -203,6 +208,10 @@ public struct UsageBatchDecoder: Sendable {
                 "metrics.totalCost",
                 "must be at most \(Self.maximumCostDollars) dollars (the most one update may cost); left out, it is priced from the price table for \(update.model), which gives more"
             )
+            return nil
+        }
+        if let storeRules, let rejection = storeRules.admit(update, now: now) {
+            report.add(rejection.field, "is refused by the store: \(rejection)")
             return nil
         }
         return update

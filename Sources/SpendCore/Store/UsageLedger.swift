@@ -73,6 +73,14 @@ public struct UsageLedger: Sendable {
             case .outOfRange(let field): "\(field) is out of range"
             }
         }
+
+        /// The field of the wire format it is about: `timestamp`, `metrics.totalCalls`, …
+        public var field: String {
+            switch self {
+            case .tooOld, .inFuture: "timestamp"
+            case .outOfRange(let field): "metrics.\(field)"
+            }
+        }
     }
 
     public struct IngestResult: Hashable, Sendable {
