@@ -28,7 +28,7 @@ let package = Package(
     targets: [
         .target(
             name: "SpendCore",
-            dependencies: [.product(name: "DequeModule", package: "swift-collections")]
+            dependencies: [.product(name: "DequeModule", package: "swift-collections"), .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "SpendServer",
@@ -86,7 +86,7 @@ let package = Package(
             dependencies: ["SpendCore", "SpendReport"]
         ),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
-        .testTarget(name: "SpendStorageTests", dependencies: ["SpendStorage"]),
+        .testTarget(name: "SpendStorageTests", dependencies: ["SpendCore", "SpendStorage"]),
         .testTarget(
             name: "SpendReportTests",
             dependencies: ["SpendReport", "SpendCore", .product(name: "Logging", package: "swift-log")],

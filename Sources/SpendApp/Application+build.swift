@@ -31,7 +31,7 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     } catch {
         throw StartupError("cannot open the data folder \(configuration.data): \(error)")
     }
-    let store = UsageStore(configuration: .init(rawCapacity: configuration.rawCapacity), clock: WallClock(), journal: journal)
+    let store = UsageStore(configuration: .init(rawCapacity: configuration.rawCapacity), clock: WallClock(), journal: journal, logger: logger)
     let newest = try await store.restore()
     let restored = await store.status
     logger.info("restored stored usage", metadata: ["data": "\(journal.path)", "recentUpdates": "\(restored.rawUpdates)", "series": "\(restored.series)"])

@@ -8,9 +8,10 @@ struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import usage updates from a file (NDJSON or a JSON array; - for standard input) into the data folder.",
         discussion: """
-            Every line is checked first; a bad line stops the import with its line number and nothing is imported. \
-            Updates with an eventId already stored in the last 24 hours are counted once. Start (or restart) \
-            the server on the same --data folder to see them.
+            Every line is checked first, with the rules of POST /api/metrics and then those of the store (what the \
+            server would not count is not imported either); a bad line stops the import with its line number and \
+            nothing is imported. Updates with an eventId already stored in the last 24 hours are counted once. Start \
+            (or restart) the server on the same --data folder to see them.
             """
     )
 
@@ -25,7 +26,9 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         let bytes = try readInput(file)
-        let decoder = UsageBatchDecoder(prices: try loadPrices(prices))
+        var decoder = UsageBatchDecoder(prices: try loadPrices(prices))
+        // What the server's store would refuse is a bad line too: only what it counts is stored.
+        decoder.storeRules = UsageLedger.Configuration()
         let now = WallClock().now
         let updates: [UsageUpdate]
         do {

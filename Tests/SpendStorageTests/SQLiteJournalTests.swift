@@ -100,3 +100,44 @@ struct SQLiteJournalTests {
         #expect(throws: JournalError.self) { try SQLiteJournal(directory: file) }
     }
 }
+
+/// Through the store: what it refuses is never written, so it cannot come back at a restart.
+struct JournalAdmissionTests {
+    let now = Timestamp(iso8601: "2026-11-29T14:00:02.000Z")!
+
+    func update(customer: String, at timestamp: Timestamp? = nil, calls: Int64 = 1, cost: Int64 = 1_000) -> UsageUpdate {
+        UsageUpdate(
+            timestamp: timestamp ?? now.advanced(by: .seconds(-5)), tenantId: "t", customerId: customer, model: "m", calls: calls,
+            totalTokens: 10, costMicros: cost, avgLatencyMs: 10
+        )
+    }
+
+    @Test func aRefusedUpdateDoesNotComeBackAfterRestore() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-journal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let batch = [
+            update(customer: "kept"),
+            update(customer: "future", at: now.advanced(by: .seconds(3600))),
+            update(customer: "too-old", at: now.advanced(by: .seconds(-31 * 86_400))),
+            update(customer: "too-many-calls", calls: Int64(UInt32.max) + 1),
+            update(customer: "negative-cost", cost: -5),
+        ]
+        let store = UsageStore(clock: ManualTimeSource(now), journal: try SQLiteJournal(directory: directory))
+        let result = try await store.ingest(batch)
+        #expect(result.accepted == 1)
+        #expect(result.rejectedCount == 4)
+
+        // A new process on the same folder, later (so the future update would be in range).
+        let later = now.advanced(by: .seconds(3600))
+        let journal = try SQLiteJournal(directory: directory)
+        let contents = try await journal.restore(now: later)
+        #expect(contents.recent.map(\.customerId) == ["kept"])
+        #expect(Set(contents.hourBuckets.map(\.customer)) == ["kept"])
+        #expect(contents.minuteBuckets.reduce(0) { $0 + $1.counters.updates } == 1)
+        let restarted = UsageStore(clock: ManualTimeSource(later), journal: journal)
+        try await restarted.restore()
+        let snapshot = await restarted.snapshot()
+        #expect(snapshot.spendPerHour.reduce(0) { $0 + $1.costMicros } == 1_000)
+        #expect(await restarted.status.totalAccepted == 1)
+    }
+}

@@ -21,9 +21,24 @@ public struct ModelPrice: Hashable, Sendable {
     ]
 
     /// Cost of a call pattern, rounded to 4 decimal places of a dollar (100 micro-dollars) as the
-    /// reference does.
+    /// reference does. For token counts and prices known to fit (the simulator's); it traps when
+    /// the cost does not fit `Int64`. Counts from outside go through `checkedCostMicros`.
     public func costMicros(inputTokens: Int64, outputTokens: Int64) -> Int64 {
-        let exact = inputTokens * inputMicrosPer1K + outputTokens * outputMicrosPer1K  // micro-dollars × 1000
-        return (exact + 50_000) / 100_000 * 100
+        guard let cost = checkedCostMicros(inputTokens: inputTokens, outputTokens: outputTokens) else {
+            preconditionFailure("the cost of \(inputTokens) input and \(outputTokens) output tokens of \(model) does not fit Int64")
+        }
+        return cost
+    }
+
+    /// Cost of a call pattern as `costMicros` computes it, or nil when it does not fit `Int64`
+    /// micro-dollars (a large price times billions of tokens).
+    public func checkedCostMicros(inputTokens: Int64, outputTokens: Int64) -> Int64? {
+        // micro-dollars × 1000
+        let (input, inputOverflow) = inputTokens.multipliedReportingOverflow(by: inputMicrosPer1K)
+        let (output, outputOverflow) = outputTokens.multipliedReportingOverflow(by: outputMicrosPer1K)
+        let (exact, sumOverflow) = input.addingReportingOverflow(output)
+        let (rounding, roundingOverflow) = exact.addingReportingOverflow(50_000)
+        guard !(inputOverflow || outputOverflow || sumOverflow || roundingOverflow) else { return nil }
+        return rounding / 100_000 * 100
     }
 }

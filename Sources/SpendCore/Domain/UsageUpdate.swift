@@ -28,6 +28,16 @@ public struct UsageUpdate: Hashable, Sendable {
     /// is counted once. Not kept in the in-memory raw log.
     public var eventId: String?
 
+    /// The most one update may cost: $1,000,000, in micro-dollars.
+    ///
+    /// Money is held in `Int64` micro-dollars, which hold about $9.2 trillion. The cap keeps
+    /// every sum the store forms exact: a batch (at most 10,000 updates) costs at most
+    /// $10 billion, and the totals it keeps (30 days at most, per bucket and per series) stay
+    /// exact as long as 30 days of spend stay below $9.2 trillion, that is 9.2 million updates at
+    /// the cap, or 3,500 updates a second for 30 days at $1,000 each. The wire format's
+    /// `metrics.totalCost` is refused above it (422), and so is a cost priced from the table.
+    public static let maximumCostMicros: Int64 = 1_000_000 * Money.microsPerDollar
+
     public init(
         timestamp: Timestamp, tenantId: String, customerId: String, model: String,
         calls: Int64, totalTokens: Int64, inputTokens: Int64? = nil, outputTokens: Int64? = nil,

@@ -28,7 +28,7 @@ struct FastUpdateParser {
         var total: Int64?
         var input: Int64?
         var output: Int64?
-        var cost: Double?
+        var cost: Int64?
         var latency: Double?
         var sawMetrics = false
 
@@ -66,7 +66,7 @@ struct FastUpdateParser {
                     case .totalTokens: guard let value = count() else { return nil }; total = value
                     case .inputTokens: guard let value = count() else { return nil }; input = value
                     case .outputTokens: guard let value = count() else { return nil }; output = value
-                    case .totalCost: guard let value = amount(), value <= 9e9 else { return nil }; cost = value
+                    case .totalCost: guard let value = amount(), let micros = UsageBatchDecoder.costMicros(dollars: value) else { return nil }; cost = micros
                     case .avgLatencyMs: guard let value = amount(), value <= RawUsage.maximumLatencyMs else { return nil }; latency = value
                     default: return nil
                     }
@@ -85,13 +85,14 @@ struct FastUpdateParser {
         }
         guard let timestamp, let tenant, let customer, let model, let calls, let total, let latency else { return nil }
         guard timestamp >= now.advanced(by: .zero - decoder.retention), timestamp <= now.advanced(by: decoder.maximumFuture),
-            (input ?? 0) + (output ?? 0) <= total
+            (input ?? 0) + (output ?? 0) <= total, RawUsage.latencyWeight(averageMs: latency, calls: calls) != nil
         else { return nil }
         var update = UsageUpdate(
             timestamp: timestamp, tenantId: tenant, customerId: customer, model: model, calls: calls, totalTokens: total,
             inputTokens: input, outputTokens: output, costMicros: 0, isPriced: false, avgLatencyMs: latency, eventId: eventId
         )
-        decoder.price(&update, cost: cost)
+        guard decoder.price(&update, costMicros: cost) else { return nil }
+        if let rules = decoder.storeRules, rules.admit(update, now: now) != nil { return nil }
         return update
     }
 
@@ -185,6 +186,7 @@ struct FastUpdateParser {
             mantissa = mantissa * 10 + Int64(bytes[position] - 48)
             digits += 1
             position += 1
+            if digits > 15 { return nil }  // before the mantissa could overflow
         }
         guard digits > 0, !(digits > 1 && bytes[start] == 48) else { return nil }
         if position < end, bytes[position] == UInt8(ascii: ".") {

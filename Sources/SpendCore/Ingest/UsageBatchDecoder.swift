@@ -42,8 +42,25 @@ public struct UsageBatchDecoder: Sendable {
     public var retention: Duration
     public var maximumFuture: Duration
     public var maximumItems: Int
+    /// When set, an item the store would refuse at `now` (`UsageLedger.Configuration.admit`)
+    /// breaks a rule too, named by its field; `spendboard import` sets it, so a file is imported
+    /// whole or not at all. Nil (the default): the store's rules apply only when it ingests,
+    /// and a refused update is counted in `IngestResult.rejected`.
+    public var storeRules: UsageLedger.Configuration?
 
     public static let maximumIdLength = 128
+
+    /// The most `metrics.totalCost` may be, in dollars: `UsageUpdate.maximumCostMicros`
+    /// ($1,000,000), which keeps every sum of costs exact in `Int64` micro-dollars.
+    public static let maximumCostDollars = UsageUpdate.maximumCostMicros / Money.microsPerDollar
+
+    /// The micro-dollars of a `metrics.totalCost`, rounded to the nearest micro-dollar, or nil
+    /// when it is not finite, negative, or more than `maximumCostDollars`. The one rule both
+    /// the fast and the general path apply.
+    static func costMicros(dollars: Double) -> Int64? {
+        guard let micros = Money.micros(fromDollars: dollars), micros <= UsageUpdate.maximumCostMicros else { return nil }
+        return micros
+    }
 
     public init(prices: PriceTable = .reference, retention: Duration = .seconds(30 * 86_400), maximumFuture: Duration = .seconds(300), maximumItems: Int = 10_000) {
         self.prices = prices
@@ -168,8 +185,14 @@ public struct UsageBatchDecoder: Sendable {
         let total = readCount(metrics["totalTokens"], field: "metrics.totalTokens", required: true, report: &report)
         let input = readCount(metrics["inputTokens"], field: "metrics.inputTokens", required: false, report: &report)
         let output = readCount(metrics["outputTokens"], field: "metrics.outputTokens", required: false, report: &report)
-        let cost = readAmount(metrics["totalCost"], field: "metrics.totalCost", required: false, maximum: 9e9, report: &report)
+        let cost = readCost(metrics["totalCost"], report: &report)
         let latency = readAmount(metrics["avgLatencyMs"], field: "metrics.avgLatencyMs", required: true, maximum: RawUsage.maximumLatencyMs, report: &report)
+        if let calls, let latency, RawUsage.latencyWeight(averageMs: latency, calls: calls) == nil {
+            report.add(
+                "metrics.avgLatencyMs",
+                "times metrics.totalCalls must be at most \(RawUsage.maximumLatencyWeightMs) (milliseconds × calls, summed exactly); got \(latency) × \(calls)"
+            )
+        }
         if let total, (input ?? 0) + (output ?? 0) > total {
             report.add("metrics.inputTokens", "plus metrics.outputTokens must not exceed metrics.totalTokens (\(input ?? 0) + \(output ?? 0) > \(total))")
         }
@@ -180,20 +203,36 @@ public struct UsageBatchDecoder: Sendable {
             timestamp: timestamp, tenantId: tenant, customerId: customer, model: model, calls: calls, totalTokens: total,
             inputTokens: input, outputTokens: output, costMicros: 0, isPriced: false, avgLatencyMs: latency, eventId: eventId
         )
-        price(&update, cost: cost)
+        guard price(&update, costMicros: cost) else {
+            report.add(
+                "metrics.totalCost",
+                "must be at most \(Self.maximumCostDollars) dollars (the most one update may cost); left out, it is priced from the price table for \(update.model), which gives more"
+            )
+            return nil
+        }
+        if let storeRules, let rejection = storeRules.admit(update, now: now) {
+            report.add(rejection.field, "is refused by the store: \(rejection)")
+            return nil
+        }
         return update
     }
 
-    /// Sets the cost: the producer's `totalCost` when given, else the price in force at the
-    /// update's time for its input and output tokens, else unpriced.
-    func price(_ update: inout UsageUpdate, cost: Double?) {
-        if let cost {
-            update.costMicros = Money.micros(fromDollars: cost) ?? 0
+    /// Sets the cost: the producer's `totalCost` (already checked) when given, else the price
+    /// in force at the update's time for its input and output tokens (both must be given: a
+    /// missing side is unknown, not zero), else unpriced. Returns
+    /// false, as a broken rule of `metrics.totalCost`, when the priced cost is more than one
+    /// update may cost (`UsageUpdate.maximumCostMicros`).
+    func price(_ update: inout UsageUpdate, costMicros: Int64?) -> Bool {
+        if let costMicros {
+            update.costMicros = costMicros
             update.isPriced = true
-        } else if let price = prices.price(for: update.model, at: update.timestamp), update.inputTokens != nil || update.outputTokens != nil {
-            update.costMicros = price.costMicros(inputTokens: update.inputTokens ?? 0, outputTokens: update.outputTokens ?? 0)
+        } else if let input = update.inputTokens, let output = update.outputTokens, let price = prices.price(for: update.model, at: update.timestamp) {
+            guard let cost = price.checkedCostMicros(inputTokens: input, outputTokens: output), cost <= UsageUpdate.maximumCostMicros
+            else { return false }
+            update.costMicros = cost
             update.isPriced = true
         }
+        return true
     }
 
     private func readTimestamp(_ value: JSONValue?, now: Timestamp, report: inout ProblemReport) -> Timestamp? {
@@ -252,6 +291,21 @@ public struct UsageBatchDecoder: Sendable {
             return nil
         }
         return count
+    }
+
+    /// `metrics.totalCost` in micro-dollars: optional, at most `maximumCostDollars`.
+    private func readCost(_ value: JSONValue?, report: inout ProblemReport) -> Int64? {
+        guard let value, value != .null else { return nil }
+        let rule = "must be a finite, non-negative number of dollars of at most \(Self.maximumCostDollars) (the most one update may cost)"
+        guard case .number(let text) = value, let dollars = Double(text), let micros = Self.costMicros(dollars: dollars) else {
+            if case .number(let text) = value {
+                report.add("metrics.totalCost", "\(rule); got \(text.count > 24 ? String(text.prefix(24)) + "…" : text)")
+            } else {
+                report.add("metrics.totalCost", "\(rule); got \(value.typeName)")
+            }
+            return nil
+        }
+        return micros
     }
 
     private func readAmount(_ value: JSONValue?, field: String, required: Bool, maximum: Double, report: inout ProblemReport) -> Double? {

@@ -43,6 +43,17 @@ public struct RawUsage: Hashable, Sendable {
     public static let maximumCount = Int64(UInt32.max)
     /// The highest average latency that can be stored, in milliseconds.
     public static let maximumLatencyMs = Double(UInt32.max) / 100
+
+    /// The latency weight of one update as the rollups sum it (average latency in hundredths of
+    /// a millisecond × calls), or nil when it does not fit `Int64`: the store refuses such an
+    /// update. `averageMs` must be finite and within 0...`maximumLatencyMs`.
+    public static func latencyWeight(averageMs: Double, calls: Int64) -> Int64? {
+        let (weight, overflow) = Int64((averageMs * 100).rounded()).multipliedReportingOverflow(by: calls)
+        return overflow ? nil : weight
+    }
+
+    /// The most `latencyWeight` may be, in milliseconds × calls.
+    public static let maximumLatencyWeightMs = Int64.max / 100
 }
 
 /// A position in the store's order of raw updates: (timestamp, sequence). Updates that share a

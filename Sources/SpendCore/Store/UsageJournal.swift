@@ -55,6 +55,19 @@ public struct JournalContents: Sendable {
     public init() {}
 }
 
+/// Facts about the journal's background work, for `/api/health`.
+public struct JournalStatus: Hashable, Sendable {
+    /// Prunes that failed since the store started.
+    public var pruneFailures: Int
+    /// The error of the last prune if it failed; nil once one succeeds (and before any failed).
+    public var lastError: String?
+
+    public init(pruneFailures: Int = 0, lastError: String? = nil) {
+        self.pruneFailures = pruneFailures
+        self.lastError = lastError
+    }
+}
+
 /// A journal failure (disk full, unwritable folder, corrupt file).
 public struct JournalError: Error, CustomStringConvertible, Sendable {
     public var message: String
@@ -65,9 +78,12 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
 }
 
 extension UsageCounters {
-    /// The counters of one update, exactly as the ledger counts it.
+    /// The counters of one update, exactly as the ledger counts it. The update must have been
+    /// admitted (`UsageLedger.Configuration.admit`): its latency weight fits `Int64`.
     public init(_ update: UsageUpdate) {
-        let latency = Int64((update.avgLatencyMs * 100).rounded())
+        guard let latencyWeight = RawUsage.latencyWeight(averageMs: update.avgLatencyMs, calls: update.calls) else {
+            preconditionFailure("the latency weight of \(update.calls) calls at \(update.avgLatencyMs) ms does not fit Int64: admit updates first")
+        }
         self.init(
             updates: 1,
             calls: update.calls,
@@ -75,7 +91,7 @@ extension UsageCounters {
             inputTokens: update.inputTokens ?? 0,
             outputTokens: update.outputTokens ?? 0,
             costMicros: update.isPriced ? update.costMicros : 0,
-            latencyWeight: latency * update.calls,
+            latencyWeight: latencyWeight,
             unpricedUpdates: update.isPriced ? 0 : 1
         )
     }

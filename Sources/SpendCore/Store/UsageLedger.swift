@@ -23,11 +23,43 @@ public struct UsageLedger: Sendable {
             self.rawCapacity = rawCapacity
             self.maximumFuture = maximumFuture
         }
+
+        /// The ledger's acceptance rules, in one place: why `update` would not be stored at
+        /// `now`, or nil when it is admitted. A pure function of the update, `now` and this
+        /// configuration (never of what the ledger holds), so `UsageStore` applies it before
+        /// anything is made durable and the ledger applies it again, with the same answer,
+        /// when it counts.
+        ///
+        /// - The timestamp lies in `[now − hourRetention, now + maximumFuture]`.
+        /// - Counts fit `RawUsage` (0...4,294,967,295), the cost is 0...`UsageUpdate.maximumCostMicros`,
+        ///   the latency is finite and 0...`RawUsage.maximumLatencyMs`, and latency × calls fits
+        ///   `Int64` (`RawUsage.latencyWeight`).
+        ///
+        /// ```swift
+        /// if let rejection = configuration.admit(update, now: clock.now) { print(rejection) }
+        /// ```
+        public func admit(_ update: UsageUpdate, now: Timestamp) -> Rejection? {
+            let ts = update.timestamp.millisecondsSinceEpoch
+            guard ts <= now.millisecondsSinceEpoch + maximumFuture.milliseconds else { return .inFuture }
+            guard ts >= now.millisecondsSinceEpoch - UsageLedger.hourRetention.milliseconds else { return .tooOld }
+            guard (0...RawUsage.maximumCount).contains(update.calls) else { return .outOfRange(field: "totalCalls") }
+            guard (0...RawUsage.maximumCount).contains(update.totalTokens) else { return .outOfRange(field: "totalTokens") }
+            // An absent split is flagged as absent (RawUsage.Flags), not counted as a zero.
+            guard (0...RawUsage.maximumCount).contains(update.inputTokens ?? 0) else { return .outOfRange(field: "inputTokens") }
+            guard (0...RawUsage.maximumCount).contains(update.outputTokens ?? 0) else { return .outOfRange(field: "outputTokens") }
+            guard (0...UsageUpdate.maximumCostMicros).contains(update.costMicros) else { return .outOfRange(field: "totalCost") }
+            guard update.avgLatencyMs.isFinite, (0...RawUsage.maximumLatencyMs).contains(update.avgLatencyMs),
+                RawUsage.latencyWeight(averageMs: update.avgLatencyMs, calls: update.calls) != nil
+            else {
+                return .outOfRange(field: "avgLatencyMs")
+            }
+            return nil
+        }
     }
 
     /// Why an update was not stored.
     public enum Rejection: Hashable, Sendable, CustomStringConvertible {
-        /// Older than the longest rollup retention.
+        /// Older than the longest rollup retention (30 days).
         case tooOld
         /// Stamped further in the future than allowed.
         case inFuture
@@ -39,6 +71,14 @@ public struct UsageLedger: Sendable {
             case .tooOld: "timestamp is older than the retention of every rollup tier"
             case .inFuture: "timestamp lies too far in the future"
             case .outOfRange(let field): "\(field) is out of range"
+            }
+        }
+
+        /// The field of the wire format it is about: `timestamp`, `metrics.totalCalls`, …
+        public var field: String {
+            switch self {
+            case .tooOld, .inFuture: "timestamp"
+            case .outOfRange(let field): "metrics.\(field)"
             }
         }
     }
@@ -69,8 +109,10 @@ public struct UsageLedger: Sendable {
     var fine = RollupTier(name: "5s", width: fineWidth, retention: fineRetention)
     /// 1-minute buckets per model: the last 24 hours.
     var minute = RollupTier(name: "1m", width: minuteWidth, retention: minuteRetention)
-    /// 1-hour buckets per series: 30 days.
-    var hour = RollupTier(name: "1h", width: hourWidth, retention: hourRetention)
+    /// 1-hour buckets per series: 30 days, plus room for `maximumFuture`, so that every
+    /// admissible timestamp (back to exactly 30 days ago, while the newest bucket may already be
+    /// up to `maximumFuture` ahead) has its slot: the rules alone decide what is counted.
+    var hour: RollupTier
     private var nextSequence: Int64 = 0
     /// When `expire` next forgets unused names.
     private var nextNameCompaction: Int64 = .min
@@ -81,18 +123,20 @@ public struct UsageLedger: Sendable {
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         raw = RawLog(capacity: configuration.rawCapacity)
+        hour = RollupTier(name: "1h", width: Self.hourWidth, retention: Self.hourRetention + max(.zero, configuration.maximumFuture))
     }
 
-    /// The single entry point for usage, whatever its source.
+    /// The single entry point for usage, whatever its source: each update is admitted or
+    /// refused by `Configuration.admit(_:now:)`, and the admitted ones are counted.
     @discardableResult
     public mutating func ingest(_ updates: some Sequence<UsageUpdate>, now: Timestamp) -> IngestResult {
         var result = IngestResult()
-        let futureLimit = now.millisecondsSinceEpoch + configuration.maximumFuture.milliseconds
         let rawCutoff = now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds
         for update in updates {
-            if let rejection = ingest(update, futureLimit: futureLimit, rawCutoff: rawCutoff, longTiers: true) {
+            if let rejection = configuration.admit(update, now: now) {
                 result.rejected[rejection, default: 0] += 1
             } else {
+                count(update, rawCutoff: rawCutoff, longTiers: true)
                 result.accepted += 1
             }
         }
@@ -100,20 +144,14 @@ public struct UsageLedger: Sendable {
         return result
     }
 
-    /// Counts one update; `longTiers: false` leaves the 1-minute and 1-hour tiers alone (a
-    /// restore fills them from their own durable copies).
-    private mutating func ingest(_ update: UsageUpdate, futureLimit: Int64, rawCutoff: Int64, longTiers: Bool) -> Rejection? {
+    /// Counts one admitted update; `longTiers: false` leaves the 1-minute and 1-hour tiers alone
+    /// (a restore fills them from their own durable copies). Each tier takes it if its bucket is
+    /// still in the tier's reach (the 5-second and 1-minute tiers keep less than 30 days); the
+    /// hour tier always has room for an admitted update, unless the wall clock has stepped back
+    /// since a newer update was counted (an update at the very edge of the 30 days may then miss
+    /// it; the tier would have dropped it within the hour).
+    private mutating func count(_ update: UsageUpdate, rawCutoff: Int64, longTiers: Bool) {
         let ts = update.timestamp.millisecondsSinceEpoch
-        guard ts <= futureLimit else { return .inFuture }
-        guard hour.accepts(ts) else { return .tooOld }
-        guard (0...RawUsage.maximumCount).contains(update.calls) else { return .outOfRange(field: "totalCalls") }
-        guard (0...RawUsage.maximumCount).contains(update.totalTokens) else { return .outOfRange(field: "totalTokens") }
-        guard (0...RawUsage.maximumCount).contains(update.inputTokens ?? 0) else { return .outOfRange(field: "inputTokens") }
-        guard (0...RawUsage.maximumCount).contains(update.outputTokens ?? 0) else { return .outOfRange(field: "outputTokens") }
-        guard update.costMicros >= 0 else { return .outOfRange(field: "totalCost") }
-        guard update.avgLatencyMs.isFinite, (0...RawUsage.maximumLatencyMs).contains(update.avgLatencyMs) else {
-            return .outOfRange(field: "avgLatencyMs")
-        }
         var flags: RawUsage.Flags = []
         if update.inputTokens != nil { flags.insert(.hasInputTokens) }
         if update.outputTokens != nil { flags.insert(.hasOutputTokens) }
@@ -141,12 +179,14 @@ public struct UsageLedger: Sendable {
         if ts >= rawCutoff {
             raw.insert(usage)
         }
-        return nil
     }
 
     /// Rebuilds the state a journal kept: the 1-minute and 1-hour buckets as stored, and the
-    /// recent raw updates into the 5-second tier and the raw log.
-    public mutating func restore(_ contents: JournalContents, now: Timestamp) {
+    /// recent raw updates into the 5-second tier and the raw log. The recent updates pass the
+    /// same rules as on ingest (a journal written by an older version may hold some the store
+    /// refuses); the result says how many were counted and why the others were not.
+    @discardableResult
+    public mutating func restore(_ contents: JournalContents, now: Timestamp) -> IngestResult {
         for bucket in contents.hourBuckets {
             let series = names.id(tenant: bucket.tenant, customer: bucket.customer, model: bucket.model)
             hour.add(bucket.counters, key: series, at: bucket.start.millisecondsSinceEpoch)
@@ -154,12 +194,18 @@ public struct UsageLedger: Sendable {
         for bucket in contents.minuteBuckets {
             minute.add(bucket.counters, key: names.modelId(bucket.model), at: bucket.start.millisecondsSinceEpoch)
         }
-        let futureLimit = now.millisecondsSinceEpoch + configuration.maximumFuture.milliseconds
+        var result = IngestResult()
         let rawCutoff = now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds
         for update in contents.recent {
-            _ = ingest(update, futureLimit: futureLimit, rawCutoff: rawCutoff, longTiers: false)
+            if let rejection = configuration.admit(update, now: now) {
+                result.rejected[rejection, default: 0] += 1
+            } else {
+                count(update, rawCutoff: rawCutoff, longTiers: false)
+                result.accepted += 1
+            }
         }
-        totalAccepted += Int64(contents.recent.count)
+        totalAccepted += Int64(result.accepted)
+        return result
     }
 
     /// Frees raw updates and buckets that have aged out and, once an hour, the names nothing

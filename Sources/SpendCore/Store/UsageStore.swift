@@ -1,8 +1,10 @@
+import Logging
+
 /// The shared store: a `UsageLedger` behind an actor, with the clock injected and, optionally,
 /// a journal that makes every update durable before it is counted.
 ///
 /// ```swift
-/// let store = UsageStore(clock: WallClock(), journal: try SQLiteJournal(directory: "data"))
+/// let store = UsageStore(clock: WallClock(), journal: try SQLiteJournal(directory: "data"), logger: logger)
 /// let newest = try await store.restore()
 /// let result = try await store.ingest(updates)
 /// let snapshot = await store.snapshot()
@@ -11,17 +13,25 @@ public actor UsageStore {
     private var ledger: UsageLedger
     private let journal: (any UsageJournal)?
     private var lastPrune: Timestamp?
+    private var journalHealth = JournalStatus()
+    private let logger: Logger
     public nonisolated let clock: any TimeSource
     public nonisolated let configuration: UsageLedger.Configuration
 
     /// How often the journal drops what no tier needs any more.
     static let pruneInterval: Duration = .seconds(60)
 
-    public init(configuration: UsageLedger.Configuration = .init(), clock: any TimeSource, journal: (any UsageJournal)? = nil) {
+    /// - Parameter logger: where journal failures that no caller sees (a failed prune, updates
+    ///   a restore refused) are reported; by default they are only counted in `journalStatus`.
+    public init(
+        configuration: UsageLedger.Configuration = .init(), clock: any TimeSource, journal: (any UsageJournal)? = nil,
+        logger: Logger = Logger(label: "spendboard.store", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         ledger = UsageLedger(configuration: configuration)
         self.configuration = configuration
         self.clock = clock
         self.journal = journal
+        self.logger = logger
     }
 
     /// Rebuilds the ledger from the journal; returns the newest stored timestamp.
@@ -30,24 +40,47 @@ public actor UsageStore {
         guard let journal else { return nil }
         let now = clock.now
         let contents = try await journal.restore(now: now)
-        await restore(contents, now: now)
+        let result = await restore(contents, now: now)
+        if result.rejectedCount > 0 {
+            logger.warning(
+                "restore left out stored updates the store refuses",
+                metadata: ["refused": "\(result.rejectedCount)", "reasons": "\(result.rejected.map { "\($0.key): \($0.value)" }.sorted())"]
+            )
+        }
         return contents.newest
     }
 
-    private func restore(_ contents: JournalContents, now: Timestamp) {
+    private func restore(_ contents: JournalContents, now: Timestamp) -> UsageLedger.IngestResult {
         ledger.restore(contents, now: now)
     }
 
-    /// The single entry point for usage from every source. With a journal, the batch is on
-    /// disk, whole, before it is counted and before this returns; if writing fails nothing is
-    /// counted and the error is thrown. While the disk works, the store keeps answering.
+    /// The single entry point for usage from every source. Each update passes the ledger's rules
+    /// (`UsageLedger.Configuration.admit`) first: what the store refuses is counted in the
+    /// result's `rejected` and never reaches the journal. With a journal, the admitted updates
+    /// are on disk, whole, before they are counted and before this returns; if writing fails
+    /// nothing is counted and the error is thrown. While the disk works, the store keeps
+    /// answering.
     @discardableResult
     public nonisolated func ingest(_ updates: [UsageUpdate]) async throws -> UsageLedger.IngestResult {
         let now = clock.now
         guard let journal else { return await count(updates, now: now) }
-        let fresh = try await journal.append(updates, now: now)
+        var refused = UsageLedger.IngestResult()
+        var admitted = updates
+        if let firstRefused = updates.firstIndex(where: { configuration.admit($0, now: now) != nil }) {
+            admitted = Array(updates[..<firstRefused])
+            for update in updates[firstRefused...] {
+                if let rejection = configuration.admit(update, now: now) {
+                    refused.rejected[rejection, default: 0] += 1
+                } else {
+                    admitted.append(update)
+                }
+            }
+        }
+        let fresh = admitted.isEmpty ? [] : try await journal.append(admitted, now: now)
+        // The same rules at the same instant: the ledger counts every fresh update.
         var result = await count(fresh, now: now)
-        result.duplicates = updates.count - fresh.count
+        result.duplicates = admitted.count - fresh.count
+        result.rejected.merge(refused.rejected, uniquingKeysWith: +)
         return result
     }
 
@@ -56,11 +89,18 @@ public actor UsageStore {
     }
 
     /// Computes the snapshot at the current time, first freeing what has aged out (and, once a
-    /// minute, pruning the journal).
+    /// minute, pruning the journal). A failed prune does not stop the snapshot: it is logged as
+    /// an error and counted in `journalStatus`, and tried again a minute later.
     public nonisolated func snapshot() async -> Snapshot {
         let now = clock.now
         if let journal, await pruneIsDue(now) {
-            try? await journal.prune(now: now)
+            do {
+                try await journal.prune(now: now)
+                await recordPrune(failure: nil)
+            } catch {
+                logger.error("journal prune failed; the data folder keeps growing until one succeeds", metadata: ["error": "\(error)"])
+                await recordPrune(failure: error)
+            }
         }
         return await computeSnapshot(at: now)
     }
@@ -69,6 +109,15 @@ public actor UsageStore {
         guard lastPrune.map({ $0.duration(to: now) >= Self.pruneInterval }) ?? true else { return false }
         lastPrune = now
         return true
+    }
+
+    private func recordPrune(failure: (any Error)?) {
+        if let failure {
+            journalHealth.pruneFailures += 1
+            journalHealth.lastError = "\(failure)"
+        } else {
+            journalHealth.lastError = nil
+        }
     }
 
     private func computeSnapshot(at now: Timestamp) -> Snapshot {
@@ -81,4 +130,7 @@ public actor UsageStore {
     }
 
     public var status: LedgerStatus { ledger.status }
+
+    /// How the journal's background work (pruning) fares, for `/api/health`.
+    public var journalStatus: JournalStatus { journalHealth }
 }

@@ -77,15 +77,17 @@ struct APIRoutes: Sendable {
     func health() async -> Response {
         let now = store.clock.now
         let status = await store.status
+        let journal = await store.journalStatus
         let latest = board.latest
         let age = latest.map { now.duration(since: $0.snapshot.generatedAt).secondsDouble }
         let stale = age.map { $0 > 3 * settings.renderInterval.secondsDouble } ?? true
         let lastError = board.lastError
         let archiveFailing = archive?.catalog.status.lastError != nil
         let cleanup = board.cleanup
+        let degraded = stale || lastError != nil || archiveFailing || cleanup.lastError != nil || journal.lastError != nil
         var writer = JSONWriter()
         writer.object { o in
-            o.field("status") { $0.string(latest == nil ? "starting" : (stale || lastError != nil || archiveFailing || cleanup.lastError != nil ? "degraded" : "ok")) }
+            o.field("status") { $0.string(latest == nil ? "starting" : (degraded ? "degraded" : "ok")) }
             o.field("timestamp") { $0.timestamp(now) }
             o.field("uptime") { $0.number(now.duration(since: startedAt).secondsDouble, places: 3) }
             o.field("updatesPerSecond") { w in
@@ -123,6 +125,10 @@ struct APIRoutes: Sendable {
                     s.field("models") { $0.integer(status.models) }
                     s.field("rollupBytes") { $0.integer(status.rollupBytes) }
                     s.field("totalAccepted") { $0.integer(status.totalAccepted) }
+                    s.field("journalPruneFailures") { $0.integer(journal.pruneFailures) }
+                    s.field("journalLastError") { w in
+                        if let error = journal.lastError { w.string(error) } else { w.null() }
+                    }
                 }
             }
         }
