@@ -10,9 +10,9 @@
 # archiving off. Needs wrk (apt-get install wrk). Prints one line per run: requests per second
 # and the latency percentiles wrk reports.
 #
-# With SLOW_DISK=1, a background writer keeps the same disk busy with large fsynced writes
-# during each run (dd, 64 MiB at a time), so the publisher's fsyncs take tens of milliseconds
-# instead of a few: a slow or shared disk, as servers have.
+# With SLOW_FSYNC_MS=50, the output folder is mounted through scripts/slowfs.py, whose fsync
+# takes 50 ms more: a slow, busy or networked disk (this machine's virtio disk syncs in a few
+# milliseconds, and a busy one only doubles that). Needs fuse3, libfuse2 and fusepy.
 set -euo pipefail
 binaries=()
 rounds=3
@@ -26,6 +26,11 @@ port=18097
 for round in $(seq 1 "$rounds"); do
   for binary in "${binaries[@]}"; do
     work=$(mktemp -d /tmp/spendboard-bench-stats.XXXXXX)
+    if [ -n "${SLOW_FSYNC_MS:-}" ]; then
+      mkdir -p "$work/out-backing" "$work/out"
+      python3 "$(dirname "$0")/slowfs.py" "$work/out-backing" "$work/out" "$SLOW_FSYNC_MS" 2>"$work/slowfs.log" &
+      for _ in $(seq 1 50); do mountpoint -q "$work/out" && break; sleep 0.1; done
+    fi
     "$binary" serve --port "$port" --render-interval 100ms --archive-every 0 --backfill 1h \
       --data "$work/data" --output "$work/out" --log-level warning 2>"$work/log" &
     pid=$!
@@ -33,13 +38,7 @@ for round in $(seq 1 "$rounds"); do
       curl -fs "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
       sleep 0.1
     done
-    noise=
-    if [ "${SLOW_DISK:-0}" = 1 ]; then
-      (while true; do dd if=/dev/zero of="$work/noise" bs=1M count=64 conv=fsync status=none; done) &
-      noise=$!
-    fi
     result=$(wrk -t2 -c64 -d10s --latency "http://127.0.0.1:$port/api/stats")
-    if [ -n "$noise" ]; then kill "$noise"; wait "$noise" 2>/dev/null || true; fi
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
     p50=$(awk '$1=="50%" {print $2}' <<<"$result")
     p90=$(awk '$1=="90%" {print $2}' <<<"$result")
@@ -47,6 +46,7 @@ for round in $(seq 1 "$rounds"); do
     slow=$(grep -c "took over half" "$work/log" || true)
     echo "round $round  $binary  req/s $rps  p50 $p50  p90 $p90  p99 $p99  slow-snapshot warnings $slow"
     kill "$pid"; wait "$pid" 2>/dev/null || true
+    if mountpoint -q "$work/out"; then fusermount -u "$work/out"; fi
     rm -rf "$work"
   done
 done
