@@ -113,8 +113,10 @@ public struct SnapshotPipeline: Sendable {
         // Last, and never throwing: a full disk or an unwritable archive leaves the live pages alone.
         var archived: ArchiveWriter.Outcome?
         if let archive {
-            // The archive links the published files instead of copying them, if they are as durable.
-            let linkable = publication.flatMap { publisher?.durable == true || !archive.configuration.durable ? $0.folder : nil }
+            // The archive links the published files instead of copying them when they are at
+            // least as durable as the archive needs.
+            var linkable: String?
+            if let publication, let publisher, publisher.durable || !archive.configuration.durable { linkable = publication.folder }
             archived = archive.archiveIfDue(site, snapshot: snapshot, publishedIn: linkable)
         }
         timings.archive = start.duration(to: clock.now)
