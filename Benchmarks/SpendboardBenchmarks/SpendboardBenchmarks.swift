@@ -1,0 +1,37 @@
+// Micro-benchmarks of the store, the snapshot, the `since` query, decoding, JSON, the charts,
+// the whole site and one archive step, on ordo-one's package-benchmark. Run in release by the
+// plugin:
+//
+//     swift package benchmark                       # every benchmark, a few minutes
+//     swift package benchmark --filter "snapshot"   # the ones whose name matches
+//     swift package benchmark thresholds check      # fails (exit 2) on a p90 regression > 10 %
+//
+// Each benchmark runs in its own process; filling a ledger with simulated history is done in
+// its setup closure, never in the measured part. docs/benchmarks.md records the figures.
+import Benchmark
+
+/// The tolerance of every metric: 10 % on p50 and p90. `thresholds check` compares the p90 of
+/// a run with the p90 stored in `Thresholds/`; `baseline check` compares two runs on both.
+/// p99 is left out: on a shared 2-core machine it moves by more than 10 % from run to run.
+func tolerances(_ metrics: [BenchmarkMetric]) -> [BenchmarkMetric: BenchmarkThresholds] {
+    let tenPercent = BenchmarkThresholds(relative: [.p50: 10.0, .p90: 10.0])
+    return Dictionary(uniqueKeysWithValues: metrics.map { ($0, tenPercent) })
+}
+
+/// A configuration measuring wall clock and mallocs (plus `extra`), with the 10 % tolerances.
+func configuration(
+    _ extra: [BenchmarkMetric] = [], scalingFactor: BenchmarkScalingFactor = .one, warmupIterations: Int = 3,
+    maxDuration: Duration = .seconds(2), maxIterations: Int = 2_000
+) -> Benchmark.Configuration {
+    let metrics: [BenchmarkMetric] = [.wallClock, .mallocCountTotal] + extra
+    return .init(
+        metrics: metrics, warmupIterations: warmupIterations, scalingFactor: scalingFactor,
+        maxDuration: maxDuration, maxIterations: maxIterations, thresholds: tolerances(metrics)
+    )
+}
+
+let benchmarks: @Sendable () -> Void = {
+    storeBenchmarks()
+    reportBenchmarks()
+    archiveBenchmarks()
+}
