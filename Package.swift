@@ -71,10 +71,6 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "spendboard-bench",
-            dependencies: ["SpendCore", "SpendReport"]
-        ),
-        .executableTarget(
             name: "SpendboardBenchmarks",
             dependencies: [
                 "SpendCore",
