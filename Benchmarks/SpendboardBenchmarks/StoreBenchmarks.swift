@@ -7,6 +7,8 @@ enum LedgerMetric {
     static let rollupBytes = BenchmarkMetric.custom("rollup bytes", useScalingFactor: false)
     /// `UsageLedger.status.rawUpdates`: raw updates held in the last hour.
     static let rawUpdates = BenchmarkMetric.custom("raw updates held", useScalingFactor: false)
+    /// Raw updates a query returned.
+    static let returned = BenchmarkMetric.custom("updates returned", useScalingFactor: false)
     /// `MemoryLayout<RawUsage>.stride`.
     static let rawUpdateBytes = BenchmarkMetric.custom("raw update bytes", useScalingFactor: false)
     /// Updates ingested per second of ingest.
@@ -56,14 +58,18 @@ func storeBenchmarks() {
 
     // `since` = now − 2 s with a full hour of raw history (a poller's usual question), 1,000
     // queries per sample.
+    let since = RawCursor.after(timestamp: now.millisecondsSinceEpoch - 2000)
     Benchmark(
         "since now-2s over a full hour",
-        configuration: configuration([LedgerMetric.rawUpdates, LedgerMetric.rawUpdateBytes], scalingFactor: .kilo, maxIterations: 500)
+        configuration: configuration([LedgerMetric.rawUpdates, LedgerMetric.rawUpdateBytes, LedgerMetric.returned], scalingFactor: .kilo, maxIterations: 500)
     ) { (benchmark: Benchmark, held: HeldLedger) in
-        let since = RawCursor.after(timestamp: now.millisecondsSinceEpoch - 2000)
+        var returned = 0
         for _ in benchmark.scaledIterations {
-            blackHole(try held.ledger.rawPage(after: since, limit: 10_000, now: now))
+            let page = try held.ledger.rawPage(after: since, limit: 10_000, now: now)
+            returned = page.updates.count
+            blackHole(page)
         }
+        benchmark.measurement(LedgerMetric.returned, returned)
         benchmark.measurement(LedgerMetric.rawUpdates, held.status.rawUpdates)
         benchmark.measurement(LedgerMetric.rawUpdateBytes, MemoryLayout<RawUsage>.stride)
     } setup: {
