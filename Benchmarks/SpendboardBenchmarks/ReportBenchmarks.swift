@@ -6,7 +6,7 @@ import SpendReport
 /// snapshot of 24 h at the reference rate.
 func reportBenchmarks() {
     for chart in ReportRenderer.chartIDs {
-        Benchmark("chart \(chart)", configuration: configuration()) { (benchmark: Benchmark, input: RenderInput) in
+        Benchmark("chart-\(chart)", configuration: configuration()) { (benchmark: Benchmark, input: RenderInput) in
             blackHole(try input.renderer.renderChart(chart, of: input.snapshot))
         } setup: {
             try RenderInput()
@@ -14,7 +14,7 @@ func reportBenchmarks() {
     }
 
     // 6 page variants, 5 SVGs and stats.json, each checked by libxml2 (SAX, no tree).
-    Benchmark("site render and validate 24h at 1x", configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, input: RenderInput) in
+    Benchmark("site-render-validate-24h-1x", configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, input: RenderInput) in
         let site = try input.renderer.render(input.snapshot)
         precondition(XMLValidator.validate(site).isEmpty)
         blackHole(site)

@@ -4,17 +4,17 @@ import SpendCore
 /// Figures that are not timings, recorded next to them (and checked like them).
 enum LedgerMetric {
     /// `UsageLedger.status.rollupBytes`: the rollup tables' size.
-    static let rollupBytes = BenchmarkMetric.custom("rollup bytes", useScalingFactor: false)
+    static let rollupBytes = BenchmarkMetric.custom("rollupBytes", useScalingFactor: false)
     /// `UsageLedger.status.rawUpdates`: raw updates held in the last hour.
-    static let rawUpdates = BenchmarkMetric.custom("raw updates held", useScalingFactor: false)
+    static let rawUpdates = BenchmarkMetric.custom("rawUpdatesHeld", useScalingFactor: false)
     /// Raw updates a query returned.
-    static let returned = BenchmarkMetric.custom("updates returned", useScalingFactor: false)
+    static let returned = BenchmarkMetric.custom("updatesReturned", useScalingFactor: false)
     /// `MemoryLayout<RawUsage>.stride`.
-    static let rawUpdateBytes = BenchmarkMetric.custom("raw update bytes", useScalingFactor: false)
+    static let rawUpdateBytes = BenchmarkMetric.custom("rawUpdateBytes", useScalingFactor: false)
     /// Updates ingested per second of ingest.
-    static let updatesPerSecond = BenchmarkMetric.custom("updates/s", polarity: .prefersLarger, useScalingFactor: false)
+    static let updatesPerSecond = BenchmarkMetric.custom("updatesPerSecond", polarity: .prefersLarger, useScalingFactor: false)
     /// Megabytes (2^20 bytes) of NDJSON decoded and checked per second.
-    static let megabytesPerSecond = BenchmarkMetric.custom("MB/s", polarity: .prefersLarger, useScalingFactor: false)
+    static let megabytesPerSecond = BenchmarkMetric.custom("megabytesPerSecond", polarity: .prefersLarger, useScalingFactor: false)
 }
 
 /// Ingest, snapshot, `since`, forgetting names, JSON for a page of raw updates, decoding NDJSON.
@@ -26,8 +26,8 @@ func storeBenchmarks() {
     // already holds 24 h (1×) or 10 min (100×, where the raw log is full after 2.4 min). The
     // simulator's generation of the batch is not measured.
     for (name, load, history, batch) in [
-        ("ingest 1h batch at 1x onto 24h", 1.0, Duration.seconds(86_400), Duration.seconds(3600)),
-        ("ingest 1min batch at 100x onto 10min", 100.0, Duration.seconds(600), Duration.seconds(60)),
+        ("ingest-1h-batch-1x-onto-24h", 1.0, Duration.seconds(86_400), Duration.seconds(3600)),
+        ("ingest-1min-batch-100x-onto-10min", 100.0, Duration.seconds(600), Duration.seconds(60)),
     ] {
         Benchmark(name, configuration: configuration([LedgerMetric.updatesPerSecond], warmupIterations: 1, maxDuration: .seconds(90), maxIterations: 40)) {
             (benchmark: Benchmark, state: IngestState) in
@@ -45,7 +45,7 @@ func storeBenchmarks() {
     }
 
     // Snapshot: the same cost with 24 h at 1× and 70 min at 100×.
-    for (name, history) in [("snapshot 24h at 1x", Fixtures.day), ("snapshot 70min at 100x", Fixtures.fast)] {
+    for (name, history) in [("snapshot-24h-1x", Fixtures.day), ("snapshot-70min-100x", Fixtures.fast)] {
         Benchmark(name, configuration: configuration([LedgerMetric.rollupBytes])) { (benchmark: Benchmark, held: HeldLedger) in
             let snapshot = held.ledger.snapshot(at: now)
             precondition(!snapshot.customers.isEmpty)
@@ -60,7 +60,7 @@ func storeBenchmarks() {
     // queries per sample.
     let since = RawCursor.after(timestamp: now.millisecondsSinceEpoch - 2000)
     Benchmark(
-        "since now-2s over a full hour",
+        "since-now-2s-full-hour",
         configuration: configuration([LedgerMetric.rawUpdates, LedgerMetric.rawUpdateBytes, LedgerMetric.returned], scalingFactor: .kilo, maxIterations: 500)
     ) { (benchmark: Benchmark, held: HeldLedger) in
         var returned = 0
@@ -78,7 +78,7 @@ func storeBenchmarks() {
 
     // The hourly pass that forgets names nobody uses (it marks every key and raw update held;
     // after the first pass there is nothing to forget).
-    for (name, history) in [("compactNames 24h at 1x", Fixtures.day), ("compactNames 70min at 100x", Fixtures.fast)] {
+    for (name, history) in [("compactNames-24h-1x", Fixtures.day), ("compactNames-70min-100x", Fixtures.fast)] {
         Benchmark(name, configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, held: Box<UsageLedger>) in
             blackHole(held.value.compactNames())
         } setup: {
@@ -87,7 +87,7 @@ func storeBenchmarks() {
     }
 
     // JSON for a full page of 10,000 raw updates, as `/api/metrics?since=` answers.
-    Benchmark("JSON page of 10000 updates", configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, page: RawPage) in
+    Benchmark("json-page-10000-updates", configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, page: RawPage) in
         var writer = JSONWriter(capacity: page.updates.count * 220)
         writer.array(page.updates) { w, update in w.usageUpdate(update) }
         precondition(!writer.bytes.isEmpty)
@@ -99,7 +99,7 @@ func storeBenchmarks() {
     }
 
     // Decoding producers' NDJSON with every rule checked, on one core.
-    Benchmark("decode and check 20000 NDJSON updates", configuration: configuration([LedgerMetric.megabytesPerSecond], maxIterations: 500)) {
+    Benchmark("decode-ndjson-20000-updates", configuration: configuration([LedgerMetric.megabytesPerSecond], maxIterations: 500)) {
         (benchmark: Benchmark, input: (decoder: UsageBatchDecoder, lines: [UInt8])) in
         let start = clock.now
         let updates = try input.decoder.decode(input.lines, format: .ndjson, now: now)
