@@ -14,7 +14,7 @@ func archiveBenchmarks() {
     // pages rendered and validated, the manifest, the previous snapshot's links, the index,
     // `latest.html` and the day page.
     let folder = Box<String?>(nil)
-    Benchmark("archive-one-snapshot-onto-288", configuration: configuration(maxDuration: .seconds(3), maxIterations: 300)) { (benchmark: Benchmark, step: ArchiveStep) in
+    Benchmark("archive-one-snapshot-onto-288", configuration: configuration(maxIterations: 600)) { (benchmark: Benchmark, step: ArchiveStep) in
         try archiveOnce(step.archive, site: step.site, snapshot: step.snapshot, at: step.nextTime(), publishedIn: step.published)
     } setup: {
         let step = try ArchiveStep(existing: 288)
@@ -25,7 +25,7 @@ func archiveBenchmarks() {
     }
 
     // The archive index and every day page (36) for 10,000 snapshots 5 minutes apart.
-    Benchmark("archive-list-pages-10000-snapshots", configuration: configuration(maxIterations: 300)) { (benchmark: Benchmark, input: (pages: ArchiveRenderer, entries: [ArchiveEntry])) in
+    Benchmark("archive-list-pages-10000-snapshots", configuration: configuration(maxIterations: 200)) { (benchmark: Benchmark, input: (pages: ArchiveRenderer, entries: [ArchiveEntry])) in
         let pages = try input.pages.listPages(input.entries)
         precondition(pages.count == 38)
         blackHole(pages)

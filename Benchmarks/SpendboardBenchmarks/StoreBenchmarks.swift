@@ -61,7 +61,7 @@ func storeBenchmarks() {
     let since = RawCursor.after(timestamp: now.millisecondsSinceEpoch - 2000)
     Benchmark(
         "since-now-2s-full-hour",
-        configuration: configuration([LedgerMetric.rawUpdates, LedgerMetric.rawUpdateBytes, LedgerMetric.returned], scalingFactor: .kilo, maxIterations: 500)
+        configuration: configuration([LedgerMetric.rawUpdates, LedgerMetric.rawUpdateBytes, LedgerMetric.returned], scalingFactor: .kilo)
     ) { (benchmark: Benchmark, held: HeldLedger) in
         var returned = 0
         for _ in benchmark.scaledIterations {
@@ -77,9 +77,12 @@ func storeBenchmarks() {
     }
 
     // The hourly pass that forgets names nobody uses (it marks every key and raw update held;
-    // after the first pass there is nothing to forget).
+    // after the first pass there is nothing to forget). It reads 14 MB (1×) or 56 MB (100×) of
+    // raw updates per pass, and its time follows the machine's memory traffic: its p90 ranged
+    // from 368 to 702 µs (1×) in 16 runs of the same build with nothing else running, so its
+    // wall clock is only checked for a doubling (tolerance 100 %); its mallocs keep 10 %.
     for (name, history) in [("compactNames-24h-1x", Fixtures.day), ("compactNames-70min-100x", Fixtures.fast)] {
-        Benchmark(name, configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, held: Box<UsageLedger>) in
+        Benchmark(name, configuration: configuration(wallClockTolerance: 100)) { (benchmark: Benchmark, held: Box<UsageLedger>) in
             blackHole(held.value.compactNames())
         } setup: {
             Box(history())
@@ -87,7 +90,7 @@ func storeBenchmarks() {
     }
 
     // JSON for a full page of 10,000 raw updates, as `/api/metrics?since=` answers.
-    Benchmark("json-page-10000-updates", configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, page: RawPage) in
+    Benchmark("json-page-10000-updates", configuration: configuration(maxIterations: 250)) { (benchmark: Benchmark, page: RawPage) in
         var writer = JSONWriter(capacity: page.updates.count * 220)
         writer.array(page.updates) { w, update in w.usageUpdate(update) }
         precondition(!writer.bytes.isEmpty)
@@ -99,7 +102,7 @@ func storeBenchmarks() {
     }
 
     // Decoding producers' NDJSON with every rule checked, on one core.
-    Benchmark("decode-ndjson-20000-updates", configuration: configuration([LedgerMetric.megabytesPerSecond], maxIterations: 500)) {
+    Benchmark("decode-ndjson-20000-updates", configuration: configuration([LedgerMetric.megabytesPerSecond], maxIterations: 250)) {
         (benchmark: Benchmark, input: (decoder: UsageBatchDecoder, lines: [UInt8])) in
         let start = clock.now
         let updates = try input.decoder.decode(input.lines, format: .ndjson, now: now)
