@@ -4,7 +4,7 @@
 //
 //     swift package benchmark                          # every benchmark, a few minutes
 //     swift package benchmark --filter "snapshot.*"    # the ones whose name matches
-//     swift package benchmark thresholds check         # fails on a p90 more than 10 % off Thresholds/
+//     scripts/benchmark-check.sh                       # fails on a p90 more than 10 % off Thresholds/
 //
 // Each benchmark runs in its own process; filling a ledger with simulated history is done in
 // its setup closure, never in the measured part. Names and custom metric names have no spaces:
