@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .target(
@@ -82,8 +83,15 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "spendboard-bench",
-            dependencies: ["SpendCore", "SpendReport"]
+            name: "SpendboardBenchmarks",
+            dependencies: [
+                "SpendCore",
+                "SpendReport",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/SpendboardBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
         .testTarget(name: "SpendStorageTests", dependencies: ["SpendCore", "SpendStorage"]),

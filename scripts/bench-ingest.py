@@ -7,7 +7,7 @@ committed to SQLite with synchronous=FULL).
 Usage: scripts/bench-ingest.py URL [UPDATES] [BATCH] [CONNECTIONS] [recent]
   defaults: 300000 updates, batches of 1000, 4 connections. With "recent", timestamps are
   moved into the last 50 minutes, so every update is also kept as a raw row.
-Updates come from ../shared/bench/usage-events.py (reference wire format, last 23 hours), with
+Updates come from scripts/usage-events.py (reference wire format, last 23 hours), with
 event ids unique to the run so nothing is a duplicate.
 """
 import http.client, os, subprocess, sys, threading, time, urllib.parse, uuid, json
@@ -16,10 +16,7 @@ url = urllib.parse.urlparse(sys.argv[1])
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 300_000
 batch = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
 connections = int(sys.argv[4]) if len(sys.argv) > 4 else 4
-here = os.path.dirname(os.path.abspath(__file__))
-generator = os.path.join(here, "..", "..", "shared", "bench", "usage-events.py")
-if not os.path.exists(generator):
-    generator = os.path.join(here, "..", "..", "..", "shared", "bench", "usage-events.py")
+generator = os.path.join(os.path.dirname(os.path.abspath(__file__)), "usage-events.py")
 lines = subprocess.run([sys.executable, generator, str(total)], capture_output=True, text=True, check=True).stdout.splitlines()
 run = uuid.uuid4().hex[:8]
 lines = [l.replace('"eventId":"e', f'"eventId":"{run}-e', 1) for l in lines]
