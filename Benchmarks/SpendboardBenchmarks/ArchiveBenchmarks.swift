@@ -25,7 +25,8 @@ func archiveBenchmarks() {
     }
 
     // The archive index and every day page (36) for 10,000 snapshots 5 minutes apart.
-    Benchmark("archive-list-pages-10000-snapshots", configuration: configuration(maxIterations: 200)) { (benchmark: Benchmark, input: (pages: ArchiveRenderer, entries: [ArchiveEntry])) in
+    Benchmark("archive-list-pages-10000-snapshots", configuration: configuration(maxIterations: 200)) {
+        (benchmark: Benchmark, input: (pages: ArchiveRenderer, entries: [ArchiveEntry])) in
         let pages = try input.pages.listPages(input.entries)
         precondition(pages.count == 38)
         blackHole(pages)

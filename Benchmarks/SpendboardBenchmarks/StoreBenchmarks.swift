@@ -29,7 +29,9 @@ func storeBenchmarks() {
         ("ingest-1h-batch-1x-onto-24h", 1.0, Duration.seconds(86_400), Duration.seconds(3600)),
         ("ingest-1min-batch-100x-onto-10min", 100.0, Duration.seconds(600), Duration.seconds(60)),
     ] {
-        Benchmark(name, configuration: configuration([LedgerMetric.updatesPerSecond], warmupIterations: 1, maxDuration: .seconds(90), maxIterations: 40)) {
+        Benchmark(
+            name, configuration: configuration([LedgerMetric.updatesPerSecond], warmupIterations: 1, maxDuration: .seconds(90), maxIterations: 40)
+        ) {
             (benchmark: Benchmark, state: IngestState) in
             let from = state.end
             let to = from.advanced(by: batch)
@@ -40,7 +42,8 @@ func storeBenchmarks() {
             state.end = to
             benchmark.measurement(LedgerMetric.updatesPerSecond, Int(Double(updates.count) / elapsed.secondsDouble))
         } setup: {
-            IngestState(ledger: Fixtures.ledger(load: load, history: history), simulator: Simulator(configuration: .init(seed: 1, load: load)), end: now)
+            IngestState(
+                ledger: Fixtures.ledger(load: load, history: history), simulator: Simulator(configuration: .init(seed: 1, load: load)), end: now)
         }
     }
 

@@ -34,7 +34,8 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     let store = UsageStore(configuration: .init(rawCapacity: configuration.rawCapacity), clock: WallClock(), journal: journal, logger: logger)
     let newest = try await store.restore()
     let restored = await store.status
-    logger.info("restored stored usage", metadata: ["data": "\(journal.path)", "recentUpdates": "\(restored.rawUpdates)", "series": "\(restored.series)"])
+    logger.info(
+        "restored stored usage", metadata: ["data": "\(journal.path)", "recentUpdates": "\(restored.rawUpdates)", "series": "\(restored.series)"])
 
     var services: [any Service] = []
     if let settings = configuration.simulator {

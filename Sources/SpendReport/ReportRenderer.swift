@@ -47,7 +47,8 @@ public struct ReportRenderer: Sendable {
         var files: [RenderedSite.File] = []
         files.reserveCapacity(16)
         for (path, view) in pageViews(mainHTML: mainHTML, generatedAt: snapshot.generatedAt) {
-            files.append(.init(path: path, bytes: Array(try templates.render(view, template: "page").utf8), contentType: RenderedSite.htmlContentType))
+            files.append(
+                .init(path: path, bytes: Array(try templates.render(view, template: "page").utf8), contentType: RenderedSite.htmlContentType))
         }
         files.append(.init(path: "stats.json", bytes: snapshot.jsonBytes(), contentType: RenderedSite.jsonContentType))
         for chart in charts {

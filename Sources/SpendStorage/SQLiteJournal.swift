@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SpendCore
 
@@ -116,22 +117,30 @@ public final class SQLiteJournal: UsageJournal {
                 let counters = UsageCounters(update)
                 let ts = update.timestamp.millisecondsSinceEpoch
                 minutes[MinuteKey(bucket: ts.flooredDivision(by: Self.minuteWidth), model: update.model), default: UsageCounters()].add(counters)
-                hours[HourKey(bucket: ts.flooredDivision(by: Self.hourWidth), tenant: update.tenantId, customer: update.customerId, model: update.model), default: UsageCounters()].add(counters)
+                hours[
+                    HourKey(
+                        bucket: ts.flooredDivision(by: Self.hourWidth), tenant: update.tenantId, customer: update.customerId, model: update.model),
+                    default: UsageCounters()
+                ].add(counters)
                 fresh.append(update)
             }
             let names = Self.counterNames.joined(separator: ", ")
             let placeholders = Self.counterNames.map { _ in "?" }.joined(separator: ", ")
             let minute = try db.cachedStatement(
-                sql: "INSERT INTO rollup_minute (bucket, model, \(names)) VALUES (?, ?, \(placeholders)) ON CONFLICT (bucket, model) DO UPDATE SET \(Self.counterUpsert)"
+                sql:
+                    "INSERT INTO rollup_minute (bucket, model, \(names)) VALUES (?, ?, \(placeholders)) ON CONFLICT (bucket, model) DO UPDATE SET \(Self.counterUpsert)"
             )
             for (key, counters) in minutes {
                 try minute.execute(arguments: StatementArguments([key.bucket, key.model] as [any DatabaseValueConvertible]) + counters.arguments)
             }
             let hour = try db.cachedStatement(
-                sql: "INSERT INTO rollup_hour (bucket, tenant, customer, model, \(names)) VALUES (?, ?, ?, ?, \(placeholders)) ON CONFLICT (bucket, tenant, customer, model) DO UPDATE SET \(Self.counterUpsert)"
+                sql:
+                    "INSERT INTO rollup_hour (bucket, tenant, customer, model, \(names)) VALUES (?, ?, ?, ?, \(placeholders)) ON CONFLICT (bucket, tenant, customer, model) DO UPDATE SET \(Self.counterUpsert)"
             )
             for (key, counters) in hours {
-                try hour.execute(arguments: StatementArguments([key.bucket, key.tenant, key.customer, key.model] as [any DatabaseValueConvertible]) + counters.arguments)
+                try hour.execute(
+                    arguments: StatementArguments([key.bucket, key.tenant, key.customer, key.model] as [any DatabaseValueConvertible])
+                        + counters.arguments)
             }
             return fresh
         }
@@ -144,18 +153,24 @@ public final class SQLiteJournal: UsageJournal {
             let minuteFrom = (nowMs - Self.minuteRetention.milliseconds).flooredDivision(by: Self.minuteWidth)
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM rollup_minute WHERE bucket >= ?", arguments: [minuteFrom])
             while let row = try rows.next() {
-                contents.minuteBuckets.append(.init(start: Timestamp(millisecondsSinceEpoch: row["bucket"] * Self.minuteWidth), model: row["model"], counters: UsageCounters(row: row)))
+                contents.minuteBuckets.append(
+                    .init(
+                        start: Timestamp(millisecondsSinceEpoch: row["bucket"] * Self.minuteWidth), model: row["model"],
+                        counters: UsageCounters(row: row)))
             }
             let hourFrom = (nowMs - Self.hourRetention.milliseconds).flooredDivision(by: Self.hourWidth)
             let hourRows = try Row.fetchCursor(db, sql: "SELECT * FROM rollup_hour WHERE bucket >= ?", arguments: [hourFrom])
             while let row = try hourRows.next() {
                 contents.hourBuckets.append(
-                    .init(start: Timestamp(millisecondsSinceEpoch: row["bucket"] * Self.hourWidth), tenant: row["tenant"], customer: row["customer"], model: row["model"], counters: UsageCounters(row: row))
+                    .init(
+                        start: Timestamp(millisecondsSinceEpoch: row["bucket"] * Self.hourWidth), tenant: row["tenant"], customer: row["customer"],
+                        model: row["model"], counters: UsageCounters(row: row))
                 )
             }
             let recent = try Row.fetchCursor(
                 db,
-                sql: "SELECT ts, tenant, customer, model, calls, total_tokens, input_tokens, output_tokens, cost_micros, priced, latency_ms FROM updates WHERE ts >= ? ORDER BY ts, seq",
+                sql:
+                    "SELECT ts, tenant, customer, model, calls, total_tokens, input_tokens, output_tokens, cost_micros, priced, latency_ms FROM updates WHERE ts >= ? ORDER BY ts, seq",
                 arguments: [nowMs - Self.rawRetention.milliseconds]
             )
             while let row = try recent.next() {
@@ -177,8 +192,12 @@ public final class SQLiteJournal: UsageJournal {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM updates WHERE ts < ?", arguments: [nowMs - Self.rawRetention.milliseconds])
             try db.execute(sql: "DELETE FROM events WHERE accepted_at < ?", arguments: [nowMs - Self.eventRetention.milliseconds])
-            try db.execute(sql: "DELETE FROM rollup_minute WHERE bucket < ?", arguments: [(nowMs - Self.minuteRetention.milliseconds).flooredDivision(by: Self.minuteWidth)])
-            try db.execute(sql: "DELETE FROM rollup_hour WHERE bucket < ?", arguments: [(nowMs - Self.hourRetention.milliseconds).flooredDivision(by: Self.hourWidth)])
+            try db.execute(
+                sql: "DELETE FROM rollup_minute WHERE bucket < ?",
+                arguments: [(nowMs - Self.minuteRetention.milliseconds).flooredDivision(by: Self.minuteWidth)])
+            try db.execute(
+                sql: "DELETE FROM rollup_hour WHERE bucket < ?",
+                arguments: [(nowMs - Self.hourRetention.milliseconds).flooredDivision(by: Self.hourWidth)])
         }
     }
 
@@ -209,7 +228,6 @@ extension UsageCounters {
     }
 }
 
-
 enum FileSystem {
     static func createDirectory(_ path: String) throws {
         var isDirectory: ObjCBool = false
@@ -220,5 +238,3 @@ enum FileSystem {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 }
-
-import Foundation

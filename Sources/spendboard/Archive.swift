@@ -64,7 +64,9 @@ struct Archive: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             for problem in report.problems { print(problem) }
-            print("\(report.snapshots) snapshots, \(report.files) files checked: \(report.problems.isEmpty ? "all intact" : "\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")")
+            print(
+                "\(report.snapshots) snapshots, \(report.files) files checked: \(report.problems.isEmpty ? "all intact" : "\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")"
+            )
             if !report.isClean { throw ExitCode.failure }
         }
     }

@@ -55,7 +55,8 @@ struct Render: AsyncParsableCommand {
             throw ExitCode.failure
         } catch let error as SnapshotPipeline.StepError where error.step == .validate {
             for issue in error.validationIssues { print(issue) }
-            logger.error("validation failed; nothing was published", metadata: ["issues": "\(error.validationIssues.count)", "output": "\(report.output)"])
+            logger.error(
+                "validation failed; nothing was published", metadata: ["issues": "\(error.validationIssues.count)", "output": "\(report.output)"])
             throw ExitCode.failure
         }
         let site = result.outcome.site

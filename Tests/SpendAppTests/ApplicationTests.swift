@@ -42,8 +42,11 @@ struct ApplicationTests {
                 #expect(String(buffer: response.body).contains("Spendboard"))
             }
             let now = ISO8601DateFormatter.withMilliseconds.string(from: Date())
-            let update = #"{"timestamp":"\#(now)","tenantId":"t1","customerId":"c1","model":"gpt-4","metrics":{"totalCalls":2,"totalTokens":100,"totalCost":1.25,"avgLatencyMs":300}}"#
-            try await client.execute(uri: "/api/metrics", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "[\(update)]")) { response in
+            let update =
+                #"{"timestamp":"\#(now)","tenantId":"t1","customerId":"c1","model":"gpt-4","metrics":{"totalCalls":2,"totalTokens":100,"totalCost":1.25,"avgLatencyMs":300}}"#
+            try await client.execute(
+                uri: "/api/metrics", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "[\(update)]")
+            ) { response in
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
             }
             try await client.execute(uri: "/api/metrics?since=0", method: .get) { response in

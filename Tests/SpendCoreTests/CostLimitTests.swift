@@ -11,19 +11,20 @@ struct CostLimitTests {
     static let hugeInteger = "1" + String(repeating: "0", count: 300)
 
     /// A total cost and the micro-dollars it is stored as, nil when it must be refused.
-    @Test(arguments: [
-        ("9e9", nil),
-        ("9000000000", nil),
-        ("1e300", nil),
-        (hugeInteger, nil),
-        ("10000000000000000000", nil),
-        ("1000000.000001", nil),
-        ("1000001", nil),
-        ("1000000", 1_000_000_000_000),
-        ("1e6", 1_000_000_000_000),
-        ("999999.999999", 999_999_999_999),
-        ("0", 0),
-    ] as [(String, Int64?)])
+    @Test(
+        arguments: [
+            ("9e9", nil),
+            ("9000000000", nil),
+            ("1e300", nil),
+            (hugeInteger, nil),
+            ("10000000000000000000", nil),
+            ("1000000.000001", nil),
+            ("1000001", nil),
+            ("1000000", 1_000_000_000_000),
+            ("1e6", 1_000_000_000_000),
+            ("999999.999999", 999_999_999_999),
+            ("0", 0),
+        ] as [(String, Int64?)])
     func totalCostIsAtMostAMillionDollarsOnBothPaths(text: String, micros: Int64?) throws {
         let bytes = Array(UsageBatchDecoderTests.item(metrics: ["totalCost": text]).utf8)
         let general = Result { () throws(UsageBatchDecoder.Failure) in try decoder.decodeGeneral(bytes, format: .ndjson, now: now) }
@@ -62,9 +63,11 @@ struct CostLimitTests {
     /// 422 naming the cost, never a wrapped-around or trapping multiplication.
     @Test(arguments: [1_000, 10_000, 1_000_000_000])
     func aPricedCostAboveTheLimitIsRefused(dollarsPer1K: Int) throws {
-        let table = try PriceTable.parse(Array("""
-            {"prices": [{"model": "gpt-4", "effectiveFrom": "2020-01-01T00:00:00Z", "inputPer1K": \(dollarsPer1K), "outputPer1K": \(dollarsPer1K)}]}
-            """.utf8))
+        let table = try PriceTable.parse(
+            Array(
+                """
+                {"prices": [{"model": "gpt-4", "effectiveFrom": "2020-01-01T00:00:00Z", "inputPer1K": \(dollarsPer1K), "outputPer1K": \(dollarsPer1K)}]}
+                """.utf8))
         let decoder = UsageBatchDecoder(prices: table)
         let item = UsageBatchDecoderTests.item(
             metrics: ["totalTokens": "4000000000", "inputTokens": "3000000000", "outputTokens": "1000000000"], drop: ["totalCost"]

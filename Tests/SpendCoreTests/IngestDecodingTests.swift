@@ -153,12 +153,14 @@ struct UsageBatchDecoderTests {
     }
 
     @Test func missingCostIsPricedFromTheTableInForceAtTheUpdate() throws {
-        let table = try PriceTable.parse(Array("""
-            {"prices": [
-              {"model": "gpt-4", "effectiveFrom": "2020-01-01T00:00:00Z", "inputPer1K": 0.03, "outputPer1K": 0.06},
-              {"model": "gpt-4", "effectiveFrom": "2026-11-29T13:30:00Z", "inputPer1K": 0.01, "outputPer1K": 0.02}
-            ]}
-            """.utf8))
+        let table = try PriceTable.parse(
+            Array(
+                """
+                {"prices": [
+                  {"model": "gpt-4", "effectiveFrom": "2020-01-01T00:00:00Z", "inputPer1K": 0.03, "outputPer1K": 0.06},
+                  {"model": "gpt-4", "effectiveFrom": "2026-11-29T13:30:00Z", "inputPer1K": 0.01, "outputPer1K": 0.02}
+                ]}
+                """.utf8))
         let decoder = UsageBatchDecoder(prices: table)
         let before = Self.item(["timestamp": "\"2026-11-29T13:00:00Z\""], drop: ["totalCost"])
             .replacingOccurrences(of: "\"totalCalls\"", with: "\"inputTokens\": 600, \"outputTokens\": 400, \"totalCalls\"")
@@ -227,7 +229,8 @@ struct FastPathAgreementTests {
             base,
             UsageBatchDecoderTests.item(["eventId": "\"evt-1\""], metrics: ["inputTokens": "600", "outputTokens": "400"]),
             UsageBatchDecoderTests.item(drop: ["totalCost"]),
-            UsageBatchDecoderTests.item(drop: ["totalCost"], ).replacingOccurrences(of: "\"totalCalls\"", with: "\"inputTokens\": 10, \"totalCalls\""),
+            UsageBatchDecoderTests.item(drop: ["totalCost"], ).replacingOccurrences(
+                of: "\"totalCalls\"", with: "\"inputTokens\": 10, \"totalCalls\""),
             UsageBatchDecoderTests.item(["customerId": "\"ü-kunde\""]),
             UsageBatchDecoderTests.item(["customerId": "\"a\\\"b\""]),
             UsageBatchDecoderTests.item(["customerId": "\"<script>x</script> & co\""]),
@@ -278,8 +281,8 @@ struct FastPathAgreementTests {
                 #expect(fast == (try? general.get()), "\(line)")
             }
             // The public entry point always matches the general path.
-            let public_ = Result { () throws(UsageBatchDecoder.Failure) in try decoder.decode(bytes, format: .ndjson, now: now) }
-            #expect((try? public_.get()) == (try? general.get()), "\(line)")
+            let viaPublicEntry = Result { () throws(UsageBatchDecoder.Failure) in try decoder.decode(bytes, format: .ndjson, now: now) }
+            #expect((try? viaPublicEntry.get()) == (try? general.get()), "\(line)")
         }
         #expect(fastCount > 60)  // the common shapes do take the fast path
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SpendCore
+
 @testable import SpendReport
 
 /// A throw-away archive folder filled from one rendered snapshot, re-stamped with any time.
@@ -68,7 +69,9 @@ final class ArchiveFixture {
         var files: [String] = []
         while let path = walker.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue { files.append(path) }
+            if FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(path)
+            }
         }
         return files.sorted()
     }

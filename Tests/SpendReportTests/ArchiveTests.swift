@@ -1,6 +1,7 @@
 import Foundation
 import SpendCore
 import Testing
+
 @testable import SpendReport
 
 struct ArchiveScheduleTests {
@@ -236,7 +237,9 @@ struct ArchivePagesTests {
         let start = Timestamp(iso8601: "2026-11-01T00:00:00.000Z")!
         for index in 0..<(3 * 288) {
             let time = start.advanced(by: .seconds(300 * Int64(index)))
-            entries.append(ArchiveEntry(folder: ArchiveName.folder(for: time), generatedAt: time, spendRateMicrosPerHour: Int64(index) * 1_000_000, topCustomer: nil))
+            entries.append(
+                ArchiveEntry(
+                    folder: ArchiveName.folder(for: time), generatedAt: time, spendRateMicrosPerHour: Int64(index) * 1_000_000, topCustomer: nil))
         }
         let pages = try ArchiveFixture.pages.listPages(entries)
         #expect(pages.map(\.path) == ["index.html", "days/2026-11-03.html", "days/2026-11-02.html", "days/2026-11-01.html", "latest.html"])

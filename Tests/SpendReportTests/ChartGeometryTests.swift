@@ -1,5 +1,6 @@
 import SpendCore
 import Testing
+
 @testable import SpendReport
 
 struct GaugeGeometryTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpendReport
 
 /// The file operations under the publisher and the archive, durable (with fsync).

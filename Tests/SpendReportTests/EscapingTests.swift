@@ -1,5 +1,6 @@
 import SpendCore
 import Testing
+
 @testable import SpendReport
 
 struct EscapingTests {
@@ -53,8 +54,10 @@ struct UnpricedTests {
         }
         var ledger = UsageLedger()
         ledger.ingest(
-            [update("known", model: "gpt-4", priced: true), update("mixed", model: "gpt-4", priced: true),
-             update("mixed", model: "mystery-1", priced: false), update("unknown", model: "mystery-1", priced: false)],
+            [
+                update("known", model: "gpt-4", priced: true), update("mixed", model: "gpt-4", priced: true),
+                update("mixed", model: "mystery-1", priced: false), update("unknown", model: "mystery-1", priced: false),
+            ],
             now: now
         )
         let snapshot = ledger.snapshot(at: now)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SpendCore
+
 @testable import SpendReport
 
 /// Shared inputs of the SpendReport tests.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpendReport
 
 /// Compares the site rendered from the seeded snapshot with `Golden/`. After a deliberate
@@ -23,10 +24,11 @@ struct GoldenTests {
             }
             return
         }
-        let expected = Set((manager.enumerator(atPath: golden)?.allObjects as? [String] ?? []).filter {
-            var isDirectory: ObjCBool = false
-            return manager.fileExists(atPath: "\(golden)/\($0)", isDirectory: &isDirectory) && !isDirectory.boolValue
-        })
+        let expected = Set(
+            (manager.enumerator(atPath: golden)?.allObjects as? [String] ?? []).filter {
+                var isDirectory: ObjCBool = false
+                return manager.fileExists(atPath: "\(golden)/\($0)", isDirectory: &isDirectory) && !isDirectory.boolValue
+            })
         let rendered = Set(site.files.map(\.path))
         #expect(rendered.subtracting(expected).sorted() == [], "rendered but not in Golden/ (missing golden files)")
         #expect(expected.subtracting(rendered).sorted() == [], "in Golden/ but no longer rendered (unexpected files)")
@@ -36,7 +38,9 @@ struct GoldenTests {
                 let got = String(decoding: file.bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 let exp = String(decoding: want, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 let line = (0..<min(got.count, exp.count)).first { got[$0] != exp[$0] } ?? min(got.count, exp.count)
-                Issue.record("\(file.path) differs from Golden/ at line \(line + 1): got '\(line < got.count ? got[line].prefix(160) : "")', expected '\(line < exp.count ? exp[line].prefix(160) : "")'")
+                Issue.record(
+                    "\(file.path) differs from Golden/ at line \(line + 1): got '\(line < got.count ? got[line].prefix(160) : "")', expected '\(line < exp.count ? exp[line].prefix(160) : "")'"
+                )
             }
         }
     }

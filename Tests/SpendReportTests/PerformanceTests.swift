@@ -1,5 +1,6 @@
 import SpendCore
 import Testing
+
 @testable import SpendReport
 
 /// Sizes that hold in any build; timings are measured in release builds (see docs).
@@ -9,11 +10,12 @@ struct SizeTests {
         for file in site.files where file.path.hasSuffix(".html") {
             #expect(file.bytes.count <= 150_000, "\(file.path): \(file.bytes.count) bytes")
         }
-        #expect(site.files.map(\.path).sorted() == [
-            "embed/cost-by-model.svg", "embed/gauge.svg", "embed/spend-per-hour.svg", "embed/token-usage.svg",
-            "embed/top-customers.svg", "index.html", "live-10s.html", "live-1s.html", "live-2s.html", "live-5s.html",
-            "paused.html", "stats.json",
-        ])
+        #expect(
+            site.files.map(\.path).sorted() == [
+                "embed/cost-by-model.svg", "embed/gauge.svg", "embed/spend-per-hour.svg", "embed/token-usage.svg",
+                "embed/top-customers.svg", "index.html", "live-10s.html", "live-1s.html", "live-2s.html", "live-5s.html",
+                "paused.html", "stats.json",
+            ])
     }
 
     @Test func pageVariantsRefreshToThemselves() throws {

@@ -1,7 +1,8 @@
 import Foundation
-import Synchronization
 import SpendCore
+import Synchronization
 import Testing
+
 @testable import SpendReport
 
 /// The one pipeline every command runs: its steps, its order and where it runs.

@@ -1,6 +1,7 @@
 import Foundation
 import SpendCore
 import Testing
+
 @testable import SpendReport
 
 struct PublisherTests {
@@ -22,7 +23,10 @@ struct PublisherTests {
         }
         let statsAreTheSnapshot = Self.read("\(output)/stats.json") == Fixtures.seededSnapshot.jsonBytes()
         #expect(statsAreTheSnapshot)
-        for required in ["index.html", "stats.json", "embed/gauge.svg", "embed/token-usage.svg", "embed/cost-by-model.svg", "embed/spend-per-hour.svg", "embed/top-customers.svg"] {
+        for required in [
+            "index.html", "stats.json", "embed/gauge.svg", "embed/token-usage.svg", "embed/cost-by-model.svg", "embed/spend-per-hour.svg",
+            "embed/top-customers.svg",
+        ] {
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(required)"), "\(required)")
         }
     }

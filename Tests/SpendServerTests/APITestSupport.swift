@@ -28,7 +28,8 @@ struct APIFixture {
     }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: SpendboardApplication.router(store: store, board: board, settings: settings, startedAt: Self.now.advanced(by: .seconds(-90))))
+        let app = Application(
+            router: SpendboardApplication.router(store: store, board: board, settings: settings, startedAt: Self.now.advanced(by: .seconds(-90))))
         try await app.test(.router, body)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpendServer
 
 /// The serving rules of `/archive/…`, without a server.

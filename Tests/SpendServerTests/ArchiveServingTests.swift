@@ -50,7 +50,10 @@ struct ArchiveServingTests {
                     #expect(json["total"] as? Int == 5)
                     let snapshots = try #require(json["snapshots"] as? [[String: Any]])
                     seen += snapshots.compactMap { $0["folder"] as? String }
-                    #expect(snapshots.allSatisfy { ($0["path"] as? String)?.hasPrefix("/archive/") == true && $0["time"] is String && $0["spendRate"] != nil })
+                    #expect(
+                        snapshots.allSatisfy {
+                            ($0["path"] as? String)?.hasPrefix("/archive/") == true && $0["time"] is String && $0["spendRate"] != nil
+                        })
                     next = json["nextBefore"] as? String
                 }
             } while next != nil

@@ -23,10 +23,11 @@ struct BrowserTests {
         let browser = try #require(Browser.path, "install Debian's chromium to run the browser check")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: browser)
-        process.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
-            "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-chromium-\(UUID().uuidString)").path)",
-        ] + extra + [url]
+        process.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+                "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-chromium-\(UUID().uuidString)").path)",
+            ] + extra + [url]
         // The log goes to a file: a pipe nobody reads could fill up and block the browser.
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-chromium-\(UUID().uuidString).log").path
         try #require(FileManager.default.createFile(atPath: logPath, contents: nil), "cannot create \(logPath)")
@@ -83,7 +84,6 @@ struct BrowserTests {
         #expect(await server.stop(with: SIGTERM) == 0)
     }
 }
-
 
 /// Where the browser is, and whether it must be.
 extension BrowserTests {

@@ -9,7 +9,8 @@ extension EndToEndTests {
         let data = Self.scratch("data")
         defer { try? FileManager.default.removeItem(atPath: data) }
         let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
-        let good = "{\"timestamp\": \"\(now)\", \"tenantId\": \"t\", \"customerId\": \"c\", \"model\": \"m\", \"metrics\": {\"totalCalls\": 1, \"totalTokens\": 1, \"totalCost\": 1, \"avgLatencyMs\": 1}}"
+        let good =
+            "{\"timestamp\": \"\(now)\", \"tenantId\": \"t\", \"customerId\": \"c\", \"model\": \"m\", \"metrics\": {\"totalCalls\": 1, \"totalTokens\": 1, \"totalCost\": 1, \"avgLatencyMs\": 1}}"
         let huge = good.replacingOccurrences(of: "\"totalCost\": 1,", with: "\"totalCost\": 9e9,")
         let file = Self.scratch("usage.ndjson")
         defer { try? FileManager.default.removeItem(atPath: file) }

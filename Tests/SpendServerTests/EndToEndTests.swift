@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// Starts the real `spendboard` binary, talks HTTP to it and stops it with a signal: proves what
@@ -167,7 +167,8 @@ struct EndToEndTests {
         let data = Self.scratch("data")
         defer { try? FileManager.default.removeItem(atPath: data) }
         let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
-        let good = "{\"timestamp\": \"\(now)\", \"tenantId\": \"t\", \"customerId\": \"c\", \"model\": \"m\", \"metrics\": {\"totalCalls\": 1, \"totalTokens\": 1, \"totalCost\": 1, \"avgLatencyMs\": 1}}"
+        let good =
+            "{\"timestamp\": \"\(now)\", \"tenantId\": \"t\", \"customerId\": \"c\", \"model\": \"m\", \"metrics\": {\"totalCalls\": 1, \"totalTokens\": 1, \"totalCost\": 1, \"avgLatencyMs\": 1}}"
         let bad = good.replacingOccurrences(of: "\"totalCalls\": 1", with: "\"totalCalls\": \"one\"")
         let file = Self.scratch("usage.ndjson")
         defer { try? FileManager.default.removeItem(atPath: file) }

@@ -24,7 +24,8 @@ struct IngestAPITests {
     func withServer(token: String? = IngestAPITests.token, _ body: @Sendable (any TestClientProtocol, APIFixture) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-ingest-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let fixture = await APIFixture(settings: ServerSettings(ingestToken: token), history: .seconds(10), journal: try SQLiteJournal(directory: directory))
+        let fixture = await APIFixture(
+            settings: ServerSettings(ingestToken: token), history: .seconds(10), journal: try SQLiteJournal(directory: directory))
         let router = SpendboardApplication.router(store: fixture.store, board: fixture.board, settings: fixture.settings)
         try await Application(router: router).test(.router) { client in try await body(client, fixture) }
     }
@@ -58,7 +59,8 @@ struct IngestAPITests {
         try await withServer { client, _ in
             var headers = auth
             headers[.contentType] = "application/x-ndjson"
-            try await client.execute(uri: "/api/metrics", method: .post, headers: headers, body: ByteBuffer(string: item() + "\n" + item() + "\n")) { response in
+            try await client.execute(uri: "/api/metrics", method: .post, headers: headers, body: ByteBuffer(string: item() + "\n" + item() + "\n")) {
+                response in
                 #expect(response.status == .ok)
                 let accepted = try response.json["accepted"] as? Int
                 #expect(accepted == 2)
@@ -136,7 +138,8 @@ struct IngestAPITests {
     @Test func withoutATokenOnlyLoopbackMayWrite() async throws {
         // The router test client has no peer address, like a remote one.
         try await withServer(token: nil) { client, _ in
-            try await client.execute(uri: "/api/metrics", method: .post, headers: [.contentType: "application/json"], body: body([item()])) { response in
+            try await client.execute(uri: "/api/metrics", method: .post, headers: [.contentType: "application/json"], body: body([item()])) {
+                response in
                 #expect(response.status == .forbidden)
                 #expect(response.errorMessage?.contains("loopback only") == true)
             }

@@ -16,7 +16,9 @@ struct SiteServingTests {
             files: [
                 .init(path: "index.html", bytes: Array(page.utf8), contentType: RenderedSite.htmlContentType),
                 .init(path: "stats.json", bytes: Array("{}".utf8), contentType: RenderedSite.jsonContentType),
-                .init(path: "embed/gauge.svg", bytes: Array("<svg xmlns=\"http://www.w3.org/2000/svg\"/>".utf8), contentType: RenderedSite.svgContentType),
+                .init(
+                    path: "embed/gauge.svg", bytes: Array("<svg xmlns=\"http://www.w3.org/2000/svg\"/>".utf8),
+                    contentType: RenderedSite.svgContentType),
             ]
         )
     }

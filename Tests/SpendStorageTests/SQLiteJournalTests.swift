@@ -48,7 +48,8 @@ struct SQLiteJournalTests {
         #expect(a.spendPerHour.reduce(0) { $0 + $1.costMicros } == updates.reduce(0) { $0 + $1.costMicros })
         #expect(original.status.rawUpdates == restored.status.rawUpdates)
         let since = RawCursor.after(timestamp: now.advanced(by: .seconds(-60)).millisecondsSinceEpoch)
-        #expect(try original.rawPage(after: since, limit: 100_000, now: now).updates == restored.rawPage(after: since, limit: 100_000, now: now).updates)
+        #expect(
+            try original.rawPage(after: since, limit: 100_000, now: now).updates == restored.rawPage(after: since, limit: 100_000, now: now).updates)
     }
 
     @Test func anEventIdIsCountedOnceWithinABatchAndAcrossRetries() async throws {

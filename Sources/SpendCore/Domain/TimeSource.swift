@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Where the current wall-clock time comes from. Production reads the system clock; tests pass
 /// a `ManualTimeSource` and move it themselves, so nothing ever sleeps.
 public protocol TimeSource: Sendable {
@@ -36,11 +38,10 @@ public final class ManualTimeSource: TimeSource {
     }
 }
 
-import Synchronization
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #else
-    import Darwin
+import Darwin
 #endif

@@ -66,7 +66,8 @@ struct FastUpdateParser {
                     case .totalTokens: guard let value = count() else { return nil }; total = value
                     case .inputTokens: guard let value = count() else { return nil }; input = value
                     case .outputTokens: guard let value = count() else { return nil }; output = value
-                    case .totalCost: guard let value = amount(), let micros = UsageBatchDecoder.costMicros(dollars: value) else { return nil }; cost = micros
+                    case .totalCost:
+                        guard let value = amount(), let micros = UsageBatchDecoder.costMicros(dollars: value) else { return nil }; cost = micros
                     case .avgLatencyMs: guard let value = amount(), value <= RawUsage.maximumLatencyMs else { return nil }; latency = value
                     default: return nil
                     }

@@ -62,7 +62,10 @@ public struct UsageBatchDecoder: Sendable {
         return micros
     }
 
-    public init(prices: PriceTable = .reference, retention: Duration = .seconds(30 * 86_400), maximumFuture: Duration = .seconds(300), maximumItems: Int = 10_000) {
+    public init(
+        prices: PriceTable = .reference, retention: Duration = .seconds(30 * 86_400), maximumFuture: Duration = .seconds(300),
+        maximumItems: Int = 10_000
+    ) {
         self.prices = prices
         self.retention = retention
         self.maximumFuture = maximumFuture
@@ -186,7 +189,8 @@ public struct UsageBatchDecoder: Sendable {
         let input = readCount(metrics["inputTokens"], field: "metrics.inputTokens", required: false, report: &report)
         let output = readCount(metrics["outputTokens"], field: "metrics.outputTokens", required: false, report: &report)
         let cost = readCost(metrics["totalCost"], report: &report)
-        let latency = readAmount(metrics["avgLatencyMs"], field: "metrics.avgLatencyMs", required: true, maximum: RawUsage.maximumLatencyMs, report: &report)
+        let latency = readAmount(
+            metrics["avgLatencyMs"], field: "metrics.avgLatencyMs", required: true, maximum: RawUsage.maximumLatencyMs, report: &report)
         if let calls, let latency, RawUsage.latencyWeight(averageMs: latency, calls: calls) == nil {
             report.add(
                 "metrics.avgLatencyMs",
@@ -194,7 +198,8 @@ public struct UsageBatchDecoder: Sendable {
             )
         }
         if let total, (input ?? 0) + (output ?? 0) > total {
-            report.add("metrics.inputTokens", "plus metrics.outputTokens must not exceed metrics.totalTokens (\(input ?? 0) + \(output ?? 0) > \(total))")
+            report.add(
+                "metrics.inputTokens", "plus metrics.outputTokens must not exceed metrics.totalTokens (\(input ?? 0) + \(output ?? 0) > \(total))")
         }
         guard report.problems.isEmpty, let timestamp, let tenant, let customer, let model, let calls, let total, let latency else {
             return nil
@@ -226,7 +231,8 @@ public struct UsageBatchDecoder: Sendable {
         if let costMicros {
             update.costMicros = costMicros
             update.isPriced = true
-        } else if let input = update.inputTokens, let output = update.outputTokens, let price = prices.price(for: update.model, at: update.timestamp) {
+        } else if let input = update.inputTokens, let output = update.outputTokens, let price = prices.price(for: update.model, at: update.timestamp)
+        {
             guard let cost = price.checkedCostMicros(inputTokens: input, outputTokens: output), cost <= UsageUpdate.maximumCostMicros
             else { return false }
             update.costMicros = cost
@@ -268,7 +274,10 @@ public struct UsageBatchDecoder: Sendable {
         }
         let length = text.count
         guard length >= 1, length <= Self.maximumIdLength,
-            text.unicodeScalars.allSatisfy({ !($0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.properties.generalCategory == .format || $0.properties.generalCategory == .lineSeparator || $0.properties.generalCategory == .paragraphSeparator) })
+            text.unicodeScalars.allSatisfy({
+                !($0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.properties.generalCategory == .format
+                    || $0.properties.generalCategory == .lineSeparator || $0.properties.generalCategory == .paragraphSeparator)
+            })
         else {
             report.add(field, "must be 1 to \(Self.maximumIdLength) printable characters (no control characters); got \(length) characters")
             return nil

@@ -53,8 +53,12 @@ extension UsageLedger {
             if entries[limit - 1].timestamp == boundary {
                 // Back off to the last millisecond boundary inside the page, if there is one.
                 while end > 0 && entries[end - 1].timestamp == boundary { end -= 1 }
-                if end == 0 { end = limit }  // one millisecond fills the page: only the cursor can continue
-                else { nextSince = entries[end - 1].timestamp }
+                if end == 0 {
+                    end = limit
+                }  // one millisecond fills the page: only the cursor can continue
+                else {
+                    nextSince = entries[end - 1].timestamp
+                }
             } else {
                 nextSince = entries[end - 1].timestamp
             }

@@ -1,11 +1,12 @@
+import Logging
+import SpendCore
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
-import SpendCore
-import Synchronization
 
 /// What the archive holds, in memory: every listed snapshot, newest first, and the health of
 /// the archive's writer. Read by requests (`/api/archive`, `/api/health`, the archive pages'
@@ -50,7 +51,9 @@ public final class ArchiveCatalog: Sendable {
     public var entries: [ArchiveEntry] { state.withLock { $0.entries } }
 
     public var status: Status {
-        state.withLock { Status(snapshots: $0.entries.count, newest: $0.entries.first?.generatedAt, lastError: $0.lastError, lastErrorAt: $0.lastErrorAt) }
+        state.withLock {
+            Status(snapshots: $0.entries.count, newest: $0.entries.first?.generatedAt, lastError: $0.lastError, lastErrorAt: $0.lastErrorAt)
+        }
     }
 
     /// Reads the catalog from disk again (after a failed write, or another process changed the
@@ -61,7 +64,8 @@ public final class ArchiveCatalog: Sendable {
             let entries = try Self.scan(directory, disk: ArchiveDisk(durable: false), logger: logger)
             state.withLock { $0.entries = entries }
         } catch {
-            logger.error("archive folder could not be read; its listing was not refreshed", metadata: ["directory": "\(directory)", "error": "\(error)"])
+            logger.error(
+                "archive folder could not be read; its listing was not refreshed", metadata: ["directory": "\(directory)", "error": "\(error)"])
             recordFailure("\(error)", at: nil)
         }
     }
@@ -72,7 +76,7 @@ public final class ArchiveCatalog: Sendable {
         let names: [String]
         do throws(ArchiveError) {
             names = try disk.list(directory)
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             return []
         }
         var entries: [ArchiveEntry] = []

@@ -142,13 +142,16 @@ public struct ArchiveRenderer: Sendable {
         }
         let summary: String
         if let newest = newestFirst.first, let oldest = newestFirst.last {
-            summary = "\(Self.count(newestFirst.count)) from \(Format.dateTime(oldest.generatedAt)) to \(Format.dateTime(newest.generatedAt)), newest first, grouped by day. Times are UTC."
+            summary =
+                "\(Self.count(newestFirst.count)) from \(Format.dateTime(oldest.generatedAt)) to \(Format.dateTime(newest.generatedAt)), newest first, grouped by day. Times are UTC."
         } else {
             summary = "No snapshot has been archived yet."
         }
         let index = ArchiveListView(
             title: "Spendboard archive", heading: "Spendboard archive",
-            links: [ArchiveLink(label: "Latest snapshot", href: ArchiveName.latestPage), ArchiveLink(label: "Live dashboard", href: "../index.html")],
+            links: [
+                ArchiveLink(label: "Latest snapshot", href: ArchiveName.latestPage), ArchiveLink(label: "Live dashboard", href: "../index.html"),
+            ],
             summary: summary, days: dayViews
         )
         pages.append((ArchiveName.indexPage, Array(try templates.render(index, template: "archive-list").utf8)))
@@ -156,7 +159,9 @@ public struct ArchiveRenderer: Sendable {
         // One page per day, with every snapshot of that day.
         for (position, (day, dayEntries)) in days.enumerated() where only?.contains(day) ?? true {
             var links: [ArchiveLink] = []
-            if position + 1 < days.count { links.append(ArchiveLink(label: "\u{2190} \(days[position + 1].day)", href: "\(days[position + 1].day).html")) }
+            if position + 1 < days.count {
+                links.append(ArchiveLink(label: "\u{2190} \(days[position + 1].day)", href: "\(days[position + 1].day).html"))
+            }
             if position > 0 { links.append(ArchiveLink(label: "\(days[position - 1].day) \u{2192}", href: "\(days[position - 1].day).html")) }
             links += [
                 ArchiveLink(label: "All snapshots", href: "../" + ArchiveName.indexPage),
@@ -176,9 +181,11 @@ public struct ArchiveRenderer: Sendable {
             pages.append((ArchiveName.dayPage(day), Array(try templates.render(view, template: "archive-list").utf8)))
         }
 
-        let latest = newestFirst.first.map {
-            ArchiveLatestView(href: "\($0.folder)/\(ArchiveName.snapshotPage)", label: "Latest archived snapshot: \(Format.dateTime($0.generatedAt))")
-        } ?? ArchiveLatestView(href: ArchiveName.indexPage, label: "No snapshot has been archived yet.")
+        let latest =
+            newestFirst.first.map {
+                ArchiveLatestView(
+                    href: "\($0.folder)/\(ArchiveName.snapshotPage)", label: "Latest archived snapshot: \(Format.dateTime($0.generatedAt))")
+            } ?? ArchiveLatestView(href: ArchiveName.indexPage, label: "No snapshot has been archived yet.")
         pages.append((ArchiveName.latestPage, Array(try templates.render(latest, template: "archive-latest").utf8)))
         return pages
     }

@@ -88,7 +88,8 @@ public enum ArchiveVerifier {
                 continue
             }
             if contents.count != file.bytes {
-                problems.append(Problem(folder: folder, path: file.path, kind: .altered, detail: "\(contents.count) bytes, manifest says \(file.bytes)"))
+                problems.append(
+                    Problem(folder: folder, path: file.path, kind: .altered, detail: "\(contents.count) bytes, manifest says \(file.bytes)"))
             } else if ArchiveManifest.sha256Hex(contents) != file.sha256 {
                 problems.append(Problem(folder: folder, path: file.path, kind: .altered, detail: "SHA-256 differs from the manifest"))
             }

@@ -49,7 +49,8 @@ public final class ArchiveWriter: Sendable {
         /// retried, and logged, on every tick).
         public var retryAfter: Duration
 
-        public init(every: Duration = .seconds(300), retention: ArchiveRetention = .init(), durable: Bool = true, retryAfter: Duration = .seconds(30)) {
+        public init(every: Duration = .seconds(300), retention: ArchiveRetention = .init(), durable: Bool = true, retryAfter: Duration = .seconds(30))
+        {
             self.every = every
             self.retention = retention
             self.durable = durable

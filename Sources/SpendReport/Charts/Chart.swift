@@ -32,7 +32,8 @@ struct SVGFrame {
         var svg = ""
         svg.reserveCapacity(body.utf8.count + 2048)
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(total)\" viewBox=\"0 0 \(width) \(total)\""
-        svg += " role=\"img\" aria-labelledby=\"\(id)-title \(id)-desc\" class=\"chart\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"12\">"
+        svg +=
+            " role=\"img\" aria-labelledby=\"\(id)-title \(id)-desc\" class=\"chart\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"12\">"
         svg += "<title id=\"\(id)-title\">\(XMLText.escaped(title))</title>"
         svg += "<desc id=\"\(id)-desc\">\(XMLText.escaped(description)) Data as of \(Format.dateTime(generatedAt)).</desc>"
         if standalone {

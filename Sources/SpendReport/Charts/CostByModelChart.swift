@@ -37,7 +37,8 @@ struct CostByModelChart {
         }
         let summary = models.prefix(6).map { "\($0.model) \(Format.spend($0.usage)) (\(Format.percent($0.share)))" }
         let frame = SVGFrame(
-            generatedAt: generatedAt, id: "cost-by-model", width: Self.width, height: Self.height(rows: models.count), title: "Cost by model, rolling hour",
+            generatedAt: generatedAt, id: "cost-by-model", width: Self.width, height: Self.height(rows: models.count),
+            title: "Cost by model, rolling hour",
             description: models.isEmpty
                 ? "No usage in the rolling hour."
                 : "Cost per model in the rolling hour, \(Money.formatted(hourCostMicros, decimals: 2)) in total: \(summary.joined(separator: "; "))\(models.count > 6 ? "; and \(models.count - 6) more" : "")."

@@ -1,9 +1,10 @@
+import SpendCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SpendCore
 
 /// The cost gauge: the spend rate in $/hour on a half-circle, needle sweeping left to right.
 ///
@@ -60,7 +61,8 @@ struct GaugeChart {
             let label = Self.point(angle: a, r: r + 24)
             let anchor = a > 100 ? "end" : a < 80 ? "start" : "middle"
             body += "<line class=\"axis\" x1=\"\(f(inner.x))\" y1=\"\(f(inner.y))\" x2=\"\(f(outer.x))\" y2=\"\(f(outer.y))\"/>"
-            body += "<text class=\"muted small\" x=\"\(f(label.x))\" y=\"\(f(label.y + 4))\" text-anchor=\"\(anchor)\">\(Format.compactDollars(Int64(tick)))</text>"
+            body +=
+                "<text class=\"muted small\" x=\"\(f(label.x))\" y=\"\(f(label.y + 4))\" text-anchor=\"\(anchor)\">\(Format.compactDollars(Int64(tick)))</text>"
             tick += step
         }
         let tip = Self.point(angle: angle, r: r - 6)

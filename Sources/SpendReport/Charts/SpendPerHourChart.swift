@@ -28,21 +28,25 @@ struct SpendPerHourChart {
         for tick in axis.ticks {
             let ty = p.bottom - (p.bottom - p.top) * tick / axis.maximum
             body += "<line class=\"grid\" x1=\"\(f(p.left))\" y1=\"\(f(ty))\" x2=\"\(f(p.right))\" y2=\"\(f(ty))\"/>"
-            body += "<text class=\"muted small num\" x=\"\(f(p.left - 6))\" y=\"\(f(ty + 4))\" text-anchor=\"end\">\(Format.compactDollars(Int64(tick)))</text>"
+            body +=
+                "<text class=\"muted small num\" x=\"\(f(p.left - 6))\" y=\"\(f(ty + 4))\" text-anchor=\"end\">\(Format.compactDollars(Int64(tick)))</text>"
         }
         let slot = hours.isEmpty ? 0 : (p.right - p.left) / Double(hours.count)
         let barWidth = max(1, slot * 0.78)
         for (index, hour) in hours.enumerated() {
             let bx = p.left + slot * Double(index) + (slot - barWidth) / 2
             let h = heights[index]
-            let label = "\(Format.hourMinute(hour.start))\u{2013}\(Format.hourMinute(hour.start.advanced(by: .seconds(3600)))) UTC\(hour.isPartial ? " (in progress)" : ""): \(Money.formatted(hour.costMicros, decimals: 2)), \(Format.grouped(hour.calls)) calls"
-            body += "<rect class=\"\(hour.isPartial ? "partial" : "bar")\" x=\"\(f(bx))\" y=\"\(f(p.bottom - h))\" width=\"\(f(barWidth))\" height=\"\(f(h))\"><title>\(label)</title></rect>"
+            let label =
+                "\(Format.hourMinute(hour.start))\u{2013}\(Format.hourMinute(hour.start.advanced(by: .seconds(3600)))) UTC\(hour.isPartial ? " (in progress)" : ""): \(Money.formatted(hour.costMicros, decimals: 2)), \(Format.grouped(hour.calls)) calls"
+            body +=
+                "<rect class=\"\(hour.isPartial ? "partial" : "bar")\" x=\"\(f(bx))\" y=\"\(f(p.bottom - h))\" width=\"\(f(barWidth))\" height=\"\(f(h))\"><title>\(label)</title></rect>"
             let cx = bx + barWidth / 2
             if hour.isPartial {
                 body += "<text class=\"fg small\" x=\"\(f(cx))\" y=\"\(f(p.bottom - h - 5))\" text-anchor=\"middle\">now</text>"
             }
             if index % 3 == 0 {
-                body += "<text class=\"muted small num\" x=\"\(f(cx))\" y=\"\(f(p.bottom + 17))\" text-anchor=\"middle\">\(Format.hourMinute(hour.start))</text>"
+                body +=
+                    "<text class=\"muted small num\" x=\"\(f(cx))\" y=\"\(f(p.bottom + 17))\" text-anchor=\"middle\">\(Format.hourMinute(hour.start))</text>"
             }
         }
         body += "<line class=\"axis\" x1=\"\(f(p.left))\" y1=\"\(f(p.bottom))\" x2=\"\(f(p.right))\" y2=\"\(f(p.bottom))\"/>"
@@ -53,7 +57,8 @@ struct SpendPerHourChart {
         let peakText = peak.map { ", highest \(Money.formatted($0.costMicros, decimals: 2)) at \(Format.hourMinute($0.start)) UTC" } ?? ""
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "spend-per-hour", width: Self.width, height: Self.height, title: "Spend per hour, last 24 hours",
-            description: "Bars of spend per clock hour for the last \(hours.count) hours, the last one still in progress: \(Money.formatted(total, decimals: 2)) in total\(peakText)."
+            description:
+                "Bars of spend per clock hour for the last \(hours.count) hours, the last one still in progress: \(Money.formatted(total, decimals: 2)) in total\(peakText)."
         )
         let table = DataTable(
             caption: "Spend per clock hour (UTC)",

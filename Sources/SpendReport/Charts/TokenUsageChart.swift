@@ -37,7 +37,8 @@ struct TokenUsageChart {
             let lx = x(index)
             let anchor = index == points.count - 1 ? "end" : index == 0 ? "start" : "middle"
             body += "<line class=\"axis\" x1=\"\(f(lx))\" y1=\"\(f(p.bottom))\" x2=\"\(f(lx))\" y2=\"\(f(p.bottom + 4))\"/>"
-            body += "<text class=\"muted small num\" x=\"\(f(lx))\" y=\"\(f(p.bottom + 17))\" text-anchor=\"\(anchor)\">\(Format.clock(points[index].start))</text>"
+            body +=
+                "<text class=\"muted small num\" x=\"\(f(lx))\" y=\"\(f(p.bottom + 17))\" text-anchor=\"\(anchor)\">\(Format.clock(points[index].start))</text>"
         }
         if !points.isEmpty {
             for (cls, value) in [("in", \Snapshot.TokenPoint.inputTokens), ("out", \Snapshot.TokenPoint.outputTokens)] {
@@ -58,10 +59,13 @@ struct TokenUsageChart {
 
         let totalIn = points.reduce(0) { $0 + $1.inputTokens }
         let totalOut = points.reduce(0) { $0 + $1.outputTokens }
-        let range = points.isEmpty ? "" : " from \(Format.clock(points[0].start)) to \(Format.clock(points[points.count - 1].start.advanced(by: .seconds(5)))) UTC"
+        let range =
+            points.isEmpty
+            ? "" : " from \(Format.clock(points[0].start)) to \(Format.clock(points[points.count - 1].start.advanced(by: .seconds(5)))) UTC"
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "token-usage", width: Self.width, height: Self.height, title: "Token usage, last 5 minutes",
-            description: "Input and output tokens per 5-second interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total, peak \(Format.grouped(dataMax)) per interval."
+            description:
+                "Input and output tokens per 5-second interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total, peak \(Format.grouped(dataMax)) per interval."
         )
         let table = DataTable(
             caption: "Tokens per 5-second interval (UTC)",

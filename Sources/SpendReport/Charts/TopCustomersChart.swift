@@ -33,7 +33,8 @@ struct TopCustomersChart {
             let y = Self.top + Self.rowHeight * Double(index)
             let w = maxCost > 0 ? Self.barMaxWidth * Double(customer.usage.costMicros) / Double(maxCost) : 0
             let spend = Format.spend(customer.usage)
-            body += "<g><title>\(customer.rank). \(XMLText.escaped(customer.customerId)) (\(XMLText.escaped(customer.tenantId))): \(spend), \(Format.percent(customer.share))</title>"
+            body +=
+                "<g><title>\(customer.rank). \(XMLText.escaped(customer.customerId)) (\(XMLText.escaped(customer.tenantId))): \(spend), \(Format.percent(customer.share))</title>"
             body += "<text class=\"muted num\" x=\"12\" y=\"\(f(y + 14))\">\(customer.rank)</text>"
             body += "<text class=\"fg\" x=\"34\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.customerId, to: 17)))</text>"
             body += "<text class=\"muted\" x=\"168\" y=\"\(f(y + 14))\">\(XMLText.escaped(XMLText.truncated(customer.tenantId, to: 11)))</text>"
@@ -42,7 +43,8 @@ struct TopCustomersChart {
         }
         let summary = customers.prefix(3).map { "\($0.customerId) of \($0.tenantId) \(Format.spend($0.usage))" }
         let frame = SVGFrame(
-            generatedAt: generatedAt, id: "top-customers", width: Self.width, height: Self.height(rows: customers.count), title: "Top customers, last hour",
+            generatedAt: generatedAt, id: "top-customers", width: Self.width, height: Self.height(rows: customers.count),
+            title: "Top customers, last hour",
             description: customers.isEmpty
                 ? "No customers in the rolling hour."
                 : "The \(customers.count) customers with the highest spend in the rolling hour; the first: \(summary.joined(separator: "; "))."

@@ -1,10 +1,11 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import Synchronization
 
 /// The POSIX calls the publisher and the archive need, turned into Swift values and errors of
 /// the caller's type (`ReportError` for the publisher, `ArchiveError` for the archive).

@@ -1,10 +1,11 @@
+import Logging
+import SpendCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
-import SpendCore
 
 /// Writes a rendered, validated site into the output folder and switches to it atomically.
 ///

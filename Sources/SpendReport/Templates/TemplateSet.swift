@@ -51,17 +51,17 @@ struct TemplateSet: Sendable {
         var library = MustacheLibrary()
         for name in Self.required {
             guard let text = texts[name] else { throw ReportError.templateMissing(name, directory: source) }
-            let where_ = source == "bundled" ? "bundled" : (source as NSString).appendingPathComponent(name + ".mustache")
+            let whereClause = source == "bundled" ? "bundled" : (source as NSString).appendingPathComponent(name + ".mustache")
             if let tag = Self.firstUnsafeTag(in: text) {
-                throw ReportError.unsafeTemplate(name, source: where_, tag: tag)
+                throw ReportError.unsafeTemplate(name, source: whereClause, tag: tag)
             }
             do {
                 library.register(try MustacheTemplate(string: text), named: name)
             } catch {
-                throw ReportError.templateInvalid(name, source: where_, reason: "\(error)")
+                throw ReportError.templateInvalid(name, source: whereClause, reason: "\(error)")
             }
             guard library.getTemplate(named: name) != nil else {
-                throw ReportError.templateInvalid(name, source: where_, reason: "not registered")
+                throw ReportError.templateInvalid(name, source: whereClause, reason: "not registered")
             }
         }
         self.library = library

@@ -101,7 +101,8 @@ public enum XMLValidator {
         var message = error.pointee.message.map { String(cString: $0) } ?? "code \(error.pointee.code)"
         while message.last?.isWhitespace == true { message.removeLast() }
         collector.issues.append(
-            ValidationIssue(file: collector.file, line: Int(error.pointee.line), column: Int(error.pointee.int2), severity: severity, message: message)
+            ValidationIssue(
+                file: collector.file, line: Int(error.pointee.line), column: Int(error.pointee.int2), severity: severity, message: message)
         )
     }
 }

@@ -30,7 +30,9 @@ struct ArchiveRoutes: Sendable {
         var start = entries.startIndex
         if let before = parameters[values: "before"].last {
             guard ArchiveName.isSnapshotFolder(before) else {
-                throw APIError(.badRequest, "before must be a snapshot folder name such as 2026-11-29T14-05-00Z (the nextBefore of the previous page); got '\(before)'")
+                throw APIError(
+                    .badRequest,
+                    "before must be a snapshot folder name such as 2026-11-29T14-05-00Z (the nextBefore of the previous page); got '\(before)'")
             }
             start = entries.firstIndex { $0.folder < before } ?? entries.endIndex
         }

@@ -38,10 +38,12 @@ public struct MetricsQuery: Hashable, Sendable {
         }
         if let cursorText {
             guard let position = RawCursor(cursorText), position.timestamp <= maximumSince else {
-                throw APIError(.badRequest, "cursor must be the nextCursor of an earlier response, in the form <epoch ms>.<sequence>; got '\(clip(cursorText))'")
+                throw APIError(
+                    .badRequest, "cursor must be the nextCursor of an earlier response, in the form <epoch ms>.<sequence>; got '\(clip(cursorText))'")
             }
             guard position.timestamp >= oldest else {
-                throw APIError(.badRequest, "cursor points more than \(DurationText.format(window)) into the past; start again with since=\(oldest) or later")
+                throw APIError(
+                    .badRequest, "cursor points more than \(DurationText.format(window)) into the past; start again with since=\(oldest) or later")
             }
             return MetricsQuery(after: position, limit: pageLimit)
         }
@@ -52,7 +54,10 @@ public struct MetricsQuery: Hashable, Sendable {
             throw APIError(.badRequest, "since must be a base-10 integer of milliseconds since the Unix epoch; got an empty value")
         }
         guard sinceText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            throw APIError(.badRequest, "since must be a base-10 integer of milliseconds since the Unix epoch, digits only (no sign, space, decimal point or exponent); got '\(clip(sinceText))'")
+            throw APIError(
+                .badRequest,
+                "since must be a base-10 integer of milliseconds since the Unix epoch, digits only (no sign, space, decimal point or exponent); got '\(clip(sinceText))'"
+            )
         }
         guard let value = Int64(plainDigits: sinceText), value <= maximumSince else {
             throw APIError(.badRequest, "since must be at most \(maximumSince) (2^53-1); got '\(clip(sinceText))'")

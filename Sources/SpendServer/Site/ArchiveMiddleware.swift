@@ -45,7 +45,8 @@ struct ArchiveMiddleware<Context: RequestContext>: RouterMiddleware {
         let etag = "\"" + String(ArchiveManifest.sha256Hex(bytes).prefix(32)) + "\""
         let contentType = ArchiveFiles.contentType(of: relative)
         let isPage = contentType.hasPrefix("text/html")
-        let isSnapshotData = !isPage && relative.split(separator: "/").first.map(ArchiveName.isSnapshotFolder) == true
+        let isSnapshotData =
+            !isPage && relative.split(separator: "/").first.map(ArchiveName.isSnapshotFolder) == true
             && !relative.hasSuffix(ArchiveName.manifestFile)
         var headers: HTTPFields = [
             .contentType: contentType,
@@ -55,7 +56,8 @@ struct ArchiveMiddleware<Context: RequestContext>: RouterMiddleware {
             .crossOriginResourcePolicy: contentType == RenderedSite.svgContentType ? "cross-origin" : "same-origin",
         ]
         if isPage {
-            headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+            headers[.contentSecurityPolicy] =
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
         }
         if SiteMiddleware<Context>.matches(request.headers[values: .ifNoneMatch], etag: etag) {
             return Response(status: .notModified, headers: headers)

@@ -51,7 +51,9 @@ struct SiteMiddleware<Context: RequestContext>: RouterMiddleware {
             for item in value.split(separator: ",") {
                 let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
                 guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
-                let refused = parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "").range(of: #"^q=0(\.0*)?$"#, options: .regularExpression) != nil }
+                let refused = parts.dropFirst().contains {
+                    $0.replacingOccurrences(of: " ", with: "").range(of: #"^q=0(\.0*)?$"#, options: .regularExpression) != nil
+                }
                 if !refused { return true }
             }
         }
