@@ -130,13 +130,18 @@ public struct UsageLedger: Sendable {
     /// refused by `Configuration.admit(_:now:)`, and the admitted ones are counted.
     @discardableResult
     public mutating func ingest(_ updates: some Sequence<UsageUpdate>, now: Timestamp) -> IngestResult {
+        admitAndCount(updates, now: now, longTiers: true)
+    }
+
+    /// Counts what the rules admit; the result says how many and why the others were not.
+    private mutating func admitAndCount(_ updates: some Sequence<UsageUpdate>, now: Timestamp, longTiers: Bool) -> IngestResult {
         var result = IngestResult()
         let rawCutoff = now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds
         for update in updates {
             if let rejection = configuration.admit(update, now: now) {
                 result.rejected[rejection, default: 0] += 1
             } else {
-                count(update, rawCutoff: rawCutoff, longTiers: true)
+                count(update, rawCutoff: rawCutoff, longTiers: longTiers)
                 result.accepted += 1
             }
         }
@@ -194,18 +199,7 @@ public struct UsageLedger: Sendable {
         for bucket in contents.minuteBuckets {
             minute.add(bucket.counters, key: names.modelId(bucket.model), at: bucket.start.millisecondsSinceEpoch)
         }
-        var result = IngestResult()
-        let rawCutoff = now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds
-        for update in contents.recent {
-            if let rejection = configuration.admit(update, now: now) {
-                result.rejected[rejection, default: 0] += 1
-            } else {
-                count(update, rawCutoff: rawCutoff, longTiers: false)
-                result.accepted += 1
-            }
-        }
-        totalAccepted += Int64(result.accepted)
-        return result
+        return admitAndCount(contents.recent, now: now, longTiers: false)
     }
 
     /// Frees raw updates and buckets that have aged out and, once an hour, the names nothing
