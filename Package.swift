@@ -94,7 +94,10 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
-        .testTarget(name: "SpendStorageTests", dependencies: ["SpendCore", "SpendStorage"]),
+        .testTarget(
+            name: "SpendStorageTests", dependencies: ["SpendCore", "SpendStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "SpendReportTests",
             dependencies: ["SpendReport", "SpendCore", .product(name: "Logging", package: "swift-log")],

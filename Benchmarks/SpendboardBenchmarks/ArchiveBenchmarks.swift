@@ -85,8 +85,8 @@ func catalog(count: Int) -> [ArchiveEntry] {
     (0..<count).map { index in
         let time = Fixtures.now.advanced(by: .seconds(-300 * Int64(index)))
         return ArchiveEntry(
-            folder: ArchiveName.folder(for: time), generatedAt: time, spendRateMicrosPerHour: 1_000_000 * Int64(1000 + index % 977),
-            topCustomer: .init(customerId: "customer-\(index % 53)", tenantId: "tenant-\(index % 7)", costMicros: 1_000_000)
+            folder: ArchiveName.folder(for: time), generatedAt: time, spendRatePerHour: Money(dollars: Int64(1000 + index % 977)),
+            topCustomer: .init(customerId: "customer-\(index % 53)", tenantId: "tenant-\(index % 7)", cost: Money(dollars: 1))
         )
     }
 }

@@ -161,7 +161,7 @@ func ndjson(count: Int) -> [UInt8] {
                 w.object { m in
                     m.field("totalCalls") { $0.integer(update.calls) }
                     m.field("totalTokens") { $0.integer(update.totalTokens) }
-                    m.field("totalCost") { $0.dollars(micros: update.costMicros) }
+                    m.field("totalCost") { $0.dollars(update.cost.total) }
                     m.field("avgLatencyMs") { $0.number(update.avgLatencyMs, places: 2) }
                 }
             }

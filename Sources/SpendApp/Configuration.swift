@@ -22,25 +22,32 @@ public struct ReportSettings: Sendable {
     /// The gauge's scale maximum in dollars per hour.
     public var gaugeMax: Double = 250_000
 
+    /// `gaugeMax` as money, to the micro-dollar (a chart's scale, never summed); nil when it
+    /// is not a finite amount of at most a million million dollars.
+    var gaugeMaxAmount: Money? {
+        guard gaugeMax.isFinite, gaugeMax >= 0, gaugeMax <= 1e12 else { return nil }
+        return Money(micros: Int64((gaugeMax * 1e6).rounded()))
+    }
+
     public init() {}
 
     public func validate() throws(ConfigurationError) {
         guard renderInterval >= .milliseconds(100) else {
             throw ConfigurationError("--render-interval must be at least 100ms; got \(DurationText.format(renderInterval))")
         }
-        guard Money.micros(fromDollars: gaugeMax).map({ $0 > 0 }) == true else {
+        guard gaugeMaxAmount.map({ $0 > .zero }) == true else {
             throw ConfigurationError("--gauge-max must be a positive number of dollars; got \(gaugeMax)")
         }
     }
 
     func rendererConfiguration() throws(ConfigurationError) -> ReportConfiguration {
         try validate()
-        guard let gaugeMaxMicros = Money.micros(fromDollars: gaugeMax) else {
+        guard let gaugeMaxAmount else {
             throw ConfigurationError("--gauge-max must be a positive number of dollars; got \(gaugeMax)")
         }
         return ReportConfiguration(
             templatesDirectory: templates ?? "Templates", fallsBackToBundledTemplates: templates == nil,
-            renderInterval: renderInterval, gaugeMaxMicros: gaugeMaxMicros
+            renderInterval: renderInterval, gaugeMax: gaugeMaxAmount
         )
     }
 }

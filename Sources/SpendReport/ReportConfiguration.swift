@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Settings of the report renderer, with the dashboard's defaults.
 public struct ReportConfiguration: Sendable {
     /// Folder of the Mustache templates (`page.mustache`, …). nil uses the copies bundled
@@ -9,16 +11,16 @@ public struct ReportConfiguration: Sendable {
     /// How often snapshots are rendered: the default page's meta-refresh and the live script's
     /// polling interval, and the base of the stale-data warning (three intervals).
     public var renderInterval: Duration
-    /// The gauge's scale maximum in micro-dollars per hour ($250,000 by default).
-    public var gaugeMaxMicros: Int64
+    /// The gauge's scale maximum per hour ($250,000 by default).
+    public var gaugeMax: Money
 
     public init(
         templatesDirectory: String? = "Templates", fallsBackToBundledTemplates: Bool = true,
-        renderInterval: Duration = .seconds(5), gaugeMaxMicros: Int64 = 250_000 * 1_000_000
+        renderInterval: Duration = .seconds(5), gaugeMax: Money = Money(dollars: 250_000)
     ) {
         self.templatesDirectory = templatesDirectory
         self.fallsBackToBundledTemplates = fallsBackToBundledTemplates
         self.renderInterval = renderInterval
-        self.gaugeMaxMicros = gaugeMaxMicros
+        self.gaugeMax = gaugeMax
     }
 }

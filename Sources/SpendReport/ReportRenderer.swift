@@ -21,7 +21,7 @@ public struct ReportRenderer: Sendable {
     public static let pausedPage = "paused.html"
     public static func livePage(seconds: Int) -> String { "live-\(seconds)s.html" }
     /// The embeddable charts, in page order, as `embed/<id>.svg`.
-    public static let chartIDs = ["gauge", "token-usage", "cost-by-model", "spend-per-hour", "top-customers"]
+    public static let chartIDs = ["gauge", "token-usage", "cost-by-model", "cost-by-class", "spend-per-hour", "top-customers"]
 
     public let configuration: ReportConfiguration
     let templates: TemplateSet
@@ -42,7 +42,7 @@ public struct ReportRenderer: Sendable {
 
     /// Renders every file of the site from one snapshot.
     public func render(_ snapshot: Snapshot) throws -> RenderedSite {
-        let charts = Self.charts(for: snapshot, gaugeMaxMicros: configuration.gaugeMaxMicros)
+        let charts = Self.charts(for: snapshot, gaugeMax: configuration.gaugeMax)
         let mainHTML = try templates.render(mainView(snapshot, charts: charts), template: "main")
         var files: [RenderedSite.File] = []
         files.reserveCapacity(16)
@@ -59,7 +59,7 @@ public struct ReportRenderer: Sendable {
 
     /// The standalone SVG of one chart (`gauge`, `token-usage`, …), for embedding and benchmarks.
     public func renderChart(_ id: String, of snapshot: Snapshot) throws -> [UInt8] {
-        guard let chart = Self.chart(id, of: snapshot, gaugeMaxMicros: configuration.gaugeMaxMicros) else {
+        guard let chart = Self.chart(id, of: snapshot, gaugeMax: configuration.gaugeMax) else {
             throw ReportError.unknownChart(id)
         }
         return Self.svgFile(chart)
@@ -69,16 +69,17 @@ public struct ReportRenderer: Sendable {
         Array(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + chart.standaloneSVG + "\n").utf8)
     }
 
-    static func charts(for snapshot: Snapshot, gaugeMaxMicros: Int64) -> [Chart] {
-        chartIDs.compactMap { chart($0, of: snapshot, gaugeMaxMicros: gaugeMaxMicros) }
+    static func charts(for snapshot: Snapshot, gaugeMax: Money) -> [Chart] {
+        chartIDs.compactMap { chart($0, of: snapshot, gaugeMax: gaugeMax) }
     }
 
-    static func chart(_ id: String, of snapshot: Snapshot, gaugeMaxMicros: Int64) -> Chart? {
+    static func chart(_ id: String, of snapshot: Snapshot, gaugeMax: Money) -> Chart? {
         let at = snapshot.generatedAt
         switch id {
-        case "gauge": return GaugeChart(rateMicros: snapshot.spendRateMicrosPerHour, gaugeMaxMicros: gaugeMaxMicros).chart(generatedAt: at)
+        case "gauge": return GaugeChart(rate: snapshot.spendRatePerHour, gaugeMax: gaugeMax).chart(generatedAt: at)
         case "token-usage": return TokenUsageChart(points: snapshot.tokenUsage).chart(generatedAt: at)
-        case "cost-by-model": return CostByModelChart(models: snapshot.costByModel, hourCostMicros: snapshot.hour.costMicros).chart(generatedAt: at)
+        case "cost-by-model": return CostByModelChart(models: snapshot.costByModel, hourCost: snapshot.hour.totalCost).chart(generatedAt: at)
+        case "cost-by-class": return CostByClassChart(hour: snapshot.hour).chart(generatedAt: at)
         case "spend-per-hour": return SpendPerHourChart(hours: snapshot.spendPerHour).chart(generatedAt: at)
         case "top-customers": return TopCustomersChart(customers: snapshot.customers).chart(generatedAt: at)
         default: return nil
@@ -88,7 +89,7 @@ public struct ReportRenderer: Sendable {
     func mainView(_ snapshot: Snapshot, charts: [Chart]) -> MainView {
         let latency = snapshot.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" } ?? "\u{2013}"
         var stats: [MainView.Stat] = [
-            .init(label: "Spend rate", value: Money.formatted(snapshot.spendRateMicrosPerHour, decimals: 0) + "/h"),
+            .init(label: "Spend rate", value: snapshot.spendRatePerHour.formatted(decimals: 0) + "/h"),
             .init(label: "Calls per second", value: Format.fixed(snapshot.callsPerSecond, places: 1)),
             .init(label: "Tokens, last hour", value: Format.compact(Double(snapshot.hour.totalTokens))),
             .init(label: "Mean latency", value: latency),

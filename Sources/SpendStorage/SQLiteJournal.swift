@@ -13,6 +13,13 @@ import SpendCore
 ///   as the in-memory ledger, upserted with each batch, so a restart restores 30 days of
 ///   history by reading at most a few hundred thousand rows;
 /// - `events`: the `eventId`s accepted in the last 24 hours, so a retried batch adds nothing.
+///
+/// Money is exact: a raw row holds its cost by class in picodollars (one update costs at most
+/// 10¹⁸ of them, which fits SQLite's 64-bit integers); a rollup row holds each class's sum as
+/// whole dollars plus picodollars below a dollar (`cost_<class>_dollars`, `cost_<class>_pico`),
+/// carried in the upsert, so no sum ever leaves 64 bits or becomes a floating-point number.
+/// Schema `v2` added token classes and picodollars; a `v1` folder (micro-dollars, no classes)
+/// is migrated on open, its costs kept exactly, as unattributed.
 public final class SQLiteJournal: UsageJournal {
     private let database: DatabaseQueue
     public let path: String
@@ -65,25 +72,78 @@ public final class SQLiteJournal: UsageJournal {
                     CREATE TABLE events (event_id TEXT PRIMARY KEY, accepted_at INTEGER NOT NULL) WITHOUT ROWID;
                     CREATE INDEX events_accepted_at ON events(accepted_at);
                     CREATE TABLE rollup_minute (
-                        bucket INTEGER NOT NULL, model TEXT NOT NULL, \(Self.counterColumns),
+                        bucket INTEGER NOT NULL, model TEXT NOT NULL, \(Self.v1CounterColumns),
                         PRIMARY KEY (bucket, model)
                     ) WITHOUT ROWID;
                     CREATE TABLE rollup_hour (
                         bucket INTEGER NOT NULL, tenant TEXT NOT NULL, customer TEXT NOT NULL, model TEXT NOT NULL,
-                        \(Self.counterColumns),
+                        \(Self.v1CounterColumns),
                         PRIMARY KEY (bucket, tenant, customer, model)
                     ) WITHOUT ROWID;
                     """
             )
         }
+        migrator.registerMigration("v2: token classes and exact costs") { db in
+            var statements: [String] = []
+            // Raw rows: token classes, and the cost by class in picodollars.
+            statements += Self.tokenClassColumns.map { "ALTER TABLE updates ADD COLUMN \($0) INTEGER" }
+            statements += Self.costClassColumns.map { "ALTER TABLE updates ADD COLUMN cost_\($0) INTEGER NOT NULL DEFAULT 0" }
+            // A cost above the per-update maximum ($1,000,000) cannot be held in picodollars; it
+            // is marked -1, which the store's rules refuse (and report) when it restores.
+            statements.append(
+                """
+                UPDATE updates SET cost_unattributed = CASE
+                    WHEN priced = 0 THEN 0
+                    WHEN cost_micros BETWEEN 0 AND 1000000000000 THEN cost_micros * 1000000
+                    ELSE -1 END
+                """)
+            statements.append("ALTER TABLE updates DROP COLUMN cost_micros")
+            for table in ["rollup_minute", "rollup_hour"] {
+                statements += Self.tokenClassColumns.map { "ALTER TABLE \(table) ADD COLUMN \($0) INTEGER NOT NULL DEFAULT 0" }
+                for name in Self.costClassColumns {
+                    statements.append("ALTER TABLE \(table) ADD COLUMN cost_\(name)_dollars INTEGER NOT NULL DEFAULT 0")
+                    statements.append("ALTER TABLE \(table) ADD COLUMN cost_\(name)_pico INTEGER NOT NULL DEFAULT 0")
+                }
+                // Micro-dollars to dollars and picodollars, exactly.
+                statements.append(
+                    "UPDATE \(table) SET cost_unattributed_dollars = cost_micros / 1000000, cost_unattributed_pico = (cost_micros % 1000000) * 1000000"
+                )
+                statements.append("ALTER TABLE \(table) DROP COLUMN cost_micros")
+            }
+            for statement in statements { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
+    /// The rollup columns of schema v1, as it created them (migrations never change).
+    static let v1CounterColumns =
+        ["updates", "calls", "total_tokens", "input_tokens", "output_tokens", "cost_micros", "latency_weight", "unpriced"]
+        .map { "\($0) INTEGER NOT NULL" }.joined(separator: ", ")
+
+    static let picodollarsPerDollar: Int64 = 1_000_000_000_000
+    static let tokenClassColumns = ["cache_read_tokens", "cache_write_tokens", "reasoning_tokens"]
+    /// The cost classes' column names, in `CostClass.allCases` order.
+    static let costClassColumns = CostClass.allCases.map(\.columnName)
+
     static let counterNames = [
-        "updates", "calls", "total_tokens", "input_tokens", "output_tokens", "cost_micros", "latency_weight", "unpriced",
+        "updates", "calls", "total_tokens", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+        "reasoning_tokens", "latency_weight", "unpriced",
     ]
-    static var counterColumns: String { counterNames.map { "\($0) INTEGER NOT NULL" }.joined(separator: ", ") }
-    static var counterUpsert: String { counterNames.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ") }
+    /// Every column a rollup row sums, in the order of `UsageCounters.arguments`.
+    static let rollupColumns = counterNames + costClassColumns.flatMap { ["cost_\($0)_dollars", "cost_\($0)_pico"] }
+    /// Adds a batch's sums to a row's; a cost's picodollars carry into its dollars.
+    static var counterUpsert: String {
+        let counts = counterNames.map { "\($0) = \($0) + excluded.\($0)" }
+        let costs = costClassColumns.flatMap { name -> [String] in
+            let dollars = "cost_\(name)_dollars"
+            let pico = "cost_\(name)_pico"
+            return [
+                "\(dollars) = \(dollars) + excluded.\(dollars) + (\(pico) + excluded.\(pico)) / \(picodollarsPerDollar)",
+                "\(pico) = (\(pico) + excluded.\(pico)) % \(picodollarsPerDollar)",
+            ]
+        }
+        return (counts + costs).joined(separator: ", ")
+    }
 
     public func append(_ updates: [UsageUpdate], now: Timestamp) async throws -> [UsageUpdate] {
         let rawCutoff = now.millisecondsSinceEpoch - Self.rawRetention.milliseconds
@@ -94,8 +154,9 @@ public final class SQLiteJournal: UsageJournal {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO updates (ts, tenant, customer, model, calls, total_tokens, input_tokens, output_tokens,
-                                         cost_micros, priced, latency_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         cache_read_tokens, cache_write_tokens, reasoning_tokens, priced, latency_ms,
+                                         \(Self.costClassColumns.map { "cost_\($0)" }.joined(separator: ", ")))
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(Self.costClassColumns.map { _ in "?" }.joined(separator: ", ")))
                     """
             )
             var minutes: [MinuteKey: UsageCounters] = [:]
@@ -108,11 +169,15 @@ public final class SQLiteJournal: UsageJournal {
                 // Raw rows older than the raw retention would be pruned at once: only their
                 // rollups (below) are kept.
                 if update.timestamp.millisecondsSinceEpoch >= rawCutoff {
-                    try insert.execute(arguments: [
+                    var arguments: StatementArguments = [
                         update.timestamp.millisecondsSinceEpoch, update.tenantId, update.customerId, update.model, update.calls,
-                        update.totalTokens, update.inputTokens, update.outputTokens, update.costMicros, update.isPriced,
-                        update.avgLatencyMs,
-                    ])
+                        update.totalTokens, update.inputTokens, update.outputTokens, update.cacheReadTokens, update.cacheWriteTokens,
+                        update.reasoningTokens, update.isPriced, update.avgLatencyMs,
+                    ]
+                    // Admitted: every class is 0...UsageUpdate.maximumCost, which fits Int64.
+                    let cost = update.isPriced ? update.cost : CostBreakdown()
+                    arguments += StatementArguments(CostClass.allCases.map { Int64(cost[$0].picodollars) })
+                    try insert.execute(arguments: arguments)
                 }
                 let counters = UsageCounters(update)
                 let ts = update.timestamp.millisecondsSinceEpoch
@@ -124,8 +189,8 @@ public final class SQLiteJournal: UsageJournal {
                 ].add(counters)
                 fresh.append(update)
             }
-            let names = Self.counterNames.joined(separator: ", ")
-            let placeholders = Self.counterNames.map { _ in "?" }.joined(separator: ", ")
+            let names = Self.rollupColumns.joined(separator: ", ")
+            let placeholders = Self.rollupColumns.map { _ in "?" }.joined(separator: ", ")
             let minute = try db.cachedStatement(
                 sql:
                     "INSERT INTO rollup_minute (bucket, model, \(names)) VALUES (?, ?, \(placeholders)) ON CONFLICT (bucket, model) DO UPDATE SET \(Self.counterUpsert)"
@@ -170,15 +235,24 @@ public final class SQLiteJournal: UsageJournal {
             let recent = try Row.fetchCursor(
                 db,
                 sql:
-                    "SELECT ts, tenant, customer, model, calls, total_tokens, input_tokens, output_tokens, cost_micros, priced, latency_ms FROM updates WHERE ts >= ? ORDER BY ts, seq",
+                    """
+                    SELECT ts, tenant, customer, model, calls, total_tokens, input_tokens, output_tokens, cache_read_tokens,
+                           cache_write_tokens, reasoning_tokens, priced, latency_ms,
+                           \(Self.costClassColumns.map { "cost_\($0)" }.joined(separator: ", "))
+                    FROM updates WHERE ts >= ? ORDER BY ts, seq
+                    """,
                 arguments: [nowMs - Self.rawRetention.milliseconds]
             )
             while let row = try recent.next() {
+                var cost = CostBreakdown()
+                for (offset, costClass) in CostClass.allCases.enumerated() {
+                    cost[costClass] = Money(picodollars: Int128(row[13 + offset] as Int64))
+                }
                 contents.recent.append(
                     UsageUpdate(
                         timestamp: Timestamp(millisecondsSinceEpoch: row[0]), tenantId: row[1], customerId: row[2], model: row[3],
-                        calls: row[4], totalTokens: row[5], inputTokens: row[6], outputTokens: row[7], costMicros: row[8],
-                        isPriced: row[9], avgLatencyMs: row[10]
+                        calls: row[4], totalTokens: row[5], inputTokens: row[6], outputTokens: row[7], cacheReadTokens: row[8],
+                        cacheWriteTokens: row[9], reasoningTokens: row[10], cost: cost, isPriced: row[11], avgLatencyMs: row[12]
                     )
                 )
             }
@@ -215,16 +289,47 @@ public final class SQLiteJournal: UsageJournal {
 }
 
 extension UsageCounters {
+    /// The values of `SQLiteJournal.rollupColumns`.
     var arguments: StatementArguments {
-        [updates, calls, totalTokens, inputTokens, outputTokens, costMicros, latencyWeight, unpricedUpdates]
+        var values: [Int64] = [
+            updates, calls, totalTokens, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens, latencyWeight,
+            unpricedUpdates,
+        ]
+        for costClass in CostClass.allCases {
+            // A batch's sum: at most 10,000 updates × $1,000,000, whose dollars fit Int64.
+            let (dollars, pico) = cost[costClass].picodollars.quotientAndRemainder(dividingBy: Int128(SQLiteJournal.picodollarsPerDollar))
+            values += [Int64(dollars), Int64(pico)]
+        }
+        return StatementArguments(values)
     }
 
     init(row: Row) {
+        var cost = CostBreakdown()
+        for costClass in CostClass.allCases {
+            let dollars: Int64 = row["cost_\(costClass.columnName)_dollars"]
+            let pico: Int64 = row["cost_\(costClass.columnName)_pico"]
+            cost[costClass] = Money(picodollars: Int128(dollars) * Int128(SQLiteJournal.picodollarsPerDollar) + Int128(pico))
+        }
         self.init(
             updates: row["updates"], calls: row["calls"], totalTokens: row["total_tokens"], inputTokens: row["input_tokens"],
-            outputTokens: row["output_tokens"], costMicros: row["cost_micros"], latencyWeight: row["latency_weight"],
-            unpricedUpdates: row["unpriced"]
+            outputTokens: row["output_tokens"], cacheReadTokens: row["cache_read_tokens"], cacheWriteTokens: row["cache_write_tokens"],
+            reasoningTokens: row["reasoning_tokens"], cost: cost, latencyWeight: row["latency_weight"], unpricedUpdates: row["unpriced"]
         )
+    }
+}
+
+extension CostClass {
+    /// The class in column names: `cache_read`, `call_fees`.
+    var columnName: String {
+        switch self {
+        case .input: "input"
+        case .cacheRead: "cache_read"
+        case .cacheWrite: "cache_write"
+        case .output: "output"
+        case .reasoning: "reasoning"
+        case .callFees: "call_fees"
+        case .unattributed: "unattributed"
+        }
     }
 }
 

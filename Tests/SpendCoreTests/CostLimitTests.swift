@@ -2,15 +2,16 @@ import Testing
 
 @testable import SpendCore
 
-/// `metrics.totalCost` must fit what the store keeps: at most `UsageUpdate.maximumCostMicros`
-/// ($1,000,000) per update, the same rule on the fast path and the general path.
+/// `metrics.totalCost` must fit what the store keeps: at most `UsageUpdate.maximumCost`
+/// ($1,000,000) per update and 12 decimal places, the same rule on the fast path and the
+/// general path, read from the number's text.
 struct CostLimitTests {
     let now = UsageBatchDecoderTests.now
     let decoder = UsageBatchDecoder()
 
     static let hugeInteger = "1" + String(repeating: "0", count: 300)
 
-    /// A total cost and the micro-dollars it is stored as, nil when it must be refused.
+    /// A total cost and the picodollars it is stored as, nil when it must be refused.
     @Test(
         arguments: [
             ("9e9", nil),
@@ -20,34 +21,42 @@ struct CostLimitTests {
             ("10000000000000000000", nil),
             ("1000000.000001", nil),
             ("1000001", nil),
-            ("1000000", 1_000_000_000_000),
-            ("1e6", 1_000_000_000_000),
-            ("999999.999999", 999_999_999_999),
+            ("1000000.000000000001", nil),
+            ("0.0000000000001", nil),
+            ("-1", nil),
+            ("1000000", 1_000_000_000_000_000_000),
+            ("1e6", 1_000_000_000_000_000_000),
+            ("999999.999999999999", 999_999_999_999_999_999),
+            ("0.000045", 45_000_000),
+            ("1.5e-7", 150_000),
+            ("0.30000000000000000000", 300_000_000_000),
             ("0", 0),
+            ("-0", 0),
         ] as [(String, Int64?)])
-    func totalCostIsAtMostAMillionDollarsOnBothPaths(text: String, micros: Int64?) throws {
+    func totalCostIsAtMostAMillionDollarsOnBothPaths(text: String, picodollars: Int64?) throws {
         let bytes = Array(UsageBatchDecoderTests.item(metrics: ["totalCost": text]).utf8)
         let general = Result { () throws(UsageBatchDecoder.Failure) in try decoder.decodeGeneral(bytes, format: .ndjson, now: now) }
         let fast = decoder.decodeFast(bytes, format: .ndjson, now: now)
         let decoded = Result { () throws(UsageBatchDecoder.Failure) in try decoder.decode(bytes, format: .ndjson, now: now) }
-        if let micros {
+        if let picodollars {
             let update = try #require(try general.get().first)
-            #expect(update.costMicros == micros)
+            #expect(update.cost == .unattributed(Money(picodollars: Int128(picodollars))))
             #expect(update.isPriced)
-            if !text.contains("e") {
-                #expect(fast == [update], "a plain decimal in range takes the fast path")
+            if !text.hasPrefix("-") {
+                #expect(fast == [update], "a number in range takes the fast path")
             }
             #expect(try decoded.get() == [update])
         } else {
             #expect(fast == nil, "the fast path steps aside for \(text)")
+            let field = "metrics.totalCost"
             for result in [general, decoded] {
                 guard case .failure(.invalid(let problems)) = result else {
                     Issue.record("accepted totalCost \(text): \(result)")
                     continue
                 }
                 #expect(problems.count == 1)
-                #expect(problems.first?.field == "metrics.totalCost")
-                #expect(problems.first?.rule.contains("at most 1000000") == true, "\(problems.first?.rule ?? "")")
+                #expect(problems.first?.field == field)
+                #expect(problems.first?.rule.contains("at most 12 decimal places, at most 1000000") == true, "\(problems.first?.rule ?? "")")
             }
         }
     }
@@ -76,7 +85,7 @@ struct CostLimitTests {
         #expect(decoder.decodeFast(bytes, format: .ndjson, now: now) == nil)
         do {
             let updates = try decoder.decode(bytes, format: .ndjson, now: now)
-            Issue.record("accepted a priced cost of \(updates.first?.costMicros ?? -1) micro-dollars")
+            Issue.record("accepted a priced cost of \(updates.first?.cost.total ?? .zero)")
         } catch {
             guard case .invalid(let problems) = error else {
                 Issue.record("expected invalid, got \(error)")
@@ -88,7 +97,7 @@ struct CostLimitTests {
         // The same tokens at a modest price are fine, on both paths.
         let cheap = UsageBatchDecoder()
         let update = try #require(try cheap.decode(bytes, format: .ndjson, now: now).first)
-        #expect(update.costMicros == 150_000_000_000)  // 3e9 × $0.03 / 1K + 1e9 × $0.06 / 1K = $150,000
+        #expect(update.cost.total == Money(dollars: 150_000))  // 3e9 × $30/M + 1e9 × $60/M
         #expect(cheap.decodeFast(bytes, format: .ndjson, now: now) == [update])
     }
 
@@ -96,11 +105,11 @@ struct CostLimitTests {
     @Test func theLedgerRefusesACostAboveTheLimit() {
         var ledger = UsageLedger()
         let base = UsageUpdate(
-            timestamp: now, tenantId: "t", customerId: "c", model: "m", calls: 1, totalTokens: 1, costMicros: UsageUpdate.maximumCostMicros,
+            timestamp: now, tenantId: "t", customerId: "c", model: "m", calls: 1, totalTokens: 1, cost: UsageUpdate.maximumCost,
             avgLatencyMs: 1
         )
         var above = base
-        above.costMicros += 1
+        above.cost.unattributed += Money(picodollars: 1)
         let result = ledger.ingest([base, above], now: now)
         #expect(result.accepted == 1)
         #expect(result.rejected == [.outOfRange(field: "totalCost"): 1])

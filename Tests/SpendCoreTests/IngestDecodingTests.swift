@@ -75,7 +75,7 @@ struct UsageBatchDecoderTests {
     @Test func aValidItemDecodes() throws {
         let updates = try decoder.decode(Array("[\(Self.item())]".utf8), format: .json, now: Self.now)
         #expect(updates.count == 1)
-        #expect(updates[0].costMicros == 50_000)
+        #expect(updates[0].cost == .unattributed(Money(micros: 50_000)))
         #expect(updates[0].avgLatencyMs == 812.5)
         #expect(updates[0].isPriced)
     }
@@ -102,8 +102,8 @@ struct UsageBatchDecoderTests {
         (item(metrics: ["totalTokens": "99999999999999999999999"]), "metrics.totalTokens", "non-negative integer"),
         (item(drop: ["totalTokens"]), "metrics.totalTokens", "is required"),
         (item(metrics: ["inputTokens": "800", "outputTokens": "300"]), "metrics.inputTokens", "must not exceed metrics.totalTokens"),
-        (item(metrics: ["totalCost": "-0.01"]), "metrics.totalCost", "finite, non-negative"),
-        (item(metrics: ["totalCost": "1e400"]), "metrics.totalCost", "finite, non-negative"),
+        (item(metrics: ["totalCost": "-0.01"]), "metrics.totalCost", "non-negative number of dollars"),
+        (item(metrics: ["totalCost": "1e400"]), "metrics.totalCost", "at most 1000000"),
         (item(metrics: ["avgLatencyMs": "null"]), "metrics.avgLatencyMs", "finite, non-negative"),
         (item(drop: ["avgLatencyMs"]), "metrics.avgLatencyMs", "is required"),
         ("42", "item", "must be an object"),
@@ -168,9 +168,9 @@ struct UsageBatchDecoderTests {
         let unknownModel = before.replacingOccurrences(of: "\"gpt-4\"", with: "\"mystery-1\"")
         let noSplit = Self.item(drop: ["totalCost"])
         let updates = try decoder.decode(Array("[\(before), \(after), \(unknownModel), \(noSplit)]".utf8), format: .json, now: Self.now)
-        #expect(updates[0].costMicros == 42_000)  // 600 × 0.03 / 1000 + 400 × 0.06 / 1000 dollars
-        #expect(updates[1].costMicros == 14_000)  // the new price, from 13:30
-        #expect(!updates[2].isPriced && updates[2].costMicros == 0)
+        #expect(updates[0].cost.total == Money(micros: 42_000))  // 600 × 0.03 / 1000 + 400 × 0.06 / 1000 dollars
+        #expect(updates[1].cost.total == Money(micros: 14_000))  // the new price, from 13:30
+        #expect(!updates[2].isPriced && updates[2].cost.total == .zero)
         #expect(!updates[3].isPriced)  // no input/output split: cannot be priced
     }
 

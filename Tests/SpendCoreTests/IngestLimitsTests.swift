@@ -42,7 +42,7 @@ struct LatencyWeightTests {
     @Test func theLedgerRefusesItWhateverTheSource() {
         var ledger = UsageLedger()
         let update = UsageUpdate(
-            timestamp: now, tenantId: "t", customerId: "c", model: "m", calls: Int64(UInt32.max), totalTokens: 1, costMicros: 1,
+            timestamp: now, tenantId: "t", customerId: "c", model: "m", calls: Int64(UInt32.max), totalTokens: 1, cost: Money(micros: 1),
             avgLatencyMs: RawUsage.maximumLatencyMs
         )
         let result = ledger.ingest([update], now: now)
@@ -63,7 +63,7 @@ struct PricingSplitTests {
         let decoder = UsageBatchDecoder()
         let update = try #require(try decoder.decode(bytes, format: .ndjson, now: now).first)
         #expect(!update.isPriced)
-        #expect(update.costMicros == 0)
+        #expect(update.cost == CostBreakdown())
         #expect(decoder.decodeFast(bytes, format: .ndjson, now: now) == [update])
     }
 
@@ -71,7 +71,7 @@ struct PricingSplitTests {
         let bytes = Array(UsageBatchDecoderTests.item(metrics: ["inputTokens": "600", "outputTokens": "400"], drop: ["totalCost"]).utf8)
         let update = try #require(try UsageBatchDecoder().decode(bytes, format: .ndjson, now: now).first)
         #expect(update.isPriced)
-        #expect(update.costMicros == 42_000)
+        #expect(update.cost.total == Money(micros: 42_000))  // 600 × $30/M + 400 × $60/M
     }
 }
 

@@ -21,7 +21,7 @@ struct JSONWriterTests {
         let update = UsageUpdate(
             timestamp: Timestamp(millisecondsSinceEpoch: 1_795_961_100_123), tenantId: "acme", customerId: "c\"1",
             model: "gpt-4", calls: 12, totalTokens: 24_000, inputTokens: 14_400, outputTokens: 9_600,
-            costMicros: 1_008_000, avgLatencyMs: 812.5
+            cost: Money(micros: 1_008_000), avgLatencyMs: 812.5
         )
         var writer = JSONWriter()
         writer.usageUpdate(update)

@@ -107,8 +107,8 @@ struct SimulatorTests {
         let prices = Dictionary(uniqueKeysWithValues: ModelPrice.reference.map { ($0.model, $0) })
         for update in simulator.updates(from: start, to: start.advanced(by: .seconds(20))) {
             let price = prices[update.model]!
-            #expect(update.costMicros == price.costMicros(inputTokens: update.inputTokens!, outputTokens: update.outputTokens!))
-            #expect(update.costMicros % 100 == 0)  // 4 decimals of a dollar
+            #expect(update.cost == price.cost(of: update))
+            #expect(update.cacheReadTokens != nil || price.cacheRead == nil, "a model with a cache price reads from the cache")
         }
     }
 

@@ -21,30 +21,30 @@ struct SnapshotTests {
         #expect(snapshot.windowEnd.duration(since: snapshot.windowStart) == .seconds(3600))
 
         let hour = updates.filter { $0.timestamp >= snapshot.windowStart && $0.timestamp < snapshot.windowEnd }
-        #expect(snapshot.spendRateMicrosPerHour == hour.reduce(0) { $0 + $1.costMicros })
+        #expect(snapshot.spendRatePerHour == hour.reduce(Money.zero) { $0 + $1.cost.total })
         #expect(snapshot.hour.calls == hour.reduce(0) { $0 + $1.calls })
 
         // Customers ranked by spend, each with its exact totals.
-        var byCustomer: [String: Int64] = [:]
-        for update in hour { byCustomer[update.customerId, default: 0] += update.costMicros }
+        var byCustomer: [String: Money] = [:]
+        for update in hour { byCustomer[update.customerId, default: .zero] += update.cost.total }
         #expect(snapshot.customers.count == byCustomer.count)
-        #expect(snapshot.customers.map(\.usage.costMicros) == snapshot.customers.map(\.usage.costMicros).sorted(by: >))
+        #expect(snapshot.customers.map(\.usage.cost) == snapshot.customers.map(\.usage.cost).sorted(by: >))
         for customer in snapshot.customers {
-            #expect(customer.usage.costMicros == byCustomer[customer.customerId])
+            #expect(customer.usage.cost == byCustomer[customer.customerId])
         }
         #expect(snapshot.customers.map(\.rank) == Array(1...snapshot.customers.count))
         #expect(abs(snapshot.customers.reduce(0) { $0 + $1.share } - 1) < 1e-9)
 
-        var byModel: [String: Int64] = [:]
-        for update in hour { byModel[update.model, default: 0] += update.costMicros }
-        #expect(Dictionary(uniqueKeysWithValues: snapshot.costByModel.map { ($0.model, $0.usage.costMicros) }) == byModel)
+        var byModel: [String: Money] = [:]
+        for update in hour { byModel[update.model, default: .zero] += update.cost.total }
+        #expect(Dictionary(uniqueKeysWithValues: snapshot.costByModel.map { ($0.model, $0.usage.cost) }) == byModel)
     }
 
     @Test func tokenUsageIsSixtyZeroFilledBucketsOfFiveSeconds() {
         var ledger = UsageLedger()
         let update = UsageUpdate(
             timestamp: now.advanced(by: .seconds(-62)), tenantId: "t", customerId: "c", model: "m", calls: 1,
-            totalTokens: 100, inputTokens: 60, outputTokens: 40, costMicros: 1, avgLatencyMs: 1
+            totalTokens: 100, inputTokens: 60, outputTokens: 40, cost: Money(micros: 1), avgLatencyMs: 1
         )
         ledger.ingest([update], now: now)
         let points = ledger.snapshot(at: now).tokenUsage
@@ -64,8 +64,8 @@ struct SnapshotTests {
         #expect(hours.last?.start == now.floored(to: .seconds(3600)))
         #expect(hours.last?.isPartial == true)
         #expect(hours.dropLast().allSatisfy { !$0.isPartial })
-        #expect(hours.reduce(0) { $0 + $1.costMicros } == updates.reduce(0) { $0 + $1.costMicros })
-        #expect(hours.prefix(20).allSatisfy { $0.costMicros == 0 })
+        #expect(hours.reduce(Money.zero) { $0 + $1.cost } == updates.reduce(Money.zero) { $0 + $1.cost.total })
+        #expect(hours.prefix(20).allSatisfy { $0.cost == .zero })
     }
 
     @Test func ratesCoverTheLastCompleteMinute() {

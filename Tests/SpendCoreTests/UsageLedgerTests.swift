@@ -12,7 +12,7 @@ struct UsageLedgerTests {
         UsageUpdate(
             timestamp: timestamp, tenantId: tenant, customerId: customer, model: model, calls: calls,
             totalTokens: tokens, inputTokens: tokens * 6 / 10, outputTokens: tokens - tokens * 6 / 10,
-            costMicros: cost, avgLatencyMs: latency
+            cost: Money(micros: cost), avgLatencyMs: latency
         )
     }
 
@@ -23,7 +23,9 @@ struct UsageLedgerTests {
         let result = ledger.ingest(updates, now: now)
         #expect(result.accepted == updates.count)
 
-        let rawCost = updates.reduce(Int64(0)) { $0 + $1.costMicros }
+        let rawCost = updates.reduce(CostBreakdown()) {
+            var sum = $0; sum.add($1.cost); return sum
+        }
         let rawCalls = updates.reduce(Int64(0)) { $0 + $1.calls }
         let rawTokens = updates.reduce(Int64(0)) { $0 + $1.totalTokens }
         for tier in [ledger.fine, ledger.minute, ledger.hour] {
@@ -33,7 +35,7 @@ struct UsageLedgerTests {
                 totals.add(bucket.totals)
                 bucket.values.forEach { perKey.add($0) }
             }
-            #expect(totals.costMicros == rawCost, "tier \(tier.name)")
+            #expect(totals.cost == rawCost, "tier \(tier.name): every class, to the picodollar")
             #expect(totals.calls == rawCalls, "tier \(tier.name)")
             #expect(totals.totalTokens == rawTokens, "tier \(tier.name)")
             #expect(totals.updates == Int64(updates.count), "tier \(tier.name)")
@@ -42,9 +44,9 @@ struct UsageLedgerTests {
         // And the snapshot's hour is exactly the raw sum over the same window.
         let snapshot = ledger.snapshot(at: now)
         let inWindow = updates.filter { $0.timestamp >= snapshot.windowStart && $0.timestamp < snapshot.windowEnd }
-        #expect(snapshot.hour.costMicros == inWindow.reduce(0) { $0 + $1.costMicros })
-        #expect(snapshot.customers.reduce(0) { $0 + $1.usage.costMicros } == snapshot.hour.costMicros)
-        #expect(snapshot.costByModel.reduce(0) { $0 + $1.usage.costMicros } == snapshot.hour.costMicros)
+        #expect(snapshot.hour.totalCost == inWindow.reduce(Money.zero) { $0 + $1.cost.total })
+        #expect(snapshot.customers.reduce(Money.zero) { $0 + $1.usage.cost } == snapshot.hour.totalCost)
+        #expect(snapshot.costByModel.reduce(Money.zero) { $0 + $1.usage.cost } == snapshot.hour.totalCost)
     }
 
     /// Names no tier and no raw update refers to any more are forgotten; the rest are renumbered
@@ -92,19 +94,19 @@ struct UsageLedgerTests {
         let clock = ManualTimeSource(now)
         var ledger = UsageLedger()
         ledger.ingest([update(at: now.advanced(by: .seconds(-10)))], now: clock.now)
-        #expect(ledger.snapshot(at: clock.now).hour.costMicros == 1_234_567)
+        #expect(ledger.snapshot(at: clock.now).hour.totalCost == Money(micros: 1_234_567))
         #expect(ledger.status.rawUpdates == 1)
 
         clock.advance(by: .seconds(3590))  // the update's bucket is the oldest of the rolling hour
         ledger.expire(now: clock.now)
-        #expect(ledger.snapshot(at: clock.now).hour.costMicros == 1_234_567)
+        #expect(ledger.snapshot(at: clock.now).hour.totalCost == Money(micros: 1_234_567))
 
         clock.advance(by: .seconds(15))  // now outside the rolling hour and the raw window
         ledger.expire(now: clock.now)
-        #expect(ledger.snapshot(at: clock.now).hour.costMicros == 0)
+        #expect(ledger.snapshot(at: clock.now).hour.totalCost == .zero)
         #expect(ledger.status.rawUpdates == 0)
         // The 24-hour chart still has it until the hour tier drops it after 30 days.
-        #expect(ledger.snapshot(at: clock.now).spendPerHour.reduce(0) { $0 + $1.costMicros } == 1_234_567)
+        #expect(ledger.snapshot(at: clock.now).spendPerHour.reduce(Money.zero) { $0 + $1.cost } == Money(micros: 1_234_567))
         #expect(ledger.fine.entryCount == 1)  // the 5 s tier keeps 65 minutes
 
         clock.advance(by: .seconds(11 * 60))
@@ -205,7 +207,7 @@ struct UsageLedgerTests {
         var ledger = UsageLedger()
         let original = UsageUpdate(
             timestamp: now.advanced(by: .seconds(-1)), tenantId: "t<&>", customerId: "ü\"", model: "m",
-            calls: 4_294_967_295, totalTokens: 5, inputTokens: nil, outputTokens: 2, costMicros: 1, avgLatencyMs: 812.37
+            calls: 4_294_967_295, totalTokens: 5, inputTokens: nil, outputTokens: 2, cost: Money(micros: 1), avgLatencyMs: 812.37
         )
         ledger.ingest([original], now: now)
         let page = try ledger.rawPage(after: .after(timestamp: 0), limit: 10, now: now)
@@ -220,8 +222,8 @@ struct UsageLedgerTests {
 struct RawLogTests {
     func usage(_ timestamp: Int64, _ sequence: Int64) -> RawUsage {
         RawUsage(
-            timestamp: timestamp, sequence: sequence, costMicros: 0, series: 0, calls: 0, totalTokens: 0, inputTokens: 0,
-            outputTokens: 0, latencyCentiMs: 0, flags: []
+            timestamp: timestamp, sequence: sequence, costPicodollars: 0, series: 0, calls: 0, totalTokens: 0, inputTokens: 0,
+            outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, latencyCentiMs: 0, flags: []
         )
     }
 

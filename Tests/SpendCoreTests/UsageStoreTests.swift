@@ -53,7 +53,7 @@ struct UsageStoreTests {
     ) -> UsageUpdate {
         UsageUpdate(
             timestamp: timestamp, tenantId: "t1", customerId: customer, model: "gpt-4", calls: calls, totalTokens: 100,
-            costMicros: cost, avgLatencyMs: latency
+            cost: Money(micros: cost), avgLatencyMs: latency
         )
     }
 

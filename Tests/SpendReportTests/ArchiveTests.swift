@@ -42,7 +42,7 @@ struct ArchiveRetentionTests {
     static func entries(_ hoursAgo: [Int64]) -> [ArchiveEntry] {
         hoursAgo.map { hours in
             let time = now.advanced(by: .seconds(-3600 * hours))
-            return ArchiveEntry(folder: ArchiveName.folder(for: time), generatedAt: time, spendRateMicrosPerHour: 0, topCustomer: nil)
+            return ArchiveEntry(folder: ArchiveName.folder(for: time), generatedAt: time, spendRatePerHour: .zero, topCustomer: nil)
         }
     }
 
@@ -121,7 +121,7 @@ struct ArchiveVerifyTests {
         fixture.fill(3)
         let report = try ArchiveVerifier.verify(directory: fixture.directory)
         #expect(report.snapshots == 3)
-        #expect(report.files == 3 * 10)
+        #expect(report.files == 3 * (ReportRenderer.chartIDs.count + 5))  // embeds, stats.json, index.html, archive pages
         #expect(report.problems == [])
     }
 
@@ -239,7 +239,7 @@ struct ArchivePagesTests {
             let time = start.advanced(by: .seconds(300 * Int64(index)))
             entries.append(
                 ArchiveEntry(
-                    folder: ArchiveName.folder(for: time), generatedAt: time, spendRateMicrosPerHour: Int64(index) * 1_000_000, topCustomer: nil))
+                    folder: ArchiveName.folder(for: time), generatedAt: time, spendRatePerHour: Money(dollars: Int64(index)), topCustomer: nil))
         }
         let pages = try ArchiveFixture.pages.listPages(entries)
         #expect(pages.map(\.path) == ["index.html", "days/2026-11-03.html", "days/2026-11-02.html", "days/2026-11-01.html", "latest.html"])
@@ -346,7 +346,7 @@ struct ArchiveLinkTests {
         }
         let folder = fixture.directory + "/" + entry.folder
         let shared = site.files.map(\.path).filter { !$0.hasSuffix(".html") }
-        #expect(shared.count == 6)
+        #expect(shared.count == ReportRenderer.chartIDs.count + 1)  // the embeds and stats.json
         for path in shared {
             #expect(Self.inode(folder + "/" + path) != nil)
             #expect(Self.inode(folder + "/" + path) == Self.inode(published + "/" + path), "\(path) is a second name of the published file")

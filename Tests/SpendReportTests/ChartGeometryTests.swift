@@ -10,9 +10,9 @@ struct GaugeGeometryTests {
         (Int64(0), 180.0), (max / 2, 90.0), (max, 0.0), (max / 4, 135.0),
     ])
     func needleAngleWithinTheScale(rate: Int64, angle: Double) {
-        let scale = GaugeChart.scaleMaximum(rateMicros: rate, gaugeMaxMicros: Self.max)
-        #expect(scale == Self.max)
-        #expect(abs(GaugeChart.needleAngle(rateMicros: rate, scaleMaximumMicros: scale) - angle) < 1e-9)
+        let scale = GaugeChart.scaleMaximum(rate: Money(micros: rate), gaugeMax: Money(micros: Self.max))
+        #expect(scale == Money(micros: Self.max))
+        #expect(abs(GaugeChart.needleAngle(rate: Money(micros: rate), scaleMaximum: scale) - angle) < 1e-9)
     }
 
     @Test(arguments: [
@@ -21,9 +21,9 @@ struct GaugeGeometryTests {
         (Int64(1_700_000_000_000), Int64(2_000_000_000_000)),
     ])
     func rateAboveTheMaximumWidensTheScaleToARoundNumber(rate: Int64, widened: Int64) {
-        let scale = GaugeChart.scaleMaximum(rateMicros: rate, gaugeMaxMicros: Self.max)
-        #expect(scale == widened)
-        let angle = GaugeChart.needleAngle(rateMicros: rate, scaleMaximumMicros: scale)
+        let scale = GaugeChart.scaleMaximum(rate: Money(micros: rate), gaugeMax: Money(micros: Self.max))
+        #expect(scale == Money(micros: widened))
+        let angle = GaugeChart.needleAngle(rate: Money(micros: rate), scaleMaximum: scale)
         #expect(angle > 0 && angle < 90, "the needle is not pinned at the end of the scale")
     }
 
@@ -35,7 +35,7 @@ struct GaugeGeometryTests {
     }
 
     @Test func widenedGaugeSaysSo() {
-        let chart = GaugeChart(rateMicros: 260_000_000_000, gaugeMaxMicros: Self.max).chart(generatedAt: Fixtures.now)
+        let chart = GaugeChart(rate: Money(dollars: 260_000), gaugeMax: Money(micros: Self.max)).chart(generatedAt: Fixtures.now)
         #expect(chart.standaloneSVG.contains("scale widened to $300k/h"))
         #expect(chart.standaloneSVG.contains("$260,000/h"))
     }
@@ -78,12 +78,12 @@ struct ChartLayoutTests {
         #expect(heights.count == 24)
         let plotHeight = SpendPerHourChart.plot.bottom - SpendPerHourChart.plot.top
         for (hour, height) in zip(hours, heights) {
-            #expect(abs(height - plotHeight * Double(hour.costMicros) / scale) < 1e-9)
+            #expect(abs(height - plotHeight * hour.cost.approximateDollars * 1e6 / scale) < 1e-9)
             #expect(height <= plotHeight)
         }
-        let top = try #require(hours.indices.max { hours[$0].costMicros < hours[$1].costMicros })
-        let other = try #require(hours.indices.first { hours[$0].costMicros > 0 && $0 != top })
-        let ratio = Double(hours[other].costMicros) / Double(hours[top].costMicros)
+        let top = try #require(hours.indices.max { hours[$0].cost < hours[$1].cost })
+        let other = try #require(hours.indices.first { hours[$0].cost > .zero && $0 != top })
+        let ratio = hours[other].cost.approximateDollars / hours[top].cost.approximateDollars
         #expect(abs(heights[other] / heights[top] - ratio) < 1e-9)
     }
 

@@ -49,7 +49,7 @@ struct UnpricedTests {
         func update(_ customer: String, model: String, priced: Bool) -> UsageUpdate {
             UsageUpdate(
                 timestamp: now.advanced(by: .seconds(-60)), tenantId: "t", customerId: customer, model: model, calls: 2,
-                totalTokens: 100, costMicros: priced ? 1_500_000 : 0, isPriced: priced, avgLatencyMs: 10
+                totalTokens: 100, cost: Money(micros: priced ? 1_500_000 : 0), isPriced: priced, avgLatencyMs: 10
             )
         }
         var ledger = UsageLedger()

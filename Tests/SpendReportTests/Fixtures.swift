@@ -49,7 +49,7 @@ enum Fixtures {
                 UsageUpdate(
                     timestamp: now.advanced(by: .seconds(-60 - Int64(index))), tenantId: hostileTenant, customerId: customer,
                     model: index % 2 == 0 ? hostileModel : "gpt-4", calls: 3, totalTokens: 900, inputTokens: 600,
-                    outputTokens: 300, costMicros: 10_000 * Int64(index + 1), avgLatencyMs: 120
+                    outputTokens: 300, cost: Money(micros: 10_000 * Int64(index + 1)), avgLatencyMs: 120
                 ))
         }
         ledger.ingest(updates, now: now)
@@ -57,10 +57,10 @@ enum Fixtures {
     }()
 
     static func renderer(
-        templates: String? = templatesDirectory, fallback: Bool = false, gaugeMaxMicros: Int64 = 250_000_000_000
+        templates: String? = templatesDirectory, fallback: Bool = false, gaugeMax: Money = Money(dollars: 250_000)
     ) throws -> ReportRenderer {
         try ReportRenderer(
-            configuration: .init(templatesDirectory: templates, fallsBackToBundledTemplates: fallback, gaugeMaxMicros: gaugeMaxMicros),
+            configuration: .init(templatesDirectory: templates, fallsBackToBundledTemplates: fallback, gaugeMax: gaugeMax),
             logger: logger
         )
     }

@@ -12,7 +12,7 @@ struct SizeTests {
         }
         #expect(
             site.files.map(\.path).sorted() == [
-                "embed/cost-by-model.svg", "embed/gauge.svg", "embed/spend-per-hour.svg", "embed/token-usage.svg",
+                "embed/cost-by-class.svg", "embed/cost-by-model.svg", "embed/gauge.svg", "embed/spend-per-hour.svg", "embed/token-usage.svg",
                 "embed/top-customers.svg", "index.html", "live-10s.html", "live-1s.html", "live-2s.html", "live-5s.html",
                 "paused.html", "stats.json",
             ])

@@ -18,7 +18,9 @@ extension EndToEndTests {
 
         let (status, output) = try Self.run(["import", file, "--data", data])
         #expect(status == 1, "\(output)")
-        #expect(output.contains("line 2: metrics.totalCost must be a finite, non-negative number of dollars of at most 1000000"), "\(output)")
+        #expect(
+            output.contains("line 2: metrics.totalCost must be a non-negative number of dollars with at most 12 decimal places, at most 1000000"),
+            "\(output)")
         #expect(output.contains("nothing was imported"))
     }
 }

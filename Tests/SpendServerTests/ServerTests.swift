@@ -21,7 +21,7 @@ struct StatsAndHealthTests {
                 #expect(response.status == .ok)
                 let json = try response.json
                 #expect(json["generatedAt"] as? String == APIFixture.now.iso8601)
-                #expect(json["totalCostPerHour"] as? Double == Double(snapshot.spendRateMicrosPerHour) / 1e6)
+                #expect(json["totalCostPerHour"] as? Double == Double(snapshot.spendRatePerHour.decimalText))
                 let top = try #require(json["topCustomers"] as? [[String: Any]])
                 #expect(top.count == min(100, snapshot.customers.count))
                 #expect(top.first?["customerId"] as? String == snapshot.customers.first?.customerId)

@@ -45,7 +45,7 @@ struct SQLiteJournalTests {
         #expect(a.costByModel == b.costByModel)
         #expect(a.tokenUsage == b.tokenUsage)
         #expect(a.spendPerHour == b.spendPerHour)
-        #expect(a.spendPerHour.reduce(0) { $0 + $1.costMicros } == updates.reduce(0) { $0 + $1.costMicros })
+        #expect(a.spendPerHour.reduce(Money.zero) { $0 + $1.cost } == updates.reduce(Money.zero) { $0 + $1.cost.total })
         #expect(original.status.rawUpdates == restored.status.rawUpdates)
         let since = RawCursor.after(timestamp: now.advanced(by: .seconds(-60)).millisecondsSinceEpoch)
         #expect(
@@ -59,7 +59,7 @@ struct SQLiteJournalTests {
         func update(_ id: String?, cost: Int64 = 1_000_000) -> UsageUpdate {
             UsageUpdate(
                 timestamp: now.advanced(by: .seconds(-5)), tenantId: "t", customerId: "c", model: "m", calls: 1, totalTokens: 10,
-                costMicros: cost, avgLatencyMs: 10, eventId: id
+                cost: Money(micros: cost), avgLatencyMs: 10, eventId: id
             )
         }
         let batch = [update("a"), update("b"), update("a"), update(nil), update(nil)]
@@ -109,7 +109,7 @@ struct JournalAdmissionTests {
     func update(customer: String, at timestamp: Timestamp? = nil, calls: Int64 = 1, cost: Int64 = 1_000) -> UsageUpdate {
         UsageUpdate(
             timestamp: timestamp ?? now.advanced(by: .seconds(-5)), tenantId: "t", customerId: customer, model: "m", calls: calls,
-            totalTokens: 10, costMicros: cost, avgLatencyMs: 10
+            totalTokens: 10, cost: Money(micros: cost), avgLatencyMs: 10
         )
     }
 
@@ -138,7 +138,7 @@ struct JournalAdmissionTests {
         let restarted = UsageStore(clock: ManualTimeSource(later), journal: journal)
         try await restarted.restore()
         let snapshot = await restarted.snapshot()
-        #expect(snapshot.spendPerHour.reduce(0) { $0 + $1.costMicros } == 1_000)
+        #expect(snapshot.spendPerHour.reduce(Money.zero) { $0 + $1.cost } == Money(micros: 1_000))
         #expect(await restarted.status.totalAccepted == 1)
     }
 }

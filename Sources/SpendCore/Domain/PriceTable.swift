@@ -1,14 +1,22 @@
 /// Model prices with the dates they take effect, so a price change never rewrites history:
 /// an update is priced with the entry in force at its own timestamp.
 ///
-/// The file form (`--prices FILE`), dollars per 1,000 tokens:
+/// The file form (`--prices FILE`), exact decimal dollars per million tokens (at most 6
+/// decimal places) and per call (at most 12):
 ///
 /// ```json
 /// {"prices": [
-///   {"model": "gpt-4", "effectiveFrom": "2024-01-01T00:00:00Z", "inputPer1K": 0.03, "outputPer1K": 0.06},
-///   {"model": "gpt-4", "effectiveFrom": "2026-06-01T00:00:00Z", "inputPer1K": 0.025, "outputPer1K": 0.05}
+///   {"model": "gpt-4o-mini", "effectiveFrom": "2024-07-18T00:00:00Z",
+///    "inputPerMillion": 0.15, "cacheReadPerMillion": 0.075, "outputPerMillion": 0.6},
+///   {"model": "claude-sonnet-4", "effectiveFrom": "2025-05-22T00:00:00Z",
+///    "inputPerMillion": 3, "cacheWritePerMillion": 3.75, "cacheReadPerMillion": 0.3, "outputPerMillion": 15}
 /// ]}
 /// ```
+///
+/// `inputPerMillion` and `outputPerMillion` are required; `cacheReadPerMillion`,
+/// `cacheWritePerMillion` (cached input priced as input when absent), `reasoningPerMillion`
+/// (priced as output when absent) and `perCall` are optional. Files of the earlier form, with
+/// `inputPer1K` and `outputPer1K` in dollars per 1,000 tokens, are read exactly too.
 public struct PriceTable: Hashable, Sendable {
     public struct Entry: Hashable, Sendable {
         public var effectiveFrom: Timestamp
@@ -20,8 +28,10 @@ public struct PriceTable: Hashable, Sendable {
         }
     }
 
+    /// Every problem of a price file, each naming the entry and the field.
     public struct FormatError: Error, CustomStringConvertible, Sendable {
-        public var description: String
+        public var problems: [String]
+        public var description: String { problems.joined(separator: "; ") }
     }
 
     /// Entries per model, oldest first.
@@ -42,36 +52,106 @@ public struct PriceTable: Hashable, Sendable {
         return entries.last { $0.effectiveFrom <= timestamp }?.price
     }
 
-    /// Reads the file form; every problem is named with the entry's index.
-    public static func parse(_ bytes: [UInt8]) throws -> PriceTable {
+    static let tokenPriceFields: [(name: String, legacy: String?)] = [
+        ("inputPerMillion", "inputPer1K"), ("outputPerMillion", "outputPer1K"), ("cacheReadPerMillion", nil),
+        ("cacheWritePerMillion", nil), ("reasoningPerMillion", nil),
+    ]
+    static let knownFields: Set<String> = Set(
+        ["model", "effectiveFrom", "perCall"] + tokenPriceFields.flatMap { [$0.name] + ($0.legacy.map { [$0] } ?? []) })
+
+    /// Reads the file form. Every problem of every entry is named (`prices[3].inputPerMillion:
+    /// …`), and nothing is taken unless the whole file is right.
+    public static func parse(_ bytes: [UInt8]) throws(FormatError) -> PriceTable {
         let document: JSONValue
         do {
             document = try JSONParser.parse(bytes)
         } catch {
-            throw FormatError(description: "the price file is not valid JSON: \(error)")
+            throw FormatError(problems: ["the price file is not valid JSON: \(error)"])
         }
         guard case .array(let items) = document["prices"] ?? document else {
-            throw FormatError(description: "the price file must be {\"prices\": [...]} or an array of prices")
+            throw FormatError(problems: ["the price file must be {\"prices\": [...]} or an array of prices"])
         }
         var entries: [Entry] = []
+        var problems: [String] = []
         for (index, item) in items.enumerated() {
-            func fail(_ rule: String) -> FormatError { FormatError(description: "prices[\(index)]: \(rule)") }
-            guard case .string(let model)? = item["model"], !model.isEmpty else { throw fail("model must be a non-empty string") }
-            guard case .string(let from)? = item["effectiveFrom"], let effectiveFrom = Timestamp(iso8601: from) else {
-                throw fail("effectiveFrom must be an ISO-8601 timestamp such as 2026-01-01T00:00:00Z")
+            var entryProblems: [String] = []
+            func fail(_ field: String, _ rule: String) { entryProblems.append("prices[\(index)].\(field) \(rule)") }
+            guard case .object(let members) = item else {
+                problems.append("prices[\(index)] must be an object; got \(item.typeName)")
+                continue
             }
-            func perThousand(_ name: String) throws -> Int64 {
-                guard case .number(let text)? = item[name], let dollars = Double(text), let micros = Money.micros(fromDollars: dollars) else {
-                    throw fail("\(name) must be a non-negative number of dollars per 1,000 tokens")
+            for member in members where !knownFields.contains(member.key) {
+                fail(member.key, "is not a price field (known: \(knownFields.sorted().joined(separator: ", ")))")
+            }
+            var model: String?
+            if case .string(let name)? = item["model"], !name.isEmpty { model = name } else { fail("model", "must be a non-empty string") }
+            var effectiveFrom: Timestamp?
+            if case .string(let from)? = item["effectiveFrom"], let timestamp = Timestamp(iso8601: from) {
+                effectiveFrom = timestamp
+            } else {
+                fail("effectiveFrom", "must be an ISO-8601 timestamp such as 2026-01-01T00:00:00Z")
+            }
+            var prices: [String: TokenPrice] = [:]
+            for field in tokenPriceFields {
+                let modern = item[field.name]
+                let legacy = field.legacy.flatMap { item[$0] }
+                if modern != nil && legacy != nil {
+                    fail(field.name, "and \(field.legacy!) say the same thing: give one")
+                    continue
                 }
-                return micros
+                guard let value = modern ?? legacy else {
+                    if field.legacy != nil { fail(field.name, "is required (dollars per million tokens)") }
+                    continue
+                }
+                let name = modern != nil ? field.name : field.legacy!
+                let unit =
+                    modern != nil
+                    ? "dollars per million tokens with at most 6 decimal places" : "dollars per 1,000 tokens with at most 9 decimal places"
+                guard case .number(let text) = value else {
+                    fail(name, "must be a number of \(unit); got \(value.typeName)")
+                    continue
+                }
+                switch modern != nil ? TokenPrice.perMillion(text) : TokenPrice.perThousand(text) {
+                case .success(let price): prices[field.name] = price
+                case .failure(let failure): fail(name, "must be a non-negative number of \(unit); got \(text) (\(failure.reason))")
+                }
             }
-            let price = ModelPrice(model: model, inputMicrosPer1K: try perThousand("inputPer1K"), outputMicrosPer1K: try perThousand("outputPer1K"))
-            if entries.contains(where: { $0.price.model == model && $0.effectiveFrom == effectiveFrom }) {
-                throw fail("\(model) already has a price from \(from)")
+            var perCall = Money.zero
+            if let value = item["perCall"] {
+                if case .number(let text) = value, let fee = Money(decimal: text), fee <= UsageUpdate.maximumCost {
+                    perCall = fee
+                } else {
+                    fail(
+                        "perCall",
+                        "must be a non-negative number of dollars per call with at most 12 decimal places, at most \(UsageUpdate.maximumCost)")
+                }
             }
-            entries.append(Entry(effectiveFrom: effectiveFrom, price: price))
+            if let model, let effectiveFrom, entries.contains(where: { $0.price.model == model && $0.effectiveFrom == effectiveFrom }) {
+                fail("effectiveFrom", "repeats an earlier entry: \(model) already has a price from \(effectiveFrom.iso8601)")
+            }
+            problems += entryProblems
+            guard entryProblems.isEmpty, let model, let effectiveFrom, let input = prices["inputPerMillion"], let output = prices["outputPerMillion"]
+            else { continue }
+            entries.append(
+                Entry(
+                    effectiveFrom: effectiveFrom,
+                    price: ModelPrice(
+                        model: model, input: input, output: output, cacheRead: prices["cacheReadPerMillion"],
+                        cacheWrite: prices["cacheWritePerMillion"], reasoning: prices["reasoningPerMillion"], perCall: perCall)))
         }
+        guard problems.isEmpty else { throw FormatError(problems: problems) }
         return PriceTable(entries)
+    }
+}
+
+extension ExactDecimal.Failure {
+    /// The rule broken, in words.
+    public var reason: String {
+        switch self {
+        case .notANumber: "not a plain decimal number"
+        case .negative: "negative"
+        case .tooPrecise: "more decimal places than allowed"
+        case .tooLarge: "too large"
+        }
     }
 }

@@ -28,7 +28,10 @@ struct FastUpdateParser {
         var total: Int64?
         var input: Int64?
         var output: Int64?
-        var cost: Int64?
+        var cacheRead: Int64?
+        var cacheWrite: Int64?
+        var reasoning: Int64?
+        var cost: Money?
         var latency: Double?
         var sawMetrics = false
 
@@ -66,8 +69,12 @@ struct FastUpdateParser {
                     case .totalTokens: guard let value = count() else { return nil }; total = value
                     case .inputTokens: guard let value = count() else { return nil }; input = value
                     case .outputTokens: guard let value = count() else { return nil }; output = value
+                    case .cacheReadInputTokens: guard let value = count() else { return nil }; cacheRead = value
+                    case .cacheCreationInputTokens: guard let value = count() else { return nil }; cacheWrite = value
+                    case .reasoningOutputTokens: guard let value = count() else { return nil }; reasoning = value
                     case .totalCost:
-                        guard let value = amount(), let micros = UsageBatchDecoder.costMicros(dollars: value) else { return nil }; cost = micros
+                        guard let number = numberBytes(), case .success(let value) = UsageBatchDecoder.cost(decimal: number) else { return nil }
+                        cost = value
                     case .avgLatencyMs: guard let value = amount(), value <= RawUsage.maximumLatencyMs else { return nil }; latency = value
                     default: return nil
                     }
@@ -86,13 +93,14 @@ struct FastUpdateParser {
         }
         guard let timestamp, let tenant, let customer, let model, let calls, let total, let latency else { return nil }
         guard timestamp >= now.advanced(by: .zero - decoder.retention), timestamp <= now.advanced(by: decoder.maximumFuture),
-            (input ?? 0) + (output ?? 0) <= total, RawUsage.latencyWeight(averageMs: latency, calls: calls) != nil
+            RawUsage.latencyWeight(averageMs: latency, calls: calls) != nil
         else { return nil }
         var update = UsageUpdate(
             timestamp: timestamp, tenantId: tenant, customerId: customer, model: model, calls: calls, totalTokens: total,
-            inputTokens: input, outputTokens: output, costMicros: 0, isPriced: false, avgLatencyMs: latency, eventId: eventId
+            inputTokens: input, outputTokens: output, cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite, reasoningTokens: reasoning,
+            cost: CostBreakdown(), isPriced: false, avgLatencyMs: latency, eventId: eventId
         )
-        guard decoder.price(&update, costMicros: cost) else { return nil }
+        guard update.tokenClassProblem == nil, decoder.price(&update, cost: cost) else { return nil }
         if let rules = decoder.storeRules, rules.admit(update, now: now) != nil { return nil }
         return update
     }
@@ -100,6 +108,7 @@ struct FastUpdateParser {
     private enum Key {
         case timestamp, tenantId, customerId, model, eventId, metrics
         case totalCalls, totalTokens, inputTokens, outputTokens, totalCost, avgLatencyMs
+        case cacheReadInputTokens, cacheCreationInputTokens, reasoningOutputTokens
         case other
 
         init(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -115,6 +124,9 @@ struct FastUpdateParser {
             case 10: self = equals("customerId") ? .customerId : equals("totalCalls") ? .totalCalls : .other
             case 11: self = equals("totalTokens") ? .totalTokens : equals("inputTokens") ? .inputTokens : .other
             case 12: self = equals("outputTokens") ? .outputTokens : equals("avgLatencyMs") ? .avgLatencyMs : .other
+            case 20: self = equals("cacheReadInputTokens") ? .cacheReadInputTokens : .other
+            case 21: self = equals("reasoningOutputTokens") ? .reasoningOutputTokens : .other
+            case 24: self = equals("cacheCreationInputTokens") ? .cacheCreationInputTokens : .other
             default: self = .other
             }
         }
@@ -174,6 +186,21 @@ struct FastUpdateParser {
             return nil
         }
         return value
+    }
+
+    /// The bytes of a JSON number (sign, digits, point, exponent), checked by whoever reads
+    /// them; nil when there are none.
+    private mutating func numberBytes() -> UnsafeBufferPointer<UInt8>? {
+        let start = position
+        while position < end {
+            let byte = bytes[position]
+            guard
+                (byte >= 48 && byte <= 57) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+            else { break }
+            position += 1
+        }
+        return position > start ? UnsafeBufferPointer(rebasing: bytes[start..<position]) : nil
     }
 
     /// A non-negative decimal `digits[.digits]`, converted exactly when it fits the fast case

@@ -2,9 +2,9 @@
 /// taken whole or refused whole with every problem named.
 ///
 /// Accepted shapes: a JSON array of updates, `{"metrics": [...]}`, or NDJSON (one update per
-/// line). Each update is the reference wire format plus optional `eventId` and
-/// `metrics.inputTokens` / `metrics.outputTokens`; `metrics.totalCost` may be left out, and the
-/// update is then priced from the price table (or stored as unpriced).
+/// line). Each update is the reference wire format plus optional `eventId` and token classes
+/// (`TokenField`); `metrics.totalCost` may be left out, and the update is then priced from the
+/// price table (or stored as unpriced). `totalCost` is read from its decimal text, exactly.
 public struct UsageBatchDecoder: Sendable {
     public enum Format: Sendable {
         case json
@@ -50,16 +50,41 @@ public struct UsageBatchDecoder: Sendable {
 
     public static let maximumIdLength = 128
 
-    /// The most `metrics.totalCost` may be, in dollars: `UsageUpdate.maximumCostMicros`
-    /// ($1,000,000), which keeps every sum of costs exact in `Int64` micro-dollars.
-    public static let maximumCostDollars = UsageUpdate.maximumCostMicros / Money.microsPerDollar
+    /// The optional token counts of `metrics`, each under its camel-case name or the
+    /// OpenTelemetry GenAI attribute it follows (either, not both).
+    public enum TokenField: CaseIterable, Sendable {
+        case input, output, cacheRead, cacheWrite, reasoning
 
-    /// The micro-dollars of a `metrics.totalCost`, rounded to the nearest micro-dollar, or nil
-    /// when it is not finite, negative, or more than `maximumCostDollars`. The one rule both
-    /// the fast and the general path apply.
-    static func costMicros(dollars: Double) -> Int64? {
-        guard let micros = Money.micros(fromDollars: dollars), micros <= UsageUpdate.maximumCostMicros else { return nil }
-        return micros
+        public var name: String {
+            switch self {
+            case .input: "inputTokens"
+            case .output: "outputTokens"
+            case .cacheRead: "cacheReadInputTokens"
+            case .cacheWrite: "cacheCreationInputTokens"
+            case .reasoning: "reasoningOutputTokens"
+            }
+        }
+
+        public var attribute: String {
+            switch self {
+            case .input: "gen_ai.usage.input_tokens"
+            case .output: "gen_ai.usage.output_tokens"
+            case .cacheRead: "gen_ai.usage.cache_read.input_tokens"
+            case .cacheWrite: "gen_ai.usage.cache_creation.input_tokens"
+            case .reasoning: "gen_ai.usage.reasoning.output_tokens"
+            }
+        }
+    }
+
+    /// The cost of `metrics.totalCost`'s text, exact, or the rule it breaks: a non-negative
+    /// decimal of at most 12 places (picodollars) and at most `UsageUpdate.maximumCost`. The
+    /// one rule both the fast and the general path apply.
+    static func cost(decimal bytes: UnsafeBufferPointer<UInt8>) -> Result<Money, ExactDecimal.Failure> {
+        switch ExactDecimal.scaled(bytes, places: Money.decimalPlaces) {
+        case .success(let picodollars):
+            picodollars <= UsageUpdate.maximumCost.picodollars ? .success(Money(picodollars: picodollars)) : .failure(.tooLarge)
+        case .failure(let failure): .failure(failure)
+        }
     }
 
     public init(
@@ -186,8 +211,17 @@ public struct UsageBatchDecoder: Sendable {
         }
         let calls = readCount(metrics["totalCalls"], field: "metrics.totalCalls", required: true, report: &report)
         let total = readCount(metrics["totalTokens"], field: "metrics.totalTokens", required: true, report: &report)
-        let input = readCount(metrics["inputTokens"], field: "metrics.inputTokens", required: false, report: &report)
-        let output = readCount(metrics["outputTokens"], field: "metrics.outputTokens", required: false, report: &report)
+        var tokens: [TokenField: Int64] = [:]
+        for field in TokenField.allCases {
+            let camel = metrics[field.name]
+            let dotted = metrics[field.attribute]
+            if camel != nil && dotted != nil {
+                report.add("metrics.\(field.name)", "and metrics.\(field.attribute) name the same count: give one of them")
+                continue
+            }
+            let name = camel != nil ? field.name : field.attribute
+            tokens[field] = readCount(camel ?? dotted, field: "metrics.\(name)", required: false, report: &report)
+        }
         let cost = readCost(metrics["totalCost"], report: &report)
         let latency = readAmount(
             metrics["avgLatencyMs"], field: "metrics.avgLatencyMs", required: true, maximum: RawUsage.maximumLatencyMs, report: &report)
@@ -197,21 +231,23 @@ public struct UsageBatchDecoder: Sendable {
                 "times metrics.totalCalls must be at most \(RawUsage.maximumLatencyWeightMs) (milliseconds × calls, summed exactly); got \(latency) × \(calls)"
             )
         }
-        if let total, (input ?? 0) + (output ?? 0) > total {
-            report.add(
-                "metrics.inputTokens", "plus metrics.outputTokens must not exceed metrics.totalTokens (\(input ?? 0) + \(output ?? 0) > \(total))")
-        }
         guard report.problems.isEmpty, let timestamp, let tenant, let customer, let model, let calls, let total, let latency else {
             return nil
         }
         var update = UsageUpdate(
             timestamp: timestamp, tenantId: tenant, customerId: customer, model: model, calls: calls, totalTokens: total,
-            inputTokens: input, outputTokens: output, costMicros: 0, isPriced: false, avgLatencyMs: latency, eventId: eventId
+            inputTokens: tokens[.input], outputTokens: tokens[.output], cacheReadTokens: tokens[.cacheRead],
+            cacheWriteTokens: tokens[.cacheWrite], reasoningTokens: tokens[.reasoning], cost: CostBreakdown(), isPriced: false,
+            avgLatencyMs: latency, eventId: eventId
         )
-        guard price(&update, costMicros: cost) else {
+        if let (field, rule) = update.tokenClassProblem {
+            report.add(field, rule)
+            return nil
+        }
+        guard price(&update, cost: cost) else {
             report.add(
                 "metrics.totalCost",
-                "must be at most \(Self.maximumCostDollars) dollars (the most one update may cost); left out, it is priced from the price table for \(update.model), which gives more"
+                "must be at most \(UsageUpdate.maximumCost.decimalText) dollars (the most one update may cost); left out, it is priced from the price table for \(update.model), which gives more"
             )
             return nil
         }
@@ -223,19 +259,17 @@ public struct UsageBatchDecoder: Sendable {
     }
 
     /// Sets the cost: the producer's `totalCost` (already checked) when given, else the price
-    /// in force at the update's time for its input and output tokens (both must be given: a
-    /// missing side is unknown, not zero), else unpriced. Returns
-    /// false, as a broken rule of `metrics.totalCost`, when the priced cost is more than one
-    /// update may cost (`UsageUpdate.maximumCostMicros`).
-    func price(_ update: inout UsageUpdate, costMicros: Int64?) -> Bool {
-        if let costMicros {
-            update.costMicros = costMicros
+    /// in force at the update's time for its tokens by class (input and output must both be
+    /// given: a missing side is unknown, not zero), else unpriced. Returns false, as a broken
+    /// rule of `metrics.totalCost`, when the priced cost is more than one update may cost
+    /// (`UsageUpdate.maximumCost`). The token classes must be consistent.
+    func price(_ update: inout UsageUpdate, cost: Money?) -> Bool {
+        if let cost {
+            update.cost = .unattributed(cost)
             update.isPriced = true
-        } else if let input = update.inputTokens, let output = update.outputTokens, let price = prices.price(for: update.model, at: update.timestamp)
-        {
-            guard let cost = price.checkedCostMicros(inputTokens: input, outputTokens: output), cost <= UsageUpdate.maximumCostMicros
-            else { return false }
-            update.costMicros = cost
+        } else if update.inputTokens != nil, update.outputTokens != nil, let price = prices.price(for: update.model, at: update.timestamp) {
+            guard let cost = price.cost(of: update) else { return false }
+            update.cost = cost
             update.isPriced = true
         }
         return true
@@ -302,19 +336,24 @@ public struct UsageBatchDecoder: Sendable {
         return count
     }
 
-    /// `metrics.totalCost` in micro-dollars: optional, at most `maximumCostDollars`.
-    private func readCost(_ value: JSONValue?, report: inout ProblemReport) -> Int64? {
+    /// `metrics.totalCost`, exact: optional, at most 12 decimal places and `UsageUpdate.maximumCost`.
+    private func readCost(_ value: JSONValue?, report: inout ProblemReport) -> Money? {
         guard let value, value != .null else { return nil }
-        let rule = "must be a finite, non-negative number of dollars of at most \(Self.maximumCostDollars) (the most one update may cost)"
-        guard case .number(let text) = value, let dollars = Double(text), let micros = Self.costMicros(dollars: dollars) else {
-            if case .number(let text) = value {
-                report.add("metrics.totalCost", "\(rule); got \(text.count > 24 ? String(text.prefix(24)) + "…" : text)")
-            } else {
-                report.add("metrics.totalCost", "\(rule); got \(value.typeName)")
-            }
+        let rule =
+            "must be a non-negative number of dollars with at most 12 decimal places, at most \(UsageUpdate.maximumCost.decimalText) (the most one update may cost)"
+        guard case .number(let text) = value else {
+            report.add("metrics.totalCost", "\(rule); got \(value.typeName)")
             return nil
         }
-        return micros
+        var utf8 = Array(text.utf8)
+        switch utf8.withUnsafeMutableBufferPointer({ Self.cost(decimal: UnsafeBufferPointer($0)) }) {
+        case .success(let cost):
+            return cost
+        case .failure(let failure):
+            let shown = text.count > 24 ? String(text.prefix(24)) + "…" : text
+            report.add("metrics.totalCost", "\(rule); got \(shown), \(failure.reason)")
+            return nil
+        }
     }
 
     private func readAmount(_ value: JSONValue?, field: String, required: Bool, maximum: Double, report: inout ProblemReport) -> Double? {

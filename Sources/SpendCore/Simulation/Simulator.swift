@@ -77,7 +77,7 @@ public struct Simulator: Sendable {
         }
         customers = (0..<configuration.customerCount).map { index in
             let model = configuration.prices[Int(rng.next() % UInt64(configuration.prices.count))]
-            let large = model.inputMicrosPer1K >= 10_000
+            let large = model.input >= TokenPrice(picodollarsPerToken: 10_000_000)  // $10 per million
             return Customer(
                 // Every tenant gets customers; the rest are spread at random.
                 tenantId: tenants[index < tenants.count ? index : Int(rng.next() % UInt64(tenants.count))],
@@ -175,7 +175,10 @@ public struct Simulator: Sendable {
         var latency = max(50, rng.normal(mean: customer.meanLatencyMs, standardDeviation: customer.meanLatencyMs * 0.3))
         if isSpike { latency *= 1.5 }
         let offset = Int64(rng.next() % 1000)
-        let update = UsageUpdate(
+        // Models with a cache price serve part of their input from the cache, as chat
+        // applications with a long fixed prompt do: 40 % read, 5 % written.
+        let cached = customer.model.cacheRead != nil
+        var update = UsageUpdate(
             timestamp: Timestamp(millisecondsSinceEpoch: second.millisecondsSinceEpoch + offset),
             tenantId: customer.tenantId,
             customerId: customer.customerId,
@@ -184,9 +187,15 @@ public struct Simulator: Sendable {
             totalTokens: totalTokens,
             inputTokens: inputTokens,
             outputTokens: outputTokens,
-            costMicros: customer.model.costMicros(inputTokens: inputTokens, outputTokens: outputTokens),
+            cacheReadTokens: cached ? inputTokens * 4 / 10 : nil,
+            cacheWriteTokens: cached ? inputTokens / 20 : nil,
+            cost: CostBreakdown(),
             avgLatencyMs: (latency * 100).rounded() / 100
         )
+        guard let cost = customer.model.cost(of: update) else {
+            preconditionFailure("the simulator's \(update.totalTokens) tokens of \(update.model) cost more than one update may")
+        }
+        update.cost = cost
         return Event(update: update, isSpike: isSpike)
     }
 }

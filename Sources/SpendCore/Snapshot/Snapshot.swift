@@ -23,8 +23,13 @@ public struct Snapshot: Sendable {
     /// Tokens of one 5-second bucket.
     public struct TokenPoint: Hashable, Sendable {
         public var start: Timestamp
+        /// All input tokens (cache reads and writes included) of the updates that reported them.
         public var inputTokens: Int64
+        /// All output tokens (reasoning included) of the updates that reported them.
         public var outputTokens: Int64
+        public var cacheReadTokens: Int64
+        public var cacheWriteTokens: Int64
+        public var reasoningTokens: Int64
         /// All tokens, including those of updates that did not report the input/output split.
         public var totalTokens: Int64
     }
@@ -32,7 +37,7 @@ public struct Snapshot: Sendable {
     /// Spend of one clock hour (UTC).
     public struct HourSpend: Hashable, Sendable {
         public var start: Timestamp
-        public var costMicros: Int64
+        public var cost: Money
         public var calls: Int64
         /// The hour has not ended yet at `generatedAt`.
         public var isPartial: Bool
@@ -44,8 +49,8 @@ public struct Snapshot: Sendable {
     public var windowEnd: Timestamp
     /// Totals over the rolling hour.
     public var hour: UsageCounters
-    /// Spend rate in micro-dollars per hour: the rolling hour's cost.
-    public var spendRateMicrosPerHour: Int64 { hour.costMicros }
+    /// Spend rate per hour: the rolling hour's cost.
+    public var spendRatePerHour: Money { hour.totalCost }
     /// Models by rolling-hour cost, highest first.
     public var costByModel: [ModelSpend]
     /// Every customer seen in the rolling hour, ranked by spend (ties by calls, then name).

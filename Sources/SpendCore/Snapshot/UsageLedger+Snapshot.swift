@@ -30,15 +30,15 @@ extension UsageLedger {
             perCustomer[Int(names.customerOfSeries[series])].add(counters)
             perModel[Int(names.modelOfSeries[series])].add(counters)
         }
-        let total = Double(hourTotals.costMicros)
-        func share(_ micros: Int64) -> Double { total > 0 ? Double(micros) / total : 0 }
+        let total = hourTotals.totalCost.approximateDollars
+        func share(_ cost: Money) -> Double { total > 0 ? cost.approximateDollars / total : 0 }
 
         let ranked = perCustomer.indices
             .filter { !perCustomer[$0].isEmpty }
             .sorted { a, b in
                 let ca = perCustomer[a]
                 let cb = perCustomer[b]
-                if ca.costMicros != cb.costMicros { return ca.costMicros > cb.costMicros }
+                if ca.cost != cb.cost { return ca.cost > cb.cost }
                 if ca.calls != cb.calls { return ca.calls > cb.calls }
                 let na = names.customers[a]
                 let nb = names.customers[b]
@@ -50,13 +50,13 @@ extension UsageLedger {
                 tenantId: names.customers[index].tenant,
                 customerId: names.customers[index].customer,
                 usage: perCustomer[index],
-                share: share(perCustomer[index].costMicros)
+                share: share(perCustomer[index].cost)
             )
         }
         let models = perModel.indices
             .filter { !perModel[$0].isEmpty }
-            .map { Snapshot.ModelSpend(model: names.models[$0], usage: perModel[$0], share: share(perModel[$0].costMicros)) }
-            .sorted { ($0.usage.costMicros, $1.model) > ($1.usage.costMicros, $0.model) }
+            .map { Snapshot.ModelSpend(model: names.models[$0], usage: perModel[$0], share: share(perModel[$0].cost)) }
+            .sorted { ($0.usage.cost, $1.model) > ($1.usage.cost, $0.model) }
 
         // Token usage: the last 60 complete buckets.
         let tokenUsage = ((current - Int64(Self.tokenBuckets))..<current).map { index in
@@ -65,6 +65,9 @@ extension UsageLedger {
                 start: Timestamp(millisecondsSinceEpoch: index * width),
                 inputTokens: totals.inputTokens,
                 outputTokens: totals.outputTokens,
+                cacheReadTokens: totals.cacheReadTokens,
+                cacheWriteTokens: totals.cacheWriteTokens,
+                reasoningTokens: totals.reasoningTokens,
                 totalTokens: totals.totalTokens
             )
         }
@@ -79,7 +82,7 @@ extension UsageLedger {
             let totals = hour.totals(index: index)
             return Snapshot.HourSpend(
                 start: Timestamp(millisecondsSinceEpoch: index * hour.width),
-                costMicros: totals.costMicros,
+                cost: totals.totalCost,
                 calls: totals.calls,
                 isPartial: index == currentHour
             )

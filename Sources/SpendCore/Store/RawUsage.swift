@@ -1,17 +1,23 @@
-/// A stored raw update: 56 bytes, names replaced by a series id.
+/// A stored raw update: 64 bytes, names replaced by a series id.
 ///
-/// Counts are held in 32 bits (an update reports at most 4,294,967,295 calls or tokens) and the
-/// latency in hundredths of a millisecond; the store rejects updates that do not fit.
+/// Counts are held in 32 bits (an update reports at most 4,294,967,295 calls or tokens of each
+/// class), the cost in picodollars (at most `UsageUpdate.maximumCost`, which fits 63 bits) and
+/// the latency in hundredths of a millisecond; the store rejects updates that do not fit. The
+/// cost's split by class is not kept here: the rollups keep it.
 public struct RawUsage: Hashable, Sendable {
     public var timestamp: Int64
     /// Arrival order, unique and increasing: with the timestamp it orders and names an update.
     public var sequence: Int64
-    public var costMicros: Int64
+    /// The total cost in picodollars; 0 when unpriced.
+    public var costPicodollars: Int64
     public var series: UInt32
     public var calls: UInt32
     public var totalTokens: UInt32
     public var inputTokens: UInt32
     public var outputTokens: UInt32
+    public var cacheReadTokens: UInt32
+    public var cacheWriteTokens: UInt32
+    public var reasoningTokens: UInt32
     public var latencyCentiMs: UInt32
     public var flags: Flags
 
@@ -21,23 +27,13 @@ public struct RawUsage: Hashable, Sendable {
         public static let hasInputTokens = Flags(rawValue: 1 << 0)
         public static let hasOutputTokens = Flags(rawValue: 1 << 1)
         public static let unpriced = Flags(rawValue: 1 << 2)
+        public static let hasCacheReadTokens = Flags(rawValue: 1 << 3)
+        public static let hasCacheWriteTokens = Flags(rawValue: 1 << 4)
+        public static let hasReasoningTokens = Flags(rawValue: 1 << 5)
     }
 
     /// The position of this update in the store's order.
     public var cursor: RawCursor { RawCursor(timestamp: timestamp, sequence: sequence) }
-
-    var counters: UsageCounters {
-        UsageCounters(
-            updates: 1,
-            calls: Int64(calls),
-            totalTokens: Int64(totalTokens),
-            inputTokens: Int64(inputTokens),
-            outputTokens: Int64(outputTokens),
-            costMicros: costMicros,
-            latencyWeight: Int64(latencyCentiMs) * Int64(calls),
-            unpricedUpdates: flags.contains(.unpriced) ? 1 : 0
-        )
-    }
 
     /// The most a 32-bit count field can hold.
     public static let maximumCount = Int64(UInt32.max)

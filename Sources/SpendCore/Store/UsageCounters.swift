@@ -1,32 +1,47 @@
-/// Additive totals of usage updates. Every field is an exact integer, so the counters of a
-/// rollup bucket equal the sum over the raw updates it covers, to the micro-dollar.
+/// Additive totals of usage updates. Every field is exact, so the counters of a rollup bucket
+/// equal the sum over the raw updates it covers, to the picodollar.
+///
+/// Token counts are `Int64`: a bucket overflows them only past 2 × 10⁹ updates of the largest
+/// count an update may report (4,294,967,295 tokens). Costs are `Money` (`Int128`
+/// picodollars), split by `CostClass`.
 public struct UsageCounters: Hashable, Sendable {
     public var updates: Int64 = 0
     public var calls: Int64 = 0
     public var totalTokens: Int64 = 0
-    /// Input tokens of the updates that reported the split.
+    /// Input tokens of the updates that reported them (cache reads and writes included).
     public var inputTokens: Int64 = 0
-    /// Output tokens of the updates that reported the split.
+    /// Output tokens of the updates that reported them (reasoning included).
     public var outputTokens: Int64 = 0
-    public var costMicros: Int64 = 0
+    /// Input tokens read from a cache: part of `inputTokens`.
+    public var cacheReadTokens: Int64 = 0
+    /// Input tokens written to a cache: part of `inputTokens`.
+    public var cacheWriteTokens: Int64 = 0
+    /// Reasoning tokens: part of `outputTokens`.
+    public var reasoningTokens: Int64 = 0
+    /// The cost of the priced updates, by class.
+    public var cost = CostBreakdown()
     /// Σ (average latency in hundredths of a millisecond × calls): the mean latency per call is
     /// `latencyWeight / calls / 100` ms.
     public var latencyWeight: Int64 = 0
-    /// Updates whose cost is unknown: their cost is not in `costMicros`.
+    /// Updates whose cost is unknown: their cost is not in `cost`.
     public var unpricedUpdates: Int64 = 0
 
     public init() {}
 
     public init(
-        updates: Int64 = 0, calls: Int64 = 0, totalTokens: Int64 = 0, inputTokens: Int64 = 0,
-        outputTokens: Int64 = 0, costMicros: Int64 = 0, latencyWeight: Int64 = 0, unpricedUpdates: Int64 = 0
+        updates: Int64 = 0, calls: Int64 = 0, totalTokens: Int64 = 0, inputTokens: Int64 = 0, outputTokens: Int64 = 0,
+        cacheReadTokens: Int64 = 0, cacheWriteTokens: Int64 = 0, reasoningTokens: Int64 = 0, cost: CostBreakdown = CostBreakdown(),
+        latencyWeight: Int64 = 0, unpricedUpdates: Int64 = 0
     ) {
         self.updates = updates
         self.calls = calls
         self.totalTokens = totalTokens
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
-        self.costMicros = costMicros
+        self.cacheReadTokens = cacheReadTokens
+        self.cacheWriteTokens = cacheWriteTokens
+        self.reasoningTokens = reasoningTokens
+        self.cost = cost
         self.latencyWeight = latencyWeight
         self.unpricedUpdates = unpricedUpdates
     }
@@ -38,10 +53,16 @@ public struct UsageCounters: Hashable, Sendable {
         totalTokens &+= other.totalTokens
         inputTokens &+= other.inputTokens
         outputTokens &+= other.outputTokens
-        costMicros &+= other.costMicros
+        cacheReadTokens &+= other.cacheReadTokens
+        cacheWriteTokens &+= other.cacheWriteTokens
+        reasoningTokens &+= other.reasoningTokens
+        cost.add(other.cost)
         latencyWeight &+= other.latencyWeight
         unpricedUpdates &+= other.unpricedUpdates
     }
+
+    /// The cost of the priced updates.
+    public var totalCost: Money { cost.total }
 
     /// Mean latency per call in milliseconds, nil without calls.
     public var meanLatencyMs: Double? {
@@ -58,8 +79,8 @@ public struct SeriesCounters: Hashable, Sendable {
     public var updates: Int64 = 0
     public var calls: Int64 = 0
     public var totalTokens: Int64 = 0
-    public var costMicros: Int64 = 0
-    /// Updates whose cost is unknown: their cost is not in `costMicros`.
+    public var cost = Money.zero
+    /// Updates whose cost is unknown: their cost is not in `cost`.
     public var unpricedUpdates: Int64 = 0
 
     public init() {}
@@ -68,7 +89,7 @@ public struct SeriesCounters: Hashable, Sendable {
         updates = counters.updates
         calls = counters.calls
         totalTokens = counters.totalTokens
-        costMicros = counters.costMicros
+        cost = counters.totalCost
         unpricedUpdates = counters.unpricedUpdates
     }
 
@@ -77,7 +98,7 @@ public struct SeriesCounters: Hashable, Sendable {
         updates &+= other.updates
         calls &+= other.calls
         totalTokens &+= other.totalTokens
-        costMicros &+= other.costMicros
+        cost += other.cost
         unpricedUpdates &+= other.unpricedUpdates
     }
 

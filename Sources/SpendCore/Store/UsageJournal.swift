@@ -90,7 +90,10 @@ extension UsageCounters {
             totalTokens: update.totalTokens,
             inputTokens: update.inputTokens ?? 0,
             outputTokens: update.outputTokens ?? 0,
-            costMicros: update.isPriced ? update.costMicros : 0,
+            cacheReadTokens: update.cacheReadTokens ?? 0,
+            cacheWriteTokens: update.cacheWriteTokens ?? 0,
+            reasoningTokens: update.reasoningTokens ?? 0,
+            cost: update.isPriced ? update.cost : CostBreakdown(),
             latencyWeight: latencyWeight,
             unpricedUpdates: update.isPriced ? 0 : 1
         )

@@ -31,7 +31,9 @@ public struct UsageLedger: Sendable {
         /// when it counts.
         ///
         /// - The timestamp lies in `[now − hourRetention, now + maximumFuture]`.
-        /// - Counts fit `RawUsage` (0...4,294,967,295), the cost is 0...`UsageUpdate.maximumCostMicros`,
+        /// - Counts fit `RawUsage` (0...4,294,967,295), the token classes are consistent
+        ///   (`UsageUpdate.tokenClassProblem`), every part of the cost is non-negative and the
+        ///   total at most `UsageUpdate.maximumCost`,
         ///   the latency is finite and 0...`RawUsage.maximumLatencyMs`, and latency × calls fits
         ///   `Int64` (`RawUsage.latencyWeight`).
         ///
@@ -47,7 +49,18 @@ public struct UsageLedger: Sendable {
             // An absent split is flagged as absent (RawUsage.Flags), not counted as a zero.
             guard (0...RawUsage.maximumCount).contains(update.inputTokens ?? 0) else { return .outOfRange(field: "inputTokens") }
             guard (0...RawUsage.maximumCount).contains(update.outputTokens ?? 0) else { return .outOfRange(field: "outputTokens") }
-            guard (0...UsageUpdate.maximumCostMicros).contains(update.costMicros) else { return .outOfRange(field: "totalCost") }
+            for (count, field) in [
+                (update.cacheReadTokens, "cacheReadInputTokens"), (update.cacheWriteTokens, "cacheCreationInputTokens"),
+                (update.reasoningTokens, "reasoningOutputTokens"),
+            ] {
+                guard (0...RawUsage.maximumCount).contains(count ?? 0) else { return .outOfRange(field: field) }
+            }
+            if let (field, _) = update.tokenClassProblem { return .inconsistent(field: String(field.dropFirst("metrics.".count))) }
+            if update.isPriced {
+                guard CostClass.allCases.allSatisfy({ update.cost[$0] >= .zero }), update.cost.total <= UsageUpdate.maximumCost else {
+                    return .outOfRange(field: "totalCost")
+                }
+            }
             guard update.avgLatencyMs.isFinite, (0...RawUsage.maximumLatencyMs).contains(update.avgLatencyMs),
                 RawUsage.latencyWeight(averageMs: update.avgLatencyMs, calls: update.calls) != nil
             else {
@@ -63,14 +76,17 @@ public struct UsageLedger: Sendable {
         case tooOld
         /// Stamped further in the future than allowed.
         case inFuture
-        /// A count or latency too large to store.
+        /// A count, cost or latency too large to store.
         case outOfRange(field: String)
+        /// Token classes that contradict each other (`UsageUpdate.tokenClassProblem`).
+        case inconsistent(field: String)
 
         public var description: String {
             switch self {
             case .tooOld: "timestamp is older than the retention of every rollup tier"
             case .inFuture: "timestamp lies too far in the future"
             case .outOfRange(let field): "\(field) is out of range"
+            case .inconsistent(let field): "\(field) contradicts the other token counts"
             }
         }
 
@@ -78,7 +94,7 @@ public struct UsageLedger: Sendable {
         public var field: String {
             switch self {
             case .tooOld, .inFuture: "timestamp"
-            case .outOfRange(let field): "metrics.\(field)"
+            case .outOfRange(let field), .inconsistent(let field): "metrics.\(field)"
             }
         }
     }
@@ -160,22 +176,29 @@ public struct UsageLedger: Sendable {
         var flags: RawUsage.Flags = []
         if update.inputTokens != nil { flags.insert(.hasInputTokens) }
         if update.outputTokens != nil { flags.insert(.hasOutputTokens) }
+        if update.cacheReadTokens != nil { flags.insert(.hasCacheReadTokens) }
+        if update.cacheWriteTokens != nil { flags.insert(.hasCacheWriteTokens) }
+        if update.reasoningTokens != nil { flags.insert(.hasReasoningTokens) }
         if !update.isPriced { flags.insert(.unpriced) }
         let series = names.id(tenant: update.tenantId, customer: update.customerId, model: update.model)
+        let counters = UsageCounters(update)
         let usage = RawUsage(
             timestamp: ts,
             sequence: nextSequence,
-            costMicros: update.isPriced ? update.costMicros : 0,
+            // Admitted: at most UsageUpdate.maximumCost, which fits Int64 picodollars.
+            costPicodollars: Int64(counters.totalCost.picodollars),
             series: series,
             calls: UInt32(update.calls),
             totalTokens: UInt32(update.totalTokens),
             inputTokens: UInt32(update.inputTokens ?? 0),
             outputTokens: UInt32(update.outputTokens ?? 0),
+            cacheReadTokens: UInt32(update.cacheReadTokens ?? 0),
+            cacheWriteTokens: UInt32(update.cacheWriteTokens ?? 0),
+            reasoningTokens: UInt32(update.reasoningTokens ?? 0),
             latencyCentiMs: UInt32((update.avgLatencyMs * 100).rounded()),
             flags: flags
         )
         nextSequence += 1
-        let counters = usage.counters
         fine.add(counters, key: series, at: ts)
         if longTiers {
             minute.add(counters, key: names.modelOfSeries[Int(series)], at: ts)
@@ -240,7 +263,8 @@ public struct UsageLedger: Sendable {
         return forgotten
     }
 
-    /// Turns a stored raw update back into the wire form.
+    /// Turns a stored raw update back into the wire form (its cost whole: the raw log does not
+    /// keep the split by class).
     public func update(for usage: RawUsage) -> UsageUpdate {
         let name = names.series[Int(usage.series)]
         return UsageUpdate(
@@ -252,7 +276,10 @@ public struct UsageLedger: Sendable {
             totalTokens: Int64(usage.totalTokens),
             inputTokens: usage.flags.contains(.hasInputTokens) ? Int64(usage.inputTokens) : nil,
             outputTokens: usage.flags.contains(.hasOutputTokens) ? Int64(usage.outputTokens) : nil,
-            costMicros: usage.costMicros,
+            cacheReadTokens: usage.flags.contains(.hasCacheReadTokens) ? Int64(usage.cacheReadTokens) : nil,
+            cacheWriteTokens: usage.flags.contains(.hasCacheWriteTokens) ? Int64(usage.cacheWriteTokens) : nil,
+            reasoningTokens: usage.flags.contains(.hasReasoningTokens) ? Int64(usage.reasoningTokens) : nil,
+            cost: .unattributed(Money(picodollars: Int128(usage.costPicodollars))),
             isPriced: !usage.flags.contains(.unpriced),
             avgLatencyMs: Double(usage.latencyCentiMs) / 100
         )

@@ -53,8 +53,8 @@ public struct JSONWriter: Sendable {
     }
 
     /// An amount of money in dollars, written exactly from micro-dollars.
-    public mutating func dollars(micros: Int64) {
-        bytes.append(contentsOf: Money.decimalDollars(micros).utf8)
+    public mutating func dollars(_ amount: Money) {
+        bytes.append(contentsOf: amount.decimalText.utf8)
     }
 
     public mutating func timestamp(_ value: Timestamp) {

@@ -6,18 +6,19 @@ extension Snapshot {
     ///
     /// It keeps the reference fields `totalCostPerHour`, `topCustomers` (each
     /// `{customerId, totalCost}`, plus `tenantId`) and `costByModel` (`{model: dollars}`), and adds
-    /// the rest of the snapshot. Money is in dollars, exact to the micro-dollar.
+    /// the rest of the snapshot. Money is in dollars, exact: decimal numbers with up to 12
+    /// places, never rounded (read them as decimals, not binary doubles, to keep every digit).
     public func jsonBytes() -> [UInt8] {
         var writer = JSONWriter(capacity: 16_384)
         writer.object { o in
             o.field("generatedAt") { $0.timestamp(generatedAt) }
-            o.field("totalCostPerHour") { $0.dollars(micros: spendRateMicrosPerHour) }
+            o.field("totalCostPerHour") { $0.dollars(spendRatePerHour) }
             o.field("topCustomers") { w in
                 w.array(customers.prefix(Self.topCustomerLimit)) { w, customer in
                     w.object { c in
                         c.field("customerId") { $0.string(customer.customerId) }
                         c.field("tenantId") { $0.string(customer.tenantId) }
-                        c.field("totalCost") { $0.dollars(micros: customer.usage.costMicros) }
+                        c.field("totalCost") { $0.dollars(customer.usage.cost) }
                         c.field("rank") { $0.integer(customer.rank) }
                         c.field("share") { $0.number(customer.share, places: 6) }
                         c.field("calls") { $0.integer(customer.usage.calls) }
@@ -28,7 +29,7 @@ extension Snapshot {
             o.field("costByModel") { w in
                 w.object { m in
                     for model in costByModel {
-                        m.field(model.model) { $0.dollars(micros: model.usage.costMicros) }
+                        m.field(model.model) { $0.dollars(model.usage.cost) }
                     }
                 }
             }
@@ -44,7 +45,7 @@ extension Snapshot {
                 w.array(costByModel) { w, model in
                     w.object { m in
                         m.field("model") { $0.string(model.model) }
-                        m.field("totalCost") { $0.dollars(micros: model.usage.costMicros) }
+                        m.field("totalCost") { $0.dollars(model.usage.cost) }
                         m.field("share") { $0.number(model.share, places: 6) }
                         m.field("calls") { $0.integer(model.usage.calls) }
                         m.field("tokens") { $0.integer(model.usage.totalTokens) }
@@ -60,6 +61,9 @@ extension Snapshot {
                                 p.field("start") { $0.timestamp(point.start) }
                                 p.field("inputTokens") { $0.integer(point.inputTokens) }
                                 p.field("outputTokens") { $0.integer(point.outputTokens) }
+                                p.field("cacheReadInputTokens") { $0.integer(point.cacheReadTokens) }
+                                p.field("cacheCreationInputTokens") { $0.integer(point.cacheWriteTokens) }
+                                p.field("reasoningOutputTokens") { $0.integer(point.reasoningTokens) }
                                 p.field("totalTokens") { $0.integer(point.totalTokens) }
                             }
                         }
@@ -70,7 +74,7 @@ extension Snapshot {
                 w.array(spendPerHour) { w, hour in
                     w.object { h in
                         h.field("start") { $0.timestamp(hour.start) }
-                        h.field("totalCost") { $0.dollars(micros: hour.costMicros) }
+                        h.field("totalCost") { $0.dollars(hour.cost) }
                         h.field("calls") { $0.integer(hour.calls) }
                         h.field("partial") { $0.bool(hour.isPartial) }
                     }
@@ -87,7 +91,7 @@ extension Snapshot {
 }
 
 extension JSONWriter {
-    /// Usage totals: calls, tokens, cost in dollars and mean latency.
+    /// Usage totals: calls, tokens by class, cost in dollars by class and mean latency.
     public mutating func counters(_ counters: UsageCounters) {
         object { c in
             c.field("updates") { $0.integer(counters.updates) }
@@ -95,7 +99,17 @@ extension JSONWriter {
             c.field("totalTokens") { $0.integer(counters.totalTokens) }
             c.field("inputTokens") { $0.integer(counters.inputTokens) }
             c.field("outputTokens") { $0.integer(counters.outputTokens) }
-            c.field("totalCost") { $0.dollars(micros: counters.costMicros) }
+            c.field("cacheReadInputTokens") { $0.integer(counters.cacheReadTokens) }
+            c.field("cacheCreationInputTokens") { $0.integer(counters.cacheWriteTokens) }
+            c.field("reasoningOutputTokens") { $0.integer(counters.reasoningTokens) }
+            c.field("totalCost") { $0.dollars(counters.totalCost) }
+            c.field("costByClass") { w in
+                w.object { classes in
+                    for costClass in CostClass.allCases {
+                        classes.field(costClass.rawValue) { $0.dollars(counters.cost[costClass]) }
+                    }
+                }
+            }
             c.field("unpricedUpdates") { $0.integer(counters.unpricedUpdates) }
             c.field("meanLatencyMs") { w in
                 if let latency = counters.meanLatencyMs { w.number(latency, places: 2) } else { w.null() }
@@ -115,11 +129,14 @@ extension JSONWriter {
                     m.field("totalCalls") { $0.integer(update.calls) }
                     m.field("totalTokens") { $0.integer(update.totalTokens) }
                     m.field("totalCost") { w in
-                        if update.isPriced { w.dollars(micros: update.costMicros) } else { w.null() }
+                        if update.isPriced { w.dollars(update.cost.total) } else { w.null() }
                     }
                     m.field("avgLatencyMs") { $0.number(update.avgLatencyMs, places: 2) }
                     if let input = update.inputTokens { m.field("inputTokens") { $0.integer(input) } }
                     if let output = update.outputTokens { m.field("outputTokens") { $0.integer(output) } }
+                    if let cacheRead = update.cacheReadTokens { m.field("cacheReadInputTokens") { $0.integer(cacheRead) } }
+                    if let cacheWrite = update.cacheWriteTokens { m.field("cacheCreationInputTokens") { $0.integer(cacheWrite) } }
+                    if let reasoning = update.reasoningTokens { m.field("reasoningOutputTokens") { $0.integer(reasoning) } }
                 }
             }
         }

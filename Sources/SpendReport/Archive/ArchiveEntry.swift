@@ -7,38 +7,38 @@ public struct ArchiveEntry: Hashable, Sendable {
     public var folder: String
     /// The snapshot's `generatedAt` (millisecond precision; the folder name keeps seconds).
     public var generatedAt: Timestamp
-    /// Rolling-hour spend in micro-dollars per hour.
-    public var spendRateMicrosPerHour: Int64
+    /// Rolling-hour spend per hour.
+    public var spendRatePerHour: Money
     /// The customer with the highest spend in the rolling hour, if any.
     public var topCustomer: TopCustomer?
 
     public struct TopCustomer: Hashable, Sendable {
         public var customerId: String
         public var tenantId: String
-        public var costMicros: Int64
+        public var cost: Money
 
-        public init(customerId: String, tenantId: String, costMicros: Int64) {
+        public init(customerId: String, tenantId: String, cost: Money) {
             self.customerId = customerId
             self.tenantId = tenantId
-            self.costMicros = costMicros
+            self.cost = cost
         }
     }
 
-    public init(folder: String, generatedAt: Timestamp, spendRateMicrosPerHour: Int64, topCustomer: TopCustomer?) {
+    public init(folder: String, generatedAt: Timestamp, spendRatePerHour: Money, topCustomer: TopCustomer?) {
         self.folder = folder
         self.generatedAt = generatedAt
-        self.spendRateMicrosPerHour = spendRateMicrosPerHour
+        self.spendRatePerHour = spendRatePerHour
         self.topCustomer = topCustomer
     }
 
     /// The entry of a snapshot about to be archived.
     public init(snapshot: Snapshot) {
         let top = snapshot.customers.first.map {
-            TopCustomer(customerId: $0.customerId, tenantId: $0.tenantId, costMicros: $0.usage.costMicros)
+            TopCustomer(customerId: $0.customerId, tenantId: $0.tenantId, cost: $0.usage.cost)
         }
         self.init(
             folder: ArchiveName.folder(for: snapshot.generatedAt), generatedAt: snapshot.generatedAt,
-            spendRateMicrosPerHour: snapshot.spendRateMicrosPerHour, topCustomer: top
+            spendRatePerHour: snapshot.spendRatePerHour, topCustomer: top
         )
     }
 

@@ -9,7 +9,7 @@ import SpendCore
 /// ```json
 /// {"format":"spendboard-archive-manifest/1","snapshot":"2026-11-29T14:05:00.123Z",
 ///  "folder":"2026-11-29T14-05-00Z","spendboardVersion":"0.4.0",
-///  "spendRateMicrosPerHour":1234000000,"topCustomer":{"customerId":"…","tenantId":"…","costMicros":…},
+///  "spendRatePerHour":"1234.5","topCustomer":{"customerId":"…","tenantId":"…","cost":"…"},
 ///  "files":[{"path":"embed/gauge.svg","bytes":5120,"sha256":"9f86d0…"}, …]}
 /// ```
 public struct ArchiveManifest: Equatable, Sendable {
@@ -63,13 +63,15 @@ public struct ArchiveManifest: Equatable, Sendable {
             o.field("snapshot") { $0.timestamp(entry.generatedAt) }
             o.field("folder") { $0.string(entry.folder) }
             o.field("spendboardVersion") { $0.string(spendboardVersion) }
-            o.field("spendRateMicrosPerHour") { $0.integer(entry.spendRateMicrosPerHour) }
+            // Exact decimal dollars, as strings: manifests are read with JSONSerialization, whose
+            // numbers are doubles.
+            o.field("spendRatePerHour") { $0.string(entry.spendRatePerHour.decimalText) }
             o.field("topCustomer") { w in
                 if let top = entry.topCustomer {
                     w.object { t in
                         t.field("customerId") { $0.string(top.customerId) }
                         t.field("tenantId") { $0.string(top.tenantId) }
-                        t.field("costMicros") { $0.integer(top.costMicros) }
+                        t.field("cost") { $0.string(top.cost.decimalText) }
                     }
                 } else {
                     w.null()
@@ -102,13 +104,18 @@ public struct ArchiveManifest: Equatable, Sendable {
         }
         guard let folder = object["folder"] as? String, ArchiveName.isSnapshotFolder(folder) else { throw bad("no folder") }
         guard let version = object["spendboardVersion"] as? String else { throw bad("no spendboardVersion") }
-        guard let rate = (object["spendRateMicrosPerHour"] as? NSNumber)?.int64Value else { throw bad("no spendRateMicrosPerHour") }
+        // Manifests written before exact money held micro-dollars.
+        func money(_ object: [String: Any], _ key: String, microsKey: String) -> Money? {
+            if let text = object[key] as? String { return Money(decimal: text) }
+            return (object[microsKey] as? NSNumber).map { Money(micros: $0.int64Value) }
+        }
+        guard let rate = money(object, "spendRatePerHour", microsKey: "spendRateMicrosPerHour") else { throw bad("no spendRatePerHour") }
         var top: ArchiveEntry.TopCustomer?
         if let t = object["topCustomer"] as? [String: Any] {
             guard let customer = t["customerId"] as? String, let tenant = t["tenantId"] as? String,
-                let cost = (t["costMicros"] as? NSNumber)?.int64Value
+                let cost = money(t, "cost", microsKey: "costMicros")
             else { throw bad("incomplete topCustomer") }
-            top = .init(customerId: customer, tenantId: tenant, costMicros: cost)
+            top = .init(customerId: customer, tenantId: tenant, cost: cost)
         }
         guard let list = object["files"] as? [[String: Any]] else { throw bad("no files") }
         var files: [File] = []
@@ -119,7 +126,7 @@ public struct ArchiveManifest: Equatable, Sendable {
             files.append(File(path: p, bytes: size, sha256: hash))
         }
         return ArchiveManifest(
-            entry: ArchiveEntry(folder: folder, generatedAt: generatedAt, spendRateMicrosPerHour: rate, topCustomer: top),
+            entry: ArchiveEntry(folder: folder, generatedAt: generatedAt, spendRatePerHour: rate, topCustomer: top),
             spendboardVersion: version, files: files
         )
     }

@@ -9,13 +9,13 @@ struct CostByModelChart {
     static let barMaxWidth = 170.0
 
     var models: [Snapshot.ModelSpend]
-    var hourCostMicros: Int64
+    var hourCost: Money
 
     static func height(rows: Int) -> Int { Int(top + rowHeight * Double(max(rows, 1)) + 12) }
 
     func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
-        let maxCost = models.reduce(0) { max($0, $1.usage.costMicros) }
+        let maxCost = models.reduce(Money.zero) { max($0, $1.usage.cost) }
         var body = ""
         body += "<text class=\"muted small\" x=\"16\" y=\"22\">model</text>"
         body += "<text class=\"muted small\" x=\"464\" y=\"22\" text-anchor=\"end\">cost \u{00B7} share</text>"
@@ -27,7 +27,7 @@ struct CostByModelChart {
             let name = XMLText.escaped(model.model)
             let shortName = XMLText.escaped(XMLText.truncated(model.model, to: 17))
             let color = ModelColors.color(for: model.model)
-            let w = maxCost > 0 ? Self.barMaxWidth * Double(model.usage.costMicros) / Double(maxCost) : 0
+            let w = maxCost > .zero ? Self.barMaxWidth * model.usage.cost.approximateDollars / maxCost.approximateDollars : 0
             let value = "\(Format.spend(model.usage)) \u{00B7} \(Format.percent(model.share))"
             body += "<g><title>\(name): \(value)</title>"
             body += "<rect x=\"16\" y=\"\(f(y + 6))\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(color)\"/>"
@@ -41,7 +41,7 @@ struct CostByModelChart {
             title: "Cost by model, rolling hour",
             description: models.isEmpty
                 ? "No usage in the rolling hour."
-                : "Cost per model in the rolling hour, \(Money.formatted(hourCostMicros, decimals: 2)) in total: \(summary.joined(separator: "; "))\(models.count > 6 ? "; and \(models.count - 6) more" : "")."
+                : "Cost per model in the rolling hour, \(hourCost.formatted(decimals: 2)) in total: \(summary.joined(separator: "; "))\(models.count > 6 ? "; and \(models.count - 6) more" : "")."
         )
         let table = DataTable(
             caption: "Cost by model, rolling hour",

@@ -16,20 +16,20 @@ struct GaugeChart {
     static let center = (x: 180.0, y: 150.0)
     static let radius = 110.0
 
-    var rateMicros: Int64
-    var gaugeMaxMicros: Int64
+    var rate: Money
+    var gaugeMax: Money
 
     /// The scale's upper end: `gaugeMax`, or the next round number above the rate.
-    static func scaleMaximum(rateMicros: Int64, gaugeMaxMicros: Int64) -> Int64 {
-        guard rateMicros > gaugeMaxMicros else { return gaugeMaxMicros }
-        return Int64(Scale.roundUp(Double(rateMicros)))
+    static func scaleMaximum(rate: Money, gaugeMax: Money) -> Money {
+        guard rate > gaugeMax else { return gaugeMax }
+        return Money(micros: Int64(Scale.roundUp(rate.approximateDollars * 1e6)))
     }
 
     /// The needle's angle in degrees, mathematical orientation: 180 points left (zero), 90 up
     /// (half), 0 right (the scale's maximum).
-    static func needleAngle(rateMicros: Int64, scaleMaximumMicros: Int64) -> Double {
-        guard scaleMaximumMicros > 0 else { return 180 }
-        let fraction = min(1, max(0, Double(rateMicros) / Double(scaleMaximumMicros)))
+    static func needleAngle(rate: Money, scaleMaximum: Money) -> Double {
+        guard scaleMaximum > .zero else { return 180 }
+        let fraction = min(1, max(0, rate.approximateDollars / scaleMaximum.approximateDollars))
         return 180 - 180 * fraction
     }
 
@@ -40,10 +40,10 @@ struct GaugeChart {
     }
 
     func chart(generatedAt: Timestamp) -> Chart {
-        let maximum = Self.scaleMaximum(rateMicros: rateMicros, gaugeMaxMicros: gaugeMaxMicros)
-        let angle = Self.needleAngle(rateMicros: rateMicros, scaleMaximumMicros: maximum)
-        let rateText = Money.formatted(rateMicros, decimals: 0) + "/h"
-        let widened = maximum != gaugeMaxMicros
+        let maximum = Self.scaleMaximum(rate: rate, gaugeMax: gaugeMax)
+        let angle = Self.needleAngle(rate: rate, scaleMaximum: maximum)
+        let rateText = rate.formatted(decimals: 0) + "/h"
+        let widened = maximum != gaugeMax
         var body = ""
         let c = Self.center, r = Self.radius
         let f = Format.coordinate
@@ -53,35 +53,36 @@ struct GaugeChart {
             body += "<path class=\"value\" d=\"M\(f(c.x - r)) \(f(c.y)) A\(f(r)) \(f(r)) 0 0 1 \(f(end.x)) \(f(end.y))\"/>"
         }
         // Ticks at round steps of the scale.
-        let step = Scale.tickStep(maximum: Double(maximum), target: 5)
+        let maximumMicros = maximum.approximateDollars * 1e6
+        let step = Scale.tickStep(maximum: maximumMicros, target: 5)
         var tick = 0.0
-        while tick <= Double(maximum) * (1 + 1e-9) {
-            let a = 180 - 180 * tick / Double(maximum)
+        while tick <= maximumMicros * (1 + 1e-9) {
+            let a = 180 - 180 * tick / maximumMicros
             let inner = Self.point(angle: a, r: r - 12), outer = Self.point(angle: a, r: r + 12)
             let label = Self.point(angle: a, r: r + 24)
             let anchor = a > 100 ? "end" : a < 80 ? "start" : "middle"
             body += "<line class=\"axis\" x1=\"\(f(inner.x))\" y1=\"\(f(inner.y))\" x2=\"\(f(outer.x))\" y2=\"\(f(outer.y))\"/>"
             body +=
-                "<text class=\"muted small\" x=\"\(f(label.x))\" y=\"\(f(label.y + 4))\" text-anchor=\"\(anchor)\">\(Format.compactDollars(Int64(tick)))</text>"
+                "<text class=\"muted small\" x=\"\(f(label.x))\" y=\"\(f(label.y + 4))\" text-anchor=\"\(anchor)\">\(Format.compactDollars(micros: tick))</text>"
             tick += step
         }
         let tip = Self.point(angle: angle, r: r - 6)
         body += "<line class=\"needle\" x1=\"\(f(c.x))\" y1=\"\(f(c.y))\" x2=\"\(f(tip.x))\" y2=\"\(f(tip.y))\"/>"
         body += "<circle class=\"pivot\" cx=\"\(f(c.x))\" cy=\"\(f(c.y))\" r=\"6\"/>"
         body += "<text class=\"fg big num\" x=\"\(f(c.x))\" y=\"\(f(c.y + 34))\" text-anchor=\"middle\">\(rateText)</text>"
-        let scaleNote = widened ? "scale widened to \(Format.compactDollars(maximum))/h" : "spend rate, rolling hour"
+        let scaleNote = widened ? "scale widened to \(Format.compactDollars(micros: maximum.approximateDollars * 1e6))/h" : "spend rate, rolling hour"
         body += "<text class=\"muted small\" x=\"\(f(c.x))\" y=\"\(f(c.y + 52))\" text-anchor=\"middle\">\(scaleNote)</text>"
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "gauge", width: Self.width, height: Self.height, title: "Spend rate: \(rateText)",
-            description: "Gauge of the rolling-hour spend rate, \(rateText), on a scale from $0 to \(Money.formatted(maximum, decimals: 0)) per hour."
+            description: "Gauge of the rolling-hour spend rate, \(rateText), on a scale from $0 to \(maximum.formatted(decimals: 0)) per hour."
         )
         let table = DataTable(
             caption: "Spend rate",
             headers: [("Measure", false), ("Value", true)],
             rows: [
-                .init([("Spend rate (rolling hour)", false), (Money.formatted(rateMicros, decimals: 2) + "/h", true)]),
-                .init([("Scale maximum", false), (Money.formatted(maximum, decimals: 0) + "/h", true)]),
-                .init([("Configured maximum", false), (Money.formatted(gaugeMaxMicros, decimals: 0) + "/h", true)]),
+                .init([("Spend rate (rolling hour)", false), (rate.formatted(decimals: 2) + "/h", true)]),
+                .init([("Scale maximum", false), (maximum.formatted(decimals: 0) + "/h", true)]),
+                .init([("Configured maximum", false), (gaugeMax.formatted(decimals: 0) + "/h", true)]),
             ]
         )
         return Chart(

@@ -11,17 +11,17 @@ struct SpendPerHourChart {
 
     /// Bar heights in SVG units, proportional to each hour's cost on the scale's maximum.
     static func barHeights(_ hours: [Snapshot.HourSpend]) -> (heights: [Double], scaleMaximum: Double) {
-        let dataMax = hours.reduce(0) { max($0, $1.costMicros) }
-        let axis = Scale.axis(dataMaximum: Double(dataMax), target: 4)
+        let dataMax = hours.reduce(0) { max($0, $1.cost.approximateDollars * 1e6) }
+        let axis = Scale.axis(dataMaximum: dataMax, target: 4)
         let plotHeight = plot.bottom - plot.top
-        return (hours.map { plotHeight * Double($0.costMicros) / axis.maximum }, axis.maximum)
+        return (hours.map { plotHeight * $0.cost.approximateDollars * 1e6 / axis.maximum }, axis.maximum)
     }
 
     func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
         let p = Self.plot
-        let dataMax = hours.reduce(0) { max($0, $1.costMicros) }
-        let axis = Scale.axis(dataMaximum: Double(dataMax), target: 4)
+        let dataMax = hours.reduce(0) { max($0, $1.cost.approximateDollars * 1e6) }
+        let axis = Scale.axis(dataMaximum: dataMax, target: 4)
         let heights = Self.barHeights(hours).heights
         var body = ""
         body.reserveCapacity(8000)
@@ -29,7 +29,7 @@ struct SpendPerHourChart {
             let ty = p.bottom - (p.bottom - p.top) * tick / axis.maximum
             body += "<line class=\"grid\" x1=\"\(f(p.left))\" y1=\"\(f(ty))\" x2=\"\(f(p.right))\" y2=\"\(f(ty))\"/>"
             body +=
-                "<text class=\"muted small num\" x=\"\(f(p.left - 6))\" y=\"\(f(ty + 4))\" text-anchor=\"end\">\(Format.compactDollars(Int64(tick)))</text>"
+                "<text class=\"muted small num\" x=\"\(f(p.left - 6))\" y=\"\(f(ty + 4))\" text-anchor=\"end\">\(Format.compactDollars(micros: tick))</text>"
         }
         let slot = hours.isEmpty ? 0 : (p.right - p.left) / Double(hours.count)
         let barWidth = max(1, slot * 0.78)
@@ -37,7 +37,7 @@ struct SpendPerHourChart {
             let bx = p.left + slot * Double(index) + (slot - barWidth) / 2
             let h = heights[index]
             let label =
-                "\(Format.hourMinute(hour.start))\u{2013}\(Format.hourMinute(hour.start.advanced(by: .seconds(3600)))) UTC\(hour.isPartial ? " (in progress)" : ""): \(Money.formatted(hour.costMicros, decimals: 2)), \(Format.grouped(hour.calls)) calls"
+                "\(Format.hourMinute(hour.start))\u{2013}\(Format.hourMinute(hour.start.advanced(by: .seconds(3600)))) UTC\(hour.isPartial ? " (in progress)" : ""): \(hour.cost.formatted(decimals: 2)), \(Format.grouped(hour.calls)) calls"
             body +=
                 "<rect class=\"\(hour.isPartial ? "partial" : "bar")\" x=\"\(f(bx))\" y=\"\(f(p.bottom - h))\" width=\"\(f(barWidth))\" height=\"\(f(h))\"><title>\(label)</title></rect>"
             let cx = bx + barWidth / 2
@@ -52,13 +52,13 @@ struct SpendPerHourChart {
         body += "<line class=\"axis\" x1=\"\(f(p.left))\" y1=\"\(f(p.bottom))\" x2=\"\(f(p.right))\" y2=\"\(f(p.bottom))\"/>"
         body += "<text class=\"muted small\" x=\"\(f(p.right))\" y=\"16\" text-anchor=\"end\">spend per clock hour, UTC</text>"
 
-        let total = hours.reduce(0) { $0 + $1.costMicros }
-        let peak = hours.max { $0.costMicros < $1.costMicros }
-        let peakText = peak.map { ", highest \(Money.formatted($0.costMicros, decimals: 2)) at \(Format.hourMinute($0.start)) UTC" } ?? ""
+        let total = hours.reduce(Money.zero) { $0 + $1.cost }
+        let peak = hours.max { $0.cost < $1.cost }
+        let peakText = peak.map { ", highest \($0.cost.formatted(decimals: 2)) at \(Format.hourMinute($0.start)) UTC" } ?? ""
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "spend-per-hour", width: Self.width, height: Self.height, title: "Spend per hour, last 24 hours",
             description:
-                "Bars of spend per clock hour for the last \(hours.count) hours, the last one still in progress: \(Money.formatted(total, decimals: 2)) in total\(peakText)."
+                "Bars of spend per clock hour for the last \(hours.count) hours, the last one still in progress: \(total.formatted(decimals: 2)) in total\(peakText)."
         )
         let table = DataTable(
             caption: "Spend per clock hour (UTC)",
@@ -67,7 +67,7 @@ struct SpendPerHourChart {
                 .init(
                     [
                         (Format.hourMinute(hour.start) + (hour.isPartial ? " (in progress)" : ""), false),
-                        (Money.formatted(hour.costMicros, decimals: 2), true), (Format.grouped(hour.calls), true),
+                        (hour.cost.formatted(decimals: 2), true), (Format.grouped(hour.calls), true),
                     ], note: hour.isPartial)
             }
         )

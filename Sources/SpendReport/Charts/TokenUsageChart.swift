@@ -59,21 +59,28 @@ struct TokenUsageChart {
 
         let totalIn = points.reduce(0) { $0 + $1.inputTokens }
         let totalOut = points.reduce(0) { $0 + $1.outputTokens }
+        let totalCached = points.reduce(0) { $0 + $1.cacheReadTokens }
+        let totalReasoning = points.reduce(0) { $0 + $1.reasoningTokens }
+        var classes: [String] = []
+        if totalCached > 0 { classes.append("\(Format.grouped(totalCached)) of the input read from a cache") }
+        if totalReasoning > 0 { classes.append("\(Format.grouped(totalReasoning)) of the output reasoning") }
+        let classNote = classes.isEmpty ? "" : " (" + classes.joined(separator: ", ") + ")"
         let range =
             points.isEmpty
             ? "" : " from \(Format.clock(points[0].start)) to \(Format.clock(points[points.count - 1].start.advanced(by: .seconds(5)))) UTC"
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "token-usage", width: Self.width, height: Self.height, title: "Token usage, last 5 minutes",
             description:
-                "Input and output tokens per 5-second interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total, peak \(Format.grouped(dataMax)) per interval."
+                "Input and output tokens per 5-second interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total\(classNote), peak \(Format.grouped(dataMax)) per interval."
         )
         let table = DataTable(
             caption: "Tokens per 5-second interval (UTC)",
-            headers: [("Start", false), ("Input", true), ("Output", true), ("Total", true)],
+            headers: [("Start", false), ("Input", true), ("of which cached", true), ("Output", true), ("of which reasoning", true), ("Total", true)],
             rows: points.reversed().map { point in
                 .init([
                     (Format.clock(point.start), false), (Format.grouped(point.inputTokens), true),
-                    (Format.grouped(point.outputTokens), true), (Format.grouped(point.totalTokens), true),
+                    (Format.grouped(point.cacheReadTokens), true), (Format.grouped(point.outputTokens), true),
+                    (Format.grouped(point.reasoningTokens), true), (Format.grouped(point.totalTokens), true),
                 ])
             }
         )

@@ -20,7 +20,7 @@ struct TopCustomersChart {
 
     func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
-        let maxCost = customers.reduce(0) { max($0, $1.usage.costMicros) }
+        let maxCost = customers.reduce(Money.zero) { max($0, $1.usage.cost) }
         var body = ""
         body += "<text class=\"muted small\" x=\"12\" y=\"22\">#</text>"
         body += "<text class=\"muted small\" x=\"34\" y=\"22\">customer</text>"
@@ -31,7 +31,7 @@ struct TopCustomersChart {
         }
         for (index, customer) in customers.enumerated() {
             let y = Self.top + Self.rowHeight * Double(index)
-            let w = maxCost > 0 ? Self.barMaxWidth * Double(customer.usage.costMicros) / Double(maxCost) : 0
+            let w = maxCost > .zero ? Self.barMaxWidth * customer.usage.cost.approximateDollars / maxCost.approximateDollars : 0
             let spend = Format.spend(customer.usage)
             body +=
                 "<g><title>\(customer.rank). \(XMLText.escaped(customer.customerId)) (\(XMLText.escaped(customer.tenantId))): \(spend), \(Format.percent(customer.share))</title>"

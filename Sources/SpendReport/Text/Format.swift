@@ -51,8 +51,9 @@ enum Format {
     }
 
     /// Compact dollars for axes: `$0`, `$50k`, `$1.2M`.
-    static func compactDollars(_ micros: Int64) -> String {
-        "$" + compact(Double(micros) / 1e6)
+    /// (Chart scales count in micro-dollars, as `Double`s: geometry, never sums.)
+    static func compactDollars(micros: Double) -> String {
+        "$" + compact(micros / 1e6)
     }
 
     /// A share 0...1 as a percentage with one decimal: `12.3%`.
@@ -96,8 +97,8 @@ enum Format {
     /// Spend with its unpriced part said plainly: `$12.50`, `$12.50 + 3 unpriced`, or
     /// `unpriced` when no update had a price (never `$0.00` for usage of unknown cost).
     static func spend(_ usage: SeriesCounters) -> String {
-        guard usage.unpricedUpdates > 0 else { return Money.formatted(usage.costMicros, decimals: 2) }
+        guard usage.unpricedUpdates > 0 else { return usage.cost.formatted() }
         if usage.unpricedUpdates == usage.updates { return "unpriced" }
-        return Money.formatted(usage.costMicros, decimals: 2) + " + \(grouped(usage.unpricedUpdates)) unpriced"
+        return usage.cost.formatted() + " + \(grouped(usage.unpricedUpdates)) unpriced"
     }
 }

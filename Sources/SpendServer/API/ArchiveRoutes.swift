@@ -46,13 +46,13 @@ struct ArchiveRoutes: Sendable {
                         s.field("time") { $0.timestamp(entry.generatedAt) }
                         s.field("folder") { $0.string(entry.folder) }
                         s.field("path") { $0.string("/archive/\(entry.folder)/") }
-                        s.field("spendRate") { $0.dollars(micros: entry.spendRateMicrosPerHour) }
+                        s.field("spendRate") { $0.dollars(entry.spendRatePerHour) }
                         s.field("topCustomer") { w in
                             if let top = entry.topCustomer {
                                 w.object { t in
                                     t.field("customerId") { $0.string(top.customerId) }
                                     t.field("tenantId") { $0.string(top.tenantId) }
-                                    t.field("spend") { $0.dollars(micros: top.costMicros) }
+                                    t.field("spend") { $0.dollars(top.cost) }
                                 }
                             } else {
                                 w.null()
