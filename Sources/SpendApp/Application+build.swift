@@ -24,7 +24,7 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     try configuration.validate()
     let report = configuration.report
     let renderer = try Components.renderer(report, logger: logger)
-    let prices = try Components.prices(configuration.prices)
+    let prices = PriceBook(try Components.prices(configuration.prices), source: configuration.prices, at: WallClock().now)
     let journal: SQLiteJournal
     do {
         journal = try SQLiteJournal(directory: configuration.data)
@@ -38,6 +38,9 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
         "restored stored usage", metadata: ["data": "\(journal.path)", "recentUpdates": "\(restored.rawUpdates)", "series": "\(restored.series)"])
 
     var services: [any Service] = []
+    if let path = configuration.prices {
+        services.append(await PriceReloadService(book: prices, path: path, clock: WallClock(), logger: logger))
+    }
     if let settings = configuration.simulator {
         let simulator = Simulator(configuration: settings.simulatorConfiguration)
         let liveFrom = try await SimulatorService.backfill(
@@ -84,7 +87,7 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
         ]
     )
     return SpendboardApplication.application(
-        store: store, board: board, site: site, settings: settings, decoder: UsageBatchDecoder(prices: prices),
+        store: store, board: board, site: site, settings: settings, prices: prices,
         services: services, logger: logger, archive: archive
     )
 }

@@ -27,7 +27,11 @@ enum Components {
     }
 
     static func prices(_ path: String?) throws(StartupError) -> PriceTable {
-        try PriceTable.load(path)
+        do {
+            return try PriceTable.load(path)
+        } catch {
+            throw StartupError("--prices: \(error)")
+        }
     }
 
     /// The archive writer of `output/archive`, its catalog read once here, at start.
@@ -47,17 +51,14 @@ enum Components {
 }
 
 extension PriceTable {
-    /// The built-in reference prices (nil), or those of a price file.
-    public static func load(_ path: String?) throws(StartupError) -> PriceTable {
+    /// The built-in reference prices (nil), or those of a price file; a `FormatError` naming
+    /// every problem, or the file when it cannot be read.
+    public static func load(_ path: String?) throws(FormatError) -> PriceTable {
         guard let path else { return .reference }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw StartupError("--prices: cannot read \(path)")
+            throw FormatError(problems: ["cannot read \(path)"])
         }
-        do {
-            return try PriceTable.parse(Array(data))
-        } catch {
-            throw StartupError("--prices: \(error)")
-        }
+        return try PriceTable.parse(Array(data))
     }
 }
 

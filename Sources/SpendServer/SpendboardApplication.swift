@@ -15,7 +15,8 @@ import SpendReport
 public enum SpendboardApplication {
     public static func router(
         store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings,
-        decoder: UsageBatchDecoder = UsageBatchDecoder(), startedAt: Timestamp? = nil, archive: ArchiveWriter? = nil
+        decoder: UsageBatchDecoder = UsageBatchDecoder(), prices: PriceBook? = nil, startedAt: Timestamp? = nil,
+        archive: ArchiveWriter? = nil
     ) -> Router<SpendRequestContext> {
         let router = Router(context: SpendRequestContext.self, options: .autoGenerateHeadEndpoints)
         if !settings.corsOrigins.isEmpty {
@@ -30,18 +31,21 @@ public enum SpendboardApplication {
             router.add(middleware: ArchiveMiddleware(directory: archive.directory))
             ArchiveRoutes(catalog: archive.catalog).register(on: router)
         }
-        APIRoutes(store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder, archive: archive)
-            .register(on: router)
+        APIRoutes(
+            store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder, prices: prices,
+            archive: archive
+        )
+        .register(on: router)
         return router
     }
 
     /// The whole server: router, listening address and the background services.
     public static func application(
-        store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, decoder: UsageBatchDecoder,
+        store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, prices: PriceBook,
         services: [any Service], logger: Logger, archive: ArchiveWriter? = nil
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, board: board, site: site, settings: settings, decoder: decoder, archive: archive),
+            router: router(store: store, board: board, site: site, settings: settings, prices: prices, archive: archive),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,
             logger: logger

@@ -44,7 +44,10 @@ struct SimulatorOptions: ParsableArguments {
 
 /// `--prices`, for every command that prices updates sent without `totalCost`.
 struct PriceOptions: ParsableArguments {
-    @Option(help: "Price table (JSON) for updates sent without totalCost; the reference prices are built in.")
+    @Option(
+        help:
+            "Price table (JSON, dollars per million tokens; docs/prices.example.json) for updates sent without totalCost; the reference prices are built in. serve reloads it on SIGHUP."
+    )
     var prices: String?
 }
 
@@ -53,7 +56,7 @@ func loadPrices(_ path: String?) throws -> PriceTable {
     do {
         return try PriceTable.load(path)
     } catch {
-        throw ValidationError(error.description)
+        throw ValidationError("--prices: \(error)")
     }
 }
 
@@ -103,7 +106,7 @@ func check(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as ConfigurationError {
-        throw ValidationError(error.description)
+        throw ValidationError("--prices: \(error)")
     }
 }
 
@@ -115,6 +118,6 @@ func exitingOnStartupFailure<T>(_ logger: Logger, _ body: () async throws -> T) 
         logger.critical("\(error)")
         throw ExitCode(2)
     } catch let error as ConfigurationError {
-        throw ValidationError(error.description)
+        throw ValidationError("--prices: \(error)")
     }
 }

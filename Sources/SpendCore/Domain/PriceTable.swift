@@ -32,6 +32,10 @@ public struct PriceTable: Hashable, Sendable {
     public struct FormatError: Error, CustomStringConvertible, Sendable {
         public var problems: [String]
         public var description: String { problems.joined(separator: "; ") }
+
+        public init(problems: [String]) {
+            self.problems = problems
+        }
     }
 
     /// Entries per model, oldest first.
@@ -73,6 +77,7 @@ public struct PriceTable: Hashable, Sendable {
         }
         var entries: [Entry] = []
         var problems: [String] = []
+        var seen: Set<String> = []
         for (index, item) in items.enumerated() {
             var entryProblems: [String] = []
             func fail(_ field: String, _ rule: String) { entryProblems.append("prices[\(index)].\(field) \(rule)") }
@@ -126,7 +131,7 @@ public struct PriceTable: Hashable, Sendable {
                         "must be a non-negative number of dollars per call with at most 12 decimal places, at most \(UsageUpdate.maximumCost)")
                 }
             }
-            if let model, let effectiveFrom, entries.contains(where: { $0.price.model == model && $0.effectiveFrom == effectiveFrom }) {
+            if let model, let effectiveFrom, !seen.insert("\(model)\u{0}\(effectiveFrom.millisecondsSinceEpoch)").inserted {
                 fail("effectiveFrom", "repeats an earlier entry: \(model) already has a price from \(effectiveFrom.iso8601)")
             }
             problems += entryProblems

@@ -10,6 +10,8 @@ struct APIRoutes: Sendable {
     let settings: ServerSettings
     let startedAt: Timestamp
     let decoder: UsageBatchDecoder
+    /// The prices in force, when they can change while serving; nil: `decoder.prices`.
+    var prices: PriceBook? = nil
     var archive: ArchiveWriter? = nil
 
     /// Paths and the methods they answer, for 405 answers with `Allow`.
@@ -21,7 +23,7 @@ struct APIRoutes: Sendable {
     ]
 
     func register(on router: Router<SpendRequestContext>) {
-        let ingest = IngestRoute(store: store, decoder: decoder, settings: settings)
+        let ingest = IngestRoute(store: store, decoder: decoder, prices: prices, settings: settings)
         router.get("/api/metrics") { request, _ in try await metrics(request) }
         router.post("/api/metrics") { request, context in try await ingest.handle(request, context: context) }
         router.get("/api/stats") { _, _ in try stats() }
@@ -84,7 +86,10 @@ struct APIRoutes: Sendable {
         let lastError = board.lastError
         let archiveFailing = archive?.catalog.status.lastError != nil
         let cleanup = board.cleanup
-        let degraded = stale || lastError != nil || archiveFailing || cleanup.lastError != nil || journal.lastError != nil
+        let priceStatus = prices?.status
+        let degraded =
+            stale || lastError != nil || archiveFailing || cleanup.lastError != nil || journal.lastError != nil
+            || priceStatus?.lastReloadProblems != nil
         var writer = JSONWriter()
         writer.object { o in
             o.field("status") { $0.string(latest == nil ? "starting" : (degraded ? "degraded" : "ok")) }
@@ -113,6 +118,9 @@ struct APIRoutes: Sendable {
             if let archive {
                 o.field("archive") { $0.archiveHealth(archive) }
             }
+            if let priceStatus {
+                o.field("prices") { $0.priceHealth(priceStatus) }
+            }
             o.field("store") { w in
                 w.object { s in
                     s.field("rawUpdates") { $0.integer(status.rawUpdates) }
@@ -133,6 +141,27 @@ struct APIRoutes: Sendable {
             }
         }
         return .json(writer.bytes)
+    }
+}
+
+extension JSONWriter {
+    /// The price table in force and the last reload (`kill -HUP`).
+    mutating func priceHealth(_ status: PriceBook.Status) {
+        object { p in
+            p.field("source") { w in
+                if let source = status.source { w.string(source) } else { w.string("built-in") }
+            }
+            p.field("loadedAt") { $0.timestamp(status.loadedAt) }
+            p.field("entries") { $0.integer(status.table.entries.count) }
+            p.field("reloads") { $0.integer(status.reloads) }
+            p.field("failedReloads") { $0.integer(status.failedReloads) }
+            p.field("lastReloadFailedAt") { w in
+                if let at = status.lastReloadFailedAt { w.timestamp(at) } else { w.null() }
+            }
+            p.field("lastReloadProblems") { w in
+                if let problems = status.lastReloadProblems { w.array(problems) { $0.string($1) } } else { w.null() }
+            }
+        }
     }
 }
 

@@ -8,6 +8,8 @@ import SpendCore
 struct IngestRoute: Sendable {
     let store: UsageStore
     let decoder: UsageBatchDecoder
+    /// The prices in force, read once per batch; nil: `decoder.prices`.
+    let prices: PriceBook?
     let settings: ServerSettings
 
     /// Largest body accepted.
@@ -31,6 +33,8 @@ struct IngestRoute: Sendable {
         }
         let updates: [UsageUpdate]
         do {
+            var decoder = decoder
+            if let prices { decoder.prices = prices.table }
             updates = try decoder.decode(Array(body.readableBytesView), format: format, now: store.clock.now)
         } catch {
             return Self.response(for: error)
