@@ -89,7 +89,7 @@ public struct ReportRenderer: Sendable {
     func mainView(_ snapshot: Snapshot, charts: [Chart]) -> MainView {
         let latency = snapshot.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" } ?? "\u{2013}"
         var stats: [MainView.Stat] = [
-            .init(label: "Spend rate", value: snapshot.spendRatePerHour.formatted(decimals: 0) + "/h"),
+            .init(label: "Spend rate", value: snapshot.spendRatePerHour.headline + "/h"),
             .init(label: "Calls per second", value: Format.fixed(snapshot.callsPerSecond, places: 1)),
             .init(label: "Tokens, last hour", value: Format.compact(Double(snapshot.hour.totalTokens))),
             .init(label: "Mean latency", value: latency),

@@ -41,7 +41,7 @@ struct Archive: AsyncParsableCommand {
             let entries = catalog.entries
             for entry in entries {
                 let top = entry.topCustomer.map { "\($0.customerId) (\($0.tenantId))" } ?? "-"
-                print("\(entry.generatedAt.iso8601)  \(entry.folder)  \(entry.spendRatePerHour.formatted(decimals: 0))/h  \(top)")
+                print("\(entry.generatedAt.iso8601)  \(entry.folder)  \(entry.spendRatePerHour.headline)/h  \(top)")
             }
             print("\(entries.count) snapshot\(entries.count == 1 ? "" : "s") in \(common.directory)")
         }

@@ -22,6 +22,13 @@ struct MoneyTests {
         #expect(Money(picodollars: picodollars).formatted() == text)
     }
 
+    @Test func headlinesKeepSmallAmountsVisible() {
+        #expect(Money(dollars: 2_454).headline == "$2,454")
+        #expect(Money(micros: 99_990_000).headline == "$99.99")
+        #expect(Money(micros: 400_000).headline == "$0.40")
+        #expect(Money(picodollars: 45_000_000).headline == "$0.000045")
+    }
+
     @Test(arguments: [
         ("0", 12, Result<Int128, ExactDecimal.Failure>.success(0)),
         ("0.0375", 6, .success(37_500)),
@@ -210,5 +217,17 @@ struct TokenClassDecodingTests {
             #expect(problems.first?.field == field, "\(problems)")
             #expect(problems.first?.rule.contains(rule) == true, "\(problems)")
         }
+    }
+}
+
+/// The example price file in `docs/` is a valid table: the command the docs give runs.
+struct PriceExampleTests {
+    @Test func theDocumentedExampleLoads() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/prices.example.json").path
+        let table = try PriceTable.parse(Array(try #require(FileManager.default.contents(atPath: path))))
+        let june = try #require(Timestamp(iso8601: "2025-06-10T00:00:00Z"))
+        #expect(table.price(for: "o3", at: june.advanced(by: .milliseconds(-1)))?.output.perMillionText == "40")
+        #expect(table.price(for: "o3", at: june)?.output.perMillionText == "8")
+        #expect(table.price(for: "gpt-4o-mini", at: june)?.cacheRead?.perMillionText == "0.075")
     }
 }

@@ -217,6 +217,22 @@ struct UsageLedgerTests {
     @Test func rawUpdatesFitIn64Bytes() {
         #expect(MemoryLayout<RawUsage>.stride <= 64)
     }
+
+    /// Per-key rollup entries are what 24 hours of memory is made of (docs/benchmarks.md).
+    @Test func perKeyCountersFitIn48BytesAndSumExactly() {
+        #expect(MemoryLayout<SeriesCounters>.stride == 48)
+        #expect(MemoryLayout<RollupEntry>.stride == 40)
+        var sum = SeriesCounters()
+        var part = SeriesCounters()
+        part.cost = Money(picodollars: Int128(UInt64.max))  // every low bit set: the next add carries
+        sum.add(part)
+        sum.add(part)
+        #expect(sum.cost == Money(picodollars: 2 * Int128(UInt64.max)))
+        part.cost = UsageUpdate.maximumCost
+        for _ in 0..<50 { sum.add(part) }
+        for _ in 0..<50 { sum.add(RollupEntry(part)) }
+        #expect(sum.cost == Money(picodollars: 2 * Int128(UInt64.max) + 100 * UsageUpdate.maximumCost.picodollars))
+    }
 }
 
 struct RawLogTests {

@@ -161,6 +161,18 @@ struct ArchiveVerifyTests {
         let manifest = ArchiveManifest(entry: entry, files: [.init(path: "stats.json", contents: [1, 2, 3])])
         #expect(try ArchiveManifest.parse(manifest.jsonBytes(), path: "m") == manifest)
     }
+
+    /// Manifests archived before exact money hold micro-dollars: they are still read, exactly.
+    @Test func manifestsInMicroDollarsAreStillRead() throws {
+        let old = """
+            {"format":"\(ArchiveManifest.format)","snapshot":"2026-11-29T14:05:00.000Z","folder":"2026-11-29T14-05-00Z",
+             "spendboardVersion":"0.9","spendRateMicrosPerHour":1234567,
+             "topCustomer":{"customerId":"c","tenantId":"t","costMicros":42},"files":[]}
+            """
+        let manifest = try ArchiveManifest.parse(Array(old.utf8), path: "m")
+        #expect(manifest.entry.spendRatePerHour.decimalText == "1.234567")
+        #expect(manifest.entry.topCustomer?.cost.decimalText == "0.000042")
+    }
 }
 
 struct ArchivePagesTests {

@@ -46,6 +46,16 @@ public struct CostBreakdown: Hashable, Sendable {
                 + reasoning.picodollars + callFees.picodollars + unattributed.picodollars)
     }
 
+    /// Whether this can be one update's cost: no part negative, the total at most
+    /// `UsageUpdate.maximumCost` (so the total and every part fit an `Int64` of picodollars).
+    public var isOneUpdatesCost: Bool {
+        let range = 0...UsageUpdate.maximumCost.picodollars
+        // Each part in range first, so that their sum cannot overflow.
+        return range.contains(input.picodollars) && range.contains(cacheRead.picodollars) && range.contains(cacheWrite.picodollars)
+            && range.contains(output.picodollars) && range.contains(reasoning.picodollars) && range.contains(callFees.picodollars)
+            && range.contains(unattributed.picodollars) && range.contains(total.picodollars)
+    }
+
     public subscript(costClass: CostClass) -> Money {
         get {
             switch costClass {
@@ -71,14 +81,16 @@ public struct CostBreakdown: Hashable, Sendable {
         }
     }
 
+    /// Adds `other` part by part. Wrapping, like the other counters' sums: a sum of `Int128`
+    /// picodollars cannot reach its limit in any store (1.7 × 10²⁶ dollars).
     @inlinable
     public mutating func add(_ other: CostBreakdown) {
-        input += other.input
-        cacheRead += other.cacheRead
-        cacheWrite += other.cacheWrite
-        output += other.output
-        reasoning += other.reasoning
-        callFees += other.callFees
-        unattributed += other.unattributed
+        input.picodollars &+= other.input.picodollars
+        cacheRead.picodollars &+= other.cacheRead.picodollars
+        cacheWrite.picodollars &+= other.cacheWrite.picodollars
+        output.picodollars &+= other.output.picodollars
+        reasoning.picodollars &+= other.reasoning.picodollars
+        callFees.picodollars &+= other.callFees.picodollars
+        unattributed.picodollars &+= other.unattributed.picodollars
     }
 }

@@ -50,9 +50,12 @@ public struct Money: Hashable, Comparable, Sendable, AdditiveArithmetic, CustomS
 
     /// The nearest `Double` number of dollars: for chart geometry and ratios, never for sums.
     public var approximateDollars: Double {
-        let whole = picodollars / Self.picodollarsPerDollar
-        let fraction = picodollars % Self.picodollarsPerDollar
-        return Double(whole) + Double(fraction) / 1e12
+        // Through Int64: `Double(Int128)` takes a generic, several times slower path, and
+        // dividing an `Int128` is a library call.
+        if let small = Int64(exactly: picodollars) { return Double(small) / 1e12 }
+        let (whole, fraction) = picodollars.quotientAndRemainder(dividingBy: Self.picodollarsPerDollar)
+        guard let wholeDollars = Int64(exactly: whole) else { return Double(whole) + Double(Int64(fraction)) / 1e12 }
+        return Double(wholeDollars) + Double(Int64(fraction)) / 1e12
     }
 
     /// The exact decimal form in dollars, as a JSON number: `12.5`, `0.000045`, `3`. No
@@ -74,6 +77,12 @@ public struct Money: Hashable, Comparable, Sendable, AdditiveArithmetic, CustomS
     }
 
     public var description: String { "$" + decimalText }
+
+    /// The form of a headline figure: whole dollars from $100 (`$2,454`), below that as
+    /// `formatted()` (`$12.40`, `$0.0042`), so a small spend never reads as `$0`.
+    public var headline: String {
+        self >= Money(dollars: 100) ? formatted(decimals: 0) : formatted()
+    }
 
     /// The form for people, rounded half up: `$78,123.45`. With `decimals` nil, amounts of a
     /// cent or more show cents, and smaller ones enough places to show what they are:

@@ -12,23 +12,18 @@ extension UsageLedger {
         let current = fine.bucketIndex(of: now.millisecondsSinceEpoch)
         let width = fine.width
 
-        // Rolling hour, per series.
-        var perSeries = [SeriesCounters](repeating: SeriesCounters(), count: names.seriesCount)
+        // Rolling hour, per series (in the packed form of the buckets: one series' hour counts
+        // its updates in 32 bits, as one 1-hour bucket does).
+        var perSeries = [RollupEntry](repeating: RollupEntry(), count: names.seriesCount)
         var hourTotals = UsageCounters()
-        for index in (current - Int64(Self.hourBuckets))..<current {
-            guard let bucket = fine.bucket(index: index) else { continue }
-            hourTotals.add(bucket.totals)
-            for (position, key) in bucket.keys.enumerated() {
-                perSeries[Int(key)].add(bucket.values[position])
-            }
-        }
+        fine.accumulate((current - Int64(Self.hourBuckets))..<current, totals: &hourTotals, perKey: &perSeries)
 
         // Group series by customer and by model.
         var perCustomer = [SeriesCounters](repeating: SeriesCounters(), count: names.customers.count)
         var perModel = [SeriesCounters](repeating: SeriesCounters(), count: names.models.count)
-        for (series, counters) in perSeries.enumerated() where !counters.isEmpty {
-            perCustomer[Int(names.customerOfSeries[series])].add(counters)
-            perModel[Int(names.modelOfSeries[series])].add(counters)
+        for (series, entry) in perSeries.enumerated() where entry.updates != 0 {
+            perCustomer[Int(names.customerOfSeries[series])].add(entry)
+            perModel[Int(names.modelOfSeries[series])].add(entry)
         }
         let total = hourTotals.totalCost.approximateDollars
         func share(_ cost: Money) -> Double { total > 0 ? cost.approximateDollars / total : 0 }
@@ -56,7 +51,7 @@ extension UsageLedger {
         let models = perModel.indices
             .filter { !perModel[$0].isEmpty }
             .map { Snapshot.ModelSpend(model: names.models[$0], usage: perModel[$0], share: share(perModel[$0].cost)) }
-            .sorted { ($0.usage.cost, $1.model) > ($1.usage.cost, $0.model) }
+            .sorted { $0.usage.cost != $1.usage.cost ? $0.usage.cost > $1.usage.cost : $0.model < $1.model }
 
         // Token usage: the last 60 complete buckets.
         let tokenUsage = ((current - Int64(Self.tokenBuckets))..<current).map { index in

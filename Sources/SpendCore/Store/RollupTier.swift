@@ -1,7 +1,7 @@
 /// Totals of usage in fixed-width time buckets over a fixed retention, kept in a ring of
 /// `slotCount` buckets: memory is bounded by construction, whatever the rate. Each bucket holds
 /// its totals and a sparse, sorted list of per-key counters (a key is a series or a model id;
-/// per key only `SeriesCounters` are kept).
+/// per key only a `RollupEntry`, the packed form of `SeriesCounters`, is kept).
 ///
 /// A bucket whose slot is reused by a newer bucket expires; an update older than the oldest
 /// bucket the ring can hold is refused.
@@ -11,10 +11,10 @@ struct RollupTier: Sendable {
         var index: Int64 = .min
         var totals = UsageCounters()
         var keys: [UInt32] = []
-        var values: [SeriesCounters] = []
+        var values: [RollupEntry] = []
 
         @inlinable
-        mutating func add(_ counters: UsageCounters, key: UInt32) {
+        mutating func add(_ counters: UsageCounters, _ perKey: RollupEntry, key: UInt32) {
             totals.add(counters)
             var low = 0
             var high = keys.count
@@ -23,10 +23,10 @@ struct RollupTier: Sendable {
                 if keys[mid] < key { low = mid + 1 } else { high = mid }
             }
             if low < keys.count && keys[low] == key {
-                values[low].add(SeriesCounters(counters))
+                values[low].add(perKey)
             } else {
                 keys.insert(key, at: low)
-                values.insert(SeriesCounters(counters), at: low)
+                values.insert(perKey, at: low)
             }
         }
     }
@@ -67,6 +67,13 @@ struct RollupTier: Sendable {
     /// when that bucket has already expired.
     @discardableResult
     mutating func add(_ counters: UsageCounters, key: UInt32, at timestamp: Int64) -> Bool {
+        add(counters, RollupEntry(SeriesCounters(counters)), key: key, at: timestamp)
+    }
+
+    /// `add(_:key:at:)` with the per-key part already made: an update added to every tier makes
+    /// it once.
+    @discardableResult
+    mutating func add(_ counters: UsageCounters, _ perKey: RollupEntry, key: UInt32, at timestamp: Int64) -> Bool {
         let index = bucketIndex(of: timestamp)
         guard accepts(timestamp) else { return false }
         let position = slot(of: index)
@@ -78,7 +85,7 @@ struct RollupTier: Sendable {
             slots[position].keys.reserveCapacity(expected)
             slots[position].values.reserveCapacity(expected)
         }
-        slots[position].add(counters, key: key)
+        slots[position].add(counters, perKey, key: key)
         newestIndex = max(newestIndex, index)
         return true
     }
@@ -87,6 +94,27 @@ struct RollupTier: Sendable {
     func bucket(index: Int64) -> Bucket? {
         let candidate = slots[slot(of: index)]
         return candidate.index == index ? candidate : nil
+    }
+
+    /// Adds up the buckets with indices in `range`: their totals into `totals`, each key's entries
+    /// into `perKey[key]` (which must have a place for every key). The snapshot's hottest loop:
+    /// it reads the buckets in place, without copying them out of the ring.
+    func accumulate(_ range: Range<Int64>, totals: inout UsageCounters, perKey: inout [RollupEntry]) {
+        for index in range {
+            let position = slot(of: index)
+            guard slots[position].index == index else { continue }
+            totals.add(slots[position].totals)
+            let keys = slots[position].keys
+            let values = slots[position].values
+            precondition(keys.count == values.count)
+            keys.withUnsafeBufferPointer { keys in
+                values.withUnsafeBufferPointer { values in
+                    for entry in 0..<keys.count {
+                        perKey[Int(keys[entry])].add(values[entry])
+                    }
+                }
+            }
+        }
     }
 
     /// Totals of the bucket with this index (zero when it holds nothing).
@@ -127,7 +155,7 @@ struct RollupTier: Sendable {
     var approximateBytes: Int {
         slots.reduce(MemoryLayout<Bucket>.stride * slotCount) { total, bucket in
             total + bucket.keys.capacity * MemoryLayout<UInt32>.stride
-                + bucket.values.capacity * MemoryLayout<SeriesCounters>.stride
+                + bucket.values.capacity * MemoryLayout<RollupEntry>.stride
                 + (bucket.keys.capacity > 0 ? 64 : 0)
         }
     }

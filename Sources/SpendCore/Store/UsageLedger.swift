@@ -49,18 +49,13 @@ public struct UsageLedger: Sendable {
             // An absent split is flagged as absent (RawUsage.Flags), not counted as a zero.
             guard (0...RawUsage.maximumCount).contains(update.inputTokens ?? 0) else { return .outOfRange(field: "inputTokens") }
             guard (0...RawUsage.maximumCount).contains(update.outputTokens ?? 0) else { return .outOfRange(field: "outputTokens") }
-            for (count, field) in [
-                (update.cacheReadTokens, "cacheReadInputTokens"), (update.cacheWriteTokens, "cacheCreationInputTokens"),
-                (update.reasoningTokens, "reasoningOutputTokens"),
-            ] {
-                guard (0...RawUsage.maximumCount).contains(count ?? 0) else { return .outOfRange(field: field) }
+            guard (0...RawUsage.maximumCount).contains(update.cacheReadTokens ?? 0) else { return .outOfRange(field: "cacheReadInputTokens") }
+            guard (0...RawUsage.maximumCount).contains(update.cacheWriteTokens ?? 0) else {
+                return .outOfRange(field: "cacheCreationInputTokens")
             }
+            guard (0...RawUsage.maximumCount).contains(update.reasoningTokens ?? 0) else { return .outOfRange(field: "reasoningOutputTokens") }
             if let (field, _) = update.tokenClassProblem { return .inconsistent(field: String(field.dropFirst("metrics.".count))) }
-            if update.isPriced {
-                guard CostClass.allCases.allSatisfy({ update.cost[$0] >= .zero }), update.cost.total <= UsageUpdate.maximumCost else {
-                    return .outOfRange(field: "totalCost")
-                }
-            }
+            if update.isPriced && !update.cost.isOneUpdatesCost { return .outOfRange(field: "totalCost") }
             guard update.avgLatencyMs.isFinite, (0...RawUsage.maximumLatencyMs).contains(update.avgLatencyMs),
                 RawUsage.latencyWeight(averageMs: update.avgLatencyMs, calls: update.calls) != nil
             else {
@@ -146,11 +141,13 @@ public struct UsageLedger: Sendable {
     /// refused by `Configuration.admit(_:now:)`, and the admitted ones are counted.
     @discardableResult
     public mutating func ingest(_ updates: some Sequence<UsageUpdate>, now: Timestamp) -> IngestResult {
-        admitAndCount(updates, now: now, longTiers: true)
+        // One concrete loop, whatever the caller's sequence: a generic loop over updates copies
+        // each through its value witnesses (an array passes without a copy).
+        admitAndCount(Array(updates), now: now, longTiers: true)
     }
 
     /// Counts what the rules admit; the result says how many and why the others were not.
-    private mutating func admitAndCount(_ updates: some Sequence<UsageUpdate>, now: Timestamp, longTiers: Bool) -> IngestResult {
+    private mutating func admitAndCount(_ updates: [UsageUpdate], now: Timestamp, longTiers: Bool) -> IngestResult {
         var result = IngestResult()
         let rawCutoff = now.millisecondsSinceEpoch - configuration.rawWindow.milliseconds
         for update in updates {
@@ -182,11 +179,12 @@ public struct UsageLedger: Sendable {
         if !update.isPriced { flags.insert(.unpriced) }
         let series = names.id(tenant: update.tenantId, customer: update.customerId, model: update.model)
         let counters = UsageCounters(update)
+        let perKey = RollupEntry(SeriesCounters(counters))
         let usage = RawUsage(
             timestamp: ts,
             sequence: nextSequence,
             // Admitted: at most UsageUpdate.maximumCost, which fits Int64 picodollars.
-            costPicodollars: Int64(counters.totalCost.picodollars),
+            costPicodollars: Int64(truncatingIfNeeded: perKey.costLow),
             series: series,
             calls: UInt32(update.calls),
             totalTokens: UInt32(update.totalTokens),
@@ -199,10 +197,10 @@ public struct UsageLedger: Sendable {
             flags: flags
         )
         nextSequence += 1
-        fine.add(counters, key: series, at: ts)
+        fine.add(counters, perKey, key: series, at: ts)
         if longTiers {
-            minute.add(counters, key: names.modelOfSeries[Int(series)], at: ts)
-            hour.add(counters, key: series, at: ts)
+            minute.add(counters, perKey, key: names.modelOfSeries[Int(series)], at: ts)
+            hour.add(counters, perKey, key: series, at: ts)
         }
         if ts >= rawCutoff {
             raw.insert(usage)

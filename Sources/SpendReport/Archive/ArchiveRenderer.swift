@@ -207,7 +207,7 @@ public struct ArchiveRenderer: Sendable {
             html += "\">"
             html += iso.dropFirst(11).prefix(8)
             html += "</time></a></td><td class=\"n\">"
-            html += entry.spendRatePerHour.formatted(decimals: 0)
+            html += entry.spendRatePerHour.headline
             html += "/h</td><td>"
             html += entry.topCustomer.map { XMLText.escaped($0.customerId) } ?? "\u{2013}"
             html += "</td><td>"

@@ -42,7 +42,7 @@ struct GaugeChart {
     func chart(generatedAt: Timestamp) -> Chart {
         let maximum = Self.scaleMaximum(rate: rate, gaugeMax: gaugeMax)
         let angle = Self.needleAngle(rate: rate, scaleMaximum: maximum)
-        let rateText = rate.formatted(decimals: 0) + "/h"
+        let rateText = rate.headline + "/h"
         let widened = maximum != gaugeMax
         var body = ""
         let c = Self.center, r = Self.radius
