@@ -16,12 +16,17 @@ public struct UsageLedger: Sendable {
         /// At most this many raw updates are kept.
         public var rawCapacity: Int
         /// How far in the future an update may be stamped.
-        public var maximumFuture: Duration
+        public var maximumFuture: Duration {
+            didSet { maximumFutureMs = maximumFuture.milliseconds }
+        }
+        /// `maximumFuture` in milliseconds, for `admit`, which runs for every update twice.
+        private var maximumFutureMs: Int64
 
         public init(rawWindow: Duration = .seconds(3600), rawCapacity: Int = 1_000_000, maximumFuture: Duration = .seconds(300)) {
             self.rawWindow = rawWindow
             self.rawCapacity = rawCapacity
             self.maximumFuture = maximumFuture
+            maximumFutureMs = maximumFuture.milliseconds
         }
 
         /// The ledger's acceptance rules, in one place: why `update` would not be stored at
@@ -42,8 +47,8 @@ public struct UsageLedger: Sendable {
         /// ```
         public func admit(_ update: UsageUpdate, now: Timestamp) -> Rejection? {
             let ts = update.timestamp.millisecondsSinceEpoch
-            guard ts <= now.millisecondsSinceEpoch + maximumFuture.milliseconds else { return .inFuture }
-            guard ts >= now.millisecondsSinceEpoch - UsageLedger.hourRetention.milliseconds else { return .tooOld }
+            guard ts <= now.millisecondsSinceEpoch + maximumFutureMs else { return .inFuture }
+            guard ts >= now.millisecondsSinceEpoch - UsageLedger.hourRetentionMs else { return .tooOld }
             guard (0...RawUsage.maximumCount).contains(update.calls) else { return .outOfRange(field: "totalCalls") }
             guard (0...RawUsage.maximumCount).contains(update.totalTokens) else { return .outOfRange(field: "totalTokens") }
             // An absent split is flagged as absent (RawUsage.Flags), not counted as a zero.
@@ -110,6 +115,7 @@ public struct UsageLedger: Sendable {
     public static let fineRetention: Duration = .seconds(3600 + 300)
     public static let minuteRetention: Duration = .seconds(24 * 3600 + 600)
     public static let hourRetention: Duration = .seconds(30 * 24 * 3600)
+    static let hourRetentionMs = hourRetention.milliseconds
 
     public let configuration: Configuration
     var names = SeriesTable()

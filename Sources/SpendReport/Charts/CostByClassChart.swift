@@ -2,7 +2,8 @@ import SpendCore
 
 /// Rolling-hour cost and tokens by class: uncached input, cache reads, cache writes, output,
 /// reasoning, call fees and costs reported as totals, as horizontal bars of cost. Shows where
-/// the money goes beyond "input and output", and what the cache saves.
+/// the money goes beyond "input and output", and what the cache saves. Its colours differ from
+/// the models' (`ModelColors`), beside which it is shown.
 struct CostByClassChart {
     static let width = 480
     static let rowHeight = 34.0
@@ -27,11 +28,11 @@ struct CostByClassChart {
         let all = [
             Row(
                 costClass: .input, label: "Input, uncached", cost: hour.cost.input,
-                tokens: hour.inputTokens - hour.cacheReadTokens - hour.cacheWriteTokens, color: "#2563eb"),
-            Row(costClass: .cacheRead, label: "Cache reads", cost: hour.cost.cacheRead, tokens: hour.cacheReadTokens, color: "#0891b2"),
-            Row(costClass: .cacheWrite, label: "Cache writes", cost: hour.cost.cacheWrite, tokens: hour.cacheWriteTokens, color: "#7c3aed"),
-            Row(costClass: .output, label: "Output", cost: hour.cost.output, tokens: hour.outputTokens - hour.reasoningTokens, color: "#16a34a"),
-            Row(costClass: .reasoning, label: "Reasoning", cost: hour.cost.reasoning, tokens: hour.reasoningTokens, color: "#d97706"),
+                tokens: hour.inputTokens - hour.cacheReadTokens - hour.cacheWriteTokens, color: "#0284c7"),
+            Row(costClass: .cacheRead, label: "Cache reads", cost: hour.cost.cacheRead, tokens: hour.cacheReadTokens, color: "#0d9488"),
+            Row(costClass: .cacheWrite, label: "Cache writes", cost: hour.cost.cacheWrite, tokens: hour.cacheWriteTokens, color: "#db2777"),
+            Row(costClass: .output, label: "Output", cost: hour.cost.output, tokens: hour.outputTokens - hour.reasoningTokens, color: "#4f46e5"),
+            Row(costClass: .reasoning, label: "Reasoning", cost: hour.cost.reasoning, tokens: hour.reasoningTokens, color: "#ca8a04"),
             Row(costClass: .callFees, label: "Call fees", cost: hour.cost.callFees, tokens: nil, color: "#64748b"),
             Row(costClass: .unattributed, label: "Reported totals", cost: hour.cost.unattributed, tokens: nil, color: "#94a3b8"),
         ]
