@@ -66,6 +66,21 @@ struct ApplicationTests {
             try await client.execute(uri: "/api/archive", method: .get) { response in
                 #expect(response.status == .ok)
             }
+            // History in reach: the live page links to the archive, an archived snapshot back.
+            try await client.execute(uri: "/live-5s.html", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#"<a href="archive/index.html">Archive</a>"#))
+            }
+            var snapshotPage: String?
+            try await client.execute(uri: "/archive/index.html", method: .get) { response in
+                #expect(response.status == .ok)
+                let page = String(buffer: response.body)
+                snapshotPage = page.firstRange(of: #/href="(\d{4}-\d\d-\d\dT[\d-]+Z)/index.html"/#).map { String(page[$0].dropFirst(6).dropLast()) }
+            }
+            let folderPage = try #require(snapshotPage, "the archive index links a snapshot")
+            try await client.execute(uri: "/archive/\(folderPage)", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(#"<a href="../../index.html">Live dashboard</a>"#))
+            }
         }
     }
 

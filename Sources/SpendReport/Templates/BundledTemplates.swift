@@ -253,6 +253,7 @@ enum BundledTemplates {
         <a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>
         {{/options}}
         </nav>
+        <nav class="history" aria-label="History"><a href="archive/index.html">Archive</a></nav>
         <p id="status" class="status" role="status">{{statusText}}</p>
         </header>
         <p id="stale" class="stale" role="alert" hidden="hidden"></p>
@@ -279,7 +280,7 @@ enum BundledTemplates {
         h1{font-size:1.25rem;margin:0}
         nav.refresh{display:flex;flex-wrap:wrap;gap:.3rem;align-items:center}
         nav.refresh .label{color:var(--muted);font-size:.9rem;margin-right:.2rem}
-        nav.refresh a{padding:.15rem .65rem;border:1px solid var(--line);border-radius:999px;text-decoration:none;font-size:.9rem}
+        nav.refresh a,nav.history a{padding:.15rem .65rem;border:1px solid var(--line);border-radius:999px;text-decoration:none;font-size:.9rem}
         nav.refresh a[aria-current]{background:var(--accent);color:var(--card);border-color:var(--accent)}
         .status{margin:0 0 0 auto;font-size:.9rem;color:var(--muted)}
         .status::before{content:"";display:inline-block;width:.6em;height:.6em;border-radius:50%;margin-right:.4em;background:var(--muted)}
@@ -316,7 +317,7 @@ enum BundledTemplates {
         @media (max-width:40rem){.token-usage figure,.spend-per-hour figure{overflow-x:auto;direction:rtl}.token-usage svg.chart,.spend-per-hour svg.chart{min-width:32rem;direction:ltr}th,td{padding:.3rem .3rem}}
         @media (min-width:110rem){body{font-size:19px}.cards .token-usage,.cards .spend-per-hour{grid-column:span 2}}
         @media print{:root{--bg:#fff;--card:#fff;--fg:#000;--muted:#444;--line:#999}
-        nav.refresh,.status,.stale,.embed,details,footer{display:none}
+        nav.refresh,nav.history,.status,.stale,.embed,details,footer{display:none}
         .card{break-inside:avoid}
         .fg,.pivot{fill:#000}.muted{fill:#444}.needle{stroke:#000}.grid,.track{stroke:#ccc}}
 
