@@ -76,7 +76,7 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
 
     let settings = ServerSettings(
         host: configuration.host, port: configuration.port, maxPage: configuration.maxPage, corsOrigins: configuration.corsOrigins,
-        renderInterval: report.renderInterval, ingestToken: configuration.ingestToken
+        renderInterval: report.renderInterval, ingestToken: configuration.ingestToken, idleTimeout: configuration.idleTimeout
     )
     logger.info(
         "serving",

@@ -131,6 +131,8 @@ public struct ServeConfiguration: Sendable {
     public var maxPage = 10_000
     /// Origins allowed to read the API from a browser.
     public var corsOrigins: [String] = []
+    /// Connections silent for this long are closed.
+    public var idleTimeout: Duration = .seconds(30)
     public var archive = ArchiveSettings()
 
     public init() {}
@@ -142,6 +144,9 @@ public struct ServeConfiguration: Sendable {
         try simulator?.validate(allowsNoBackfill: true)
         guard rawCapacity >= 1 else { throw ConfigurationError("--raw-capacity must be at least 1; got \(rawCapacity)") }
         guard maxPage >= 1 else { throw ConfigurationError("--max-page must be at least 1; got \(maxPage)") }
+        guard idleTimeout >= .milliseconds(100) else {
+            throw ConfigurationError("--idle-timeout must be at least 100ms; got \(DurationText.format(idleTimeout))")
+        }
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ConfigurationError("--cors-origin must be an origin such as https://status.example.com (scheme and host, no path); got '\(origin)'")
         }

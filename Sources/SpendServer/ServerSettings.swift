@@ -16,10 +16,14 @@ public struct ServerSettings: Sendable {
     public var ingestToken: String?
     /// The `nextPollAfter` hint of `/api/metrics`, in milliseconds (the reference's 2000).
     public var nextPollAfterMs: Int
+    /// A connection that sends nothing for this long (idle between requests, or stalled in the
+    /// middle of one) is closed, so slow clients cannot hold the server's sockets.
+    public var idleTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxPage: Int = 10_000, corsOrigins: [String] = [],
-        renderInterval: Duration = .seconds(5), ingestToken: String? = nil, nextPollAfterMs: Int = 2000
+        renderInterval: Duration = .seconds(5), ingestToken: String? = nil, nextPollAfterMs: Int = 2000,
+        idleTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -28,5 +32,6 @@ public struct ServerSettings: Sendable {
         self.renderInterval = renderInterval
         self.ingestToken = ingestToken
         self.nextPollAfterMs = nextPollAfterMs
+        self.idleTimeout = idleTimeout
     }
 }

@@ -46,6 +46,7 @@ public enum SpendboardApplication {
     ) -> some ApplicationProtocol {
         Application(
             router: router(store: store, board: board, site: site, settings: settings, prices: prices, archive: archive),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(settings.idleTimeout.milliseconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,
             logger: logger

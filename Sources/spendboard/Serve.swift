@@ -40,6 +40,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most updates in one /api/metrics response.")
     var maxPage = 10_000
 
+    @Option(help: "Close a connection that sends nothing for this long: idle between requests or stalled in the middle of one.")
+    var idleTimeout = DurationArgument(.seconds(30))
+
     @Option(name: .customLong("cors-origin"), help: "An origin allowed to read the API from a browser (GET only); repeat for more. None by default.")
     var corsOrigins: [String] = []
 
@@ -61,6 +64,7 @@ struct Serve: AsyncParsableCommand {
         configuration.rawCapacity = rawCapacity
         configuration.maxPage = maxPage
         configuration.corsOrigins = corsOrigins
+        configuration.idleTimeout = idleTimeout.duration
         configuration.archive = archive.settings
         return configuration
     }

@@ -114,6 +114,7 @@ struct ApplicationTests {
         case "--cors-origin": configuration.corsOrigins = ["example.com"]
         case "--archive-every": configuration.archive.every = .milliseconds(500)
         case "--archive-keep": configuration.archive.keep = 0
+        case "--idle-timeout": configuration.idleTimeout = .milliseconds(10)
         default: Issue.record("no way to break \(flag)")
         }
         return configuration
@@ -122,7 +123,7 @@ struct ApplicationTests {
     /// Every rule is checked before anything starts, named by its flag.
     @Test(arguments: [
         "--port", "--render-interval", "--gauge-max", "--load", "--backfill", "--raw-capacity", "--max-page", "--cors-origin",
-        "--archive-every", "--archive-keep",
+        "--archive-every", "--archive-keep", "--idle-timeout",
     ])
     func badSettingsAreRefusedByName(flag: String) throws {
         #expect(throws: Never.self) { try ServeConfiguration().validate() }

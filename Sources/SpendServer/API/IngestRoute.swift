@@ -14,6 +14,31 @@ struct IngestRoute: Sendable {
 
     /// Largest body accepted.
     static let maximumBodyBytes = 1 << 20
+    /// How much of a body over the limit is read and dropped before the 413, so a client that
+    /// sends its whole body before reading (Python's urllib) receives the answer instead of
+    /// blocking on a full socket. Past it the connection is left to the idle timeout.
+    static let maximumDrainBytes = 64 << 20
+
+    /// The body, at most `maximumBodyBytes`; a larger one is a 413 with `Connection: close`,
+    /// after the rest of the body (up to `maximumDrainBytes`) has been read and dropped.
+    static func readBody(of request: Request) async throws -> ByteBuffer {
+        var body = ByteBuffer()
+        var received = 0
+        for try await chunk in request.body {
+            received += chunk.readableBytes
+            if received <= maximumBodyBytes {
+                body.writeImmutableBuffer(chunk)
+            } else if received > maximumBodyBytes + maximumDrainBytes {
+                break
+            }
+        }
+        guard received <= maximumBodyBytes else {
+            throw APIError(
+                .contentTooLarge, "the body must be at most 1 MiB (\(maximumBodyBytes) bytes); send smaller batches",
+                headers: [.connection: "close"])
+        }
+        return body
+    }
 
     func handle(_ request: Request, context: SpendRequestContext) async throws -> Response {
         try authorize(request, context: context)
@@ -24,13 +49,7 @@ struct IngestRoute: Sendable {
         case let other?:
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json or application/x-ndjson; got \(other)")
         }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: Self.maximumBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "the body must be at most 1 MiB (\(Self.maximumBodyBytes) bytes); send smaller batches")
-        }
+        let body = try await Self.readBody(of: request)
         let updates: [UsageUpdate]
         do {
             var decoder = decoder
