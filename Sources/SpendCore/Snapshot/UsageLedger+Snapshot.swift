@@ -18,40 +18,7 @@ extension UsageLedger {
         var hourTotals = UsageCounters()
         fine.accumulate((current - Int64(Self.hourBuckets))..<current, totals: &hourTotals, perKey: &perSeries)
 
-        // Group series by customer and by model.
-        var perCustomer = [SeriesCounters](repeating: SeriesCounters(), count: names.customers.count)
-        var perModel = [SeriesCounters](repeating: SeriesCounters(), count: names.models.count)
-        for (series, entry) in perSeries.enumerated() where entry.updates != 0 {
-            perCustomer[Int(names.customerOfSeries[series])].add(entry)
-            perModel[Int(names.modelOfSeries[series])].add(entry)
-        }
-        let total = hourTotals.totalCost.approximateDollars
-        func share(_ cost: Money) -> Double { total > 0 ? cost.approximateDollars / total : 0 }
-
-        let ranked = perCustomer.indices
-            .filter { !perCustomer[$0].isEmpty }
-            .sorted { a, b in
-                let ca = perCustomer[a]
-                let cb = perCustomer[b]
-                if ca.cost != cb.cost { return ca.cost > cb.cost }
-                if ca.calls != cb.calls { return ca.calls > cb.calls }
-                let na = names.customers[a]
-                let nb = names.customers[b]
-                return (na.customer, na.tenant) < (nb.customer, nb.tenant)
-            }
-        let customers = ranked.enumerated().map { rank, index in
-            Snapshot.CustomerSpend(
-                rank: rank + 1,
-                tenantId: names.customers[index].tenant,
-                customerId: names.customers[index].customer,
-                usage: perCustomer[index],
-                share: share(perCustomer[index].cost)
-            )
-        }
-        let models = perModel.indices
-            .filter { !perModel[$0].isEmpty }
-            .map { Snapshot.ModelSpend(model: names.models[$0], usage: perModel[$0], share: share(perModel[$0].cost)) }
-            .sorted { $0.usage.cost != $1.usage.cost ? $0.usage.cost > $1.usage.cost : $0.model < $1.model }
+        let (customers, models) = ranking(perSeries, total: hourTotals.totalCost)
 
         // Token usage: the last 60 complete buckets.
         let tokenUsage = ((current - Int64(Self.tokenBuckets))..<current).map { index in
@@ -94,5 +61,44 @@ extension UsageLedger {
             spendPerHour: spendPerHour,
             lastMinute: lastMinute
         )
+    }
+
+    /// Customers and models of per-series sums, ranked by spend: customers by cost, then calls,
+    /// then name; models by cost, then name. Shares are of `total`.
+    func ranking(_ perSeries: [RollupEntry], total: Money) -> (customers: [Snapshot.CustomerSpend], models: [Snapshot.ModelSpend]) {
+        var perCustomer = [SeriesCounters](repeating: SeriesCounters(), count: names.customers.count)
+        var perModel = [SeriesCounters](repeating: SeriesCounters(), count: names.models.count)
+        for (series, entry) in perSeries.enumerated() where entry.updates != 0 {
+            perCustomer[Int(names.customerOfSeries[series])].add(entry)
+            perModel[Int(names.modelOfSeries[series])].add(entry)
+        }
+        let totalDollars = total.approximateDollars
+        func share(_ cost: Money) -> Double { totalDollars > 0 ? cost.approximateDollars / totalDollars : 0 }
+
+        let ranked = perCustomer.indices
+            .filter { !perCustomer[$0].isEmpty }
+            .sorted { a, b in
+                let ca = perCustomer[a]
+                let cb = perCustomer[b]
+                if ca.cost != cb.cost { return ca.cost > cb.cost }
+                if ca.calls != cb.calls { return ca.calls > cb.calls }
+                let na = names.customers[a]
+                let nb = names.customers[b]
+                return (na.customer, na.tenant) < (nb.customer, nb.tenant)
+            }
+        let customers = ranked.enumerated().map { rank, index in
+            Snapshot.CustomerSpend(
+                rank: rank + 1,
+                tenantId: names.customers[index].tenant,
+                customerId: names.customers[index].customer,
+                usage: perCustomer[index],
+                share: share(perCustomer[index].cost)
+            )
+        }
+        let models = perModel.indices
+            .filter { !perModel[$0].isEmpty }
+            .map { Snapshot.ModelSpend(model: names.models[$0], usage: perModel[$0], share: share(perModel[$0].cost)) }
+            .sorted { $0.usage.cost != $1.usage.cost ? $0.usage.cost > $1.usage.cost : $0.model < $1.model }
+        return (customers, models)
     }
 }

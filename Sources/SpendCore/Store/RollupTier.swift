@@ -117,6 +117,14 @@ struct RollupTier: Sendable {
         }
     }
 
+    /// Adds up the totals of the buckets with indices in `range`.
+    func accumulateTotals(_ range: Range<Int64>, into totals: inout UsageCounters) {
+        for index in range {
+            let position = slot(of: index)
+            if slots[position].index == index { totals.add(slots[position].totals) }
+        }
+    }
+
     /// Totals of the bucket with this index (zero when it holds nothing).
     func totals(index: Int64) -> UsageCounters {
         bucket(index: index)?.totals ?? UsageCounters()

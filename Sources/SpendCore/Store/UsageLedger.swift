@@ -3,8 +3,8 @@
 /// It keeps
 /// - the raw updates of the last `rawWindow` (1 h) for the `since` API, capped at
 ///   `rawCapacity` so heavy traffic shortens the window instead of exhausting memory;
-/// - tiered rollups: 5-second buckets per series for 65 minutes, 1-minute buckets per model for
-///   24 hours, 1-hour buckets per series for 30 days. Every update is added to every tier on
+/// - tiered rollups: 5-second buckets per series for 67 minutes, 1-minute buckets per model for
+///   49 hours, 1-hour buckets per series for 30 days. Every update is added to every tier on
 ///   ingest, so a tier's sums equal the raw sums exactly and old data simply expires with its
 ///   ring slot.
 ///
@@ -112,8 +112,11 @@ public struct UsageLedger: Sendable {
     public static let minuteWidth: Duration = .seconds(60)
     public static let hourWidth: Duration = .seconds(3600)
     /// How long each tier keeps its buckets (a durable journal keeps its copies as long).
-    public static let fineRetention: Duration = .seconds(3600 + 300)
-    public static let minuteRetention: Duration = .seconds(24 * 3600 + 600)
+    /// The 5-second tier keeps 7 minutes more than the hour: 5 for updates stamped ahead, 2 so
+    /// that a range can be cut at any 5 seconds of the last 61 minutes (`Reach`).
+    public static let fineRetention: Duration = .seconds(3600 + 420)
+    /// The 1-minute tier keeps two days and an hour: the 24-hour page's previous day, at 5 minutes.
+    public static let minuteRetention: Duration = .seconds(49 * 3600 + 600)
     public static let hourRetention: Duration = .seconds(30 * 24 * 3600)
     static let hourRetentionMs = hourRetention.milliseconds
 
@@ -124,7 +127,8 @@ public struct UsageLedger: Sendable {
     /// minutes more than the hour, so a bucket up to 5 minutes in the future (the most an update
     /// may be ahead) reuses a slot just older than the rolling hour, never one inside it.
     var fine = RollupTier(name: "5s", width: fineWidth, retention: fineRetention)
-    /// 1-minute buckets per model: the last 24 hours.
+    /// 1-minute buckets per model: the last 49 hours (totals of the 24-hour page and its
+    /// previous day).
     var minute = RollupTier(name: "1m", width: minuteWidth, retention: minuteRetention)
     /// 1-hour buckets per series: 30 days, plus room for `maximumFuture`, so that every
     /// admissible timestamp (back to exactly 30 days ago, while the newest bucket may already be
