@@ -8,6 +8,9 @@ public struct RenderedSite: Sendable {
         public var path: String
         public var bytes: [UInt8]
         public var contentType: String
+        /// Taken unchanged from a site that was validated before (a long window's page between
+        /// its once-a-minute renders): the validator skips it.
+        public var isReused = false
 
         public init(path: String, bytes: [UInt8], contentType: String) {
             self.path = path
@@ -19,6 +22,8 @@ public struct RenderedSite: Sendable {
     /// When the snapshot was taken; every file carries it.
     public var generatedAt: Timestamp
     public var files: [File]
+    /// For each live window's files, the `generatedAt` of the report they show.
+    public var windowVersions: [String: Timestamp] = [:]
 
     public init(generatedAt: Timestamp, files: [File]) {
         self.generatedAt = generatedAt

@@ -21,7 +21,7 @@ public struct ReportRenderer: Sendable {
     public static let pausedPage = "paused.html"
     public static func livePage(seconds: Int) -> String { "live-\(seconds)s.html" }
     /// The embeddable charts, in page order, as `embed/<id>.svg`.
-    public static let chartIDs = ["gauge", "token-usage", "cost-by-model", "cost-by-class", "spend-per-hour", "top-customers"]
+    public static let chartIDs = ["gauge", "spend-over-time", "token-usage", "cost-by-model", "cost-by-class", "spend-per-hour", "top-customers"]
 
     public let configuration: ReportConfiguration
     let templates: TemplateSet
@@ -40,21 +40,82 @@ public struct ReportRenderer: Sendable {
         logger.debug("templates loaded", metadata: ["source": "\(templates.source)"])
     }
 
-    /// Renders every file of the site from one snapshot.
-    public func render(_ snapshot: Snapshot) throws -> RenderedSite {
+    /// How a page refreshes: at the render interval (`index.html`), every few seconds, or not.
+    public enum Refresh: Hashable, Sendable {
+        case auto, every(seconds: Int), paused
+
+        public static var all: [Refresh] { [.auto] + refreshChoices.map { .every(seconds: $0.seconds) } + [.paused] }
+    }
+
+    /// The page of `window` with `refresh`: the hour's are `index.html`, `live-5s.html` and
+    /// `paused.html`; another window's `window-24h.html`, `window-24h-live-5s.html`, `window-24h-paused.html`.
+    public static func pagePath(_ window: TimeWindow, _ refresh: Refresh) -> String {
+        let prefix = window == .hour ? "" : "window-\(window.id)"
+        switch refresh {
+        case .auto: return window == .hour ? "index.html" : prefix + ".html"
+        case .every(let seconds): return window == .hour ? livePage(seconds: seconds) : prefix + "-live-\(seconds)s.html"
+        case .paused: return window == .hour ? pausedPage : prefix + "-paused.html"
+        }
+    }
+
+    /// Where a window's embeds are: `embed/` for the hour, `embed/24h/` for the others.
+    public static func embedFolder(_ window: TimeWindow) -> String { window == .hour ? "embed/" : "embed/\(window.id)/" }
+
+    /// The embeds of every window but the hour, in page order.
+    public static let windowChartIDs = ["spend-over-time", "token-usage", "cost-by-model", "cost-by-class", "top-customers"]
+
+    /// Renders every file of the site from one snapshot: the hour's pages and embeds, `stats.json`,
+    /// and the pages and embeds of every other window the snapshot reports. A window whose report
+    /// is the one `earlier` shows (a long window between its once-a-minute moves) keeps its files.
+    public func render(_ snapshot: Snapshot, reusing earlier: RenderedSite? = nil) throws -> RenderedSite {
         let charts = Self.charts(for: snapshot, gaugeMax: configuration.gaugeMax)
+        let hour = snapshot.window(.hour)
         let mainHTML = try templates.render(mainView(snapshot, charts: charts), template: "main")
         var files: [RenderedSite.File] = []
-        files.reserveCapacity(16)
-        for (path, view) in pageViews(mainHTML: mainHTML, generatedAt: snapshot.generatedAt) {
-            files.append(
-                .init(path: path, bytes: Array(try templates.render(view, template: "page").utf8), contentType: RenderedSite.htmlContentType))
-        }
+        files.reserveCapacity(64)
+        files += try pages(.hour, mainHTML: mainHTML, generatedAt: snapshot.generatedAt, embeds: charts.map(\.id), hasWindows: hour != nil)
         files.append(.init(path: "stats.json", bytes: snapshot.jsonBytes(), contentType: RenderedSite.jsonContentType))
         for chart in charts {
             files.append(.init(path: "embed/\(chart.id).svg", bytes: Self.svgFile(chart), contentType: RenderedSite.svgContentType))
         }
-        return RenderedSite(generatedAt: snapshot.generatedAt, files: files)
+        var site = RenderedSite(generatedAt: snapshot.generatedAt, files: files)
+        for report in snapshot.windows {
+            guard let window = report.window, window != .hour else { continue }
+            site.windowVersions[window.id] = report.generatedAt
+            if let earlier, earlier.windowVersions[window.id] == report.generatedAt {
+                let prefixes = ["window-\(window.id).", "window-\(window.id)-", Self.embedFolder(window)]
+                for var file in earlier.files where prefixes.contains(where: file.path.hasPrefix) {
+                    file.isReused = true
+                    site.files.append(file)
+                }
+            } else {
+                site.files += try windowFiles(report, window: window)
+            }
+        }
+        return site
+    }
+
+    /// The pages and embeds of one window other than the hour.
+    func windowFiles(_ report: WindowReport, window: TimeWindow) throws -> [RenderedSite.File] {
+        let charts = Self.windowCharts(report)
+        let main = try templates.render(windowView(report, charts: charts), template: "main")
+        var files = try pages(window, mainHTML: main, generatedAt: report.generatedAt, embeds: charts.map(\.id), hasWindows: true)
+        for chart in charts {
+            files.append(
+                .init(path: Self.embedFolder(window) + chart.id + ".svg", bytes: Self.svgFile(chart), contentType: RenderedSite.svgContentType))
+        }
+        return files
+    }
+
+    /// A page for a range asked on demand (`/report`): no refresh, no window choices.
+    public func reportPage(_ report: WindowReport) throws -> [UInt8] {
+        let charts = Self.windowCharts(report)
+        let main = try templates.render(windowView(report, charts: charts), template: "main")
+        let view = PageView(
+            title: "Spendboard \u{00B7} \(Format.range(report.current.start, report.current.end))", windows: [], intervalSeconds: "0",
+            refreshes: false, paused: true, statusText: "Report", options: [], embeds: [], chartStyle: ChartStyle.css, main: main
+        )
+        return Array(try templates.render(view, template: "page").utf8)
     }
 
     /// The standalone SVG of one chart (`gauge`, `token-usage`, …), for embedding and benchmarks.
@@ -77,6 +138,10 @@ public struct ReportRenderer: Sendable {
         let at = snapshot.generatedAt
         switch id {
         case "gauge": return GaugeChart(rate: snapshot.spendRatePerHour, gaugeMax: gaugeMax).chart(generatedAt: at)
+        case "spend-over-time":
+            return snapshot.window(.hour).map {
+                SpendOverTimeChart(report: $0, period: .rollingHour, comparisonLabel: comparisonLabel($0)).chart(generatedAt: at)
+            }
         case "token-usage": return TokenUsageChart(points: snapshot.tokenUsage).chart(generatedAt: at)
         case "cost-by-model": return CostByModelChart(models: snapshot.costByModel, hourCost: snapshot.hour.totalCost).chart(generatedAt: at)
         case "cost-by-class": return CostByClassChart(hour: snapshot.hour).chart(generatedAt: at)
@@ -86,62 +151,200 @@ public struct ReportRenderer: Sendable {
         }
     }
 
+    /// The charts of a window's page (`windowChartIDs`).
+    static func windowCharts(_ report: WindowReport) -> [Chart] {
+        let period = Self.period(report)
+        let at = report.generatedAt
+        let tokens = report.points.map { Snapshot.TokenPoint(start: $0.start, $0.totals) }
+        return [
+            SpendOverTimeChart(report: report, period: period, comparisonLabel: comparisonLabel(report)).chart(generatedAt: at),
+            TokenUsageChart(points: tokens, step: report.step, period: period).chart(generatedAt: at),
+            CostByModelChart(models: report.costByModel, hourCost: report.current.totals.totalCost, period: period).chart(generatedAt: at),
+            CostByClassChart(hour: report.current.totals, period: period).chart(generatedAt: at),
+            TopCustomersChart(customers: report.customers, period: period).chart(generatedAt: at),
+        ]
+    }
+
+    /// "last 24 hours", or the range itself for a report on demand.
+    static func period(_ report: WindowReport) -> ChartPeriod {
+        if let window = report.window {
+            if window == .hour { return .rollingHour }
+            return ChartPeriod(title: "last \(window.name)", phrase: "the last \(window.name)", short: window.id)
+        }
+        let range = Format.range(report.current.start, report.current.end)
+        return ChartPeriod(title: range, phrase: range, short: "range")
+    }
+
+    /// What the comparison line shows: "previous hour", "a day earlier", "a week earlier".
+    static func comparisonLabel(_ report: WindowReport) -> String {
+        switch report.comparisonShift {
+        case .seconds(86_400) where report.window != .day && report.window != nil: return "previous period"
+        case .seconds(86_400): return "a day earlier"
+        case .seconds(7 * 86_400): return "a week earlier"
+        default: return report.window.map { "previous \($0.name)" } ?? "previous period"
+        }
+    }
+
+    /// The headline figures of a window against its previous period.
+    static func windowStats(_ report: WindowReport) -> [MainView.Stat] {
+        let totals = report.current.totals
+        let previous = report.previous
+        let before = report.window.map { $0 == .hour ? "the previous hour" : "the previous \($0.name)" } ?? "the previous period"
+        func comparison(_ change: Double?, previousText: String?) -> MainView.Comparison? {
+            guard let previousText else { return nil }
+            guard let change else {
+                return MainView.Comparison(change: "new", trend: "flat", previous: "nothing in \(before)")
+            }
+            let percent = Format.fixed(abs(change) * 100, places: 1)
+            let trend = abs(change) < 0.0005 ? "flat" : change > 0 ? "up" : "down"
+            let sign = trend == "flat" ? "\u{00B1}" : change > 0 ? "+" : "\u{2212}"
+            return MainView.Comparison(change: "\(sign)\(percent) %", trend: trend, previous: "\(previousText) in \(before)")
+        }
+        func zeroAware(_ change: Double?, _ now: Double, _ earlier: Double?) -> Double? {
+            // Nothing now and nothing before: no change, rather than "new".
+            if change == nil, now == 0, earlier == 0 { return 0 }
+            return change
+        }
+        let latency = totals.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" } ?? "\u{2013}"
+        var stats: [MainView.Stat] = [
+            .init(
+                label: "Spend", value: totals.totalCost.headline,
+                comparison: comparison(
+                    zeroAware(
+                        report.change { $0.totalCost.approximateDollars }, totals.totalCost.approximateDollars,
+                        previous?.totals.totalCost.approximateDollars),
+                    previousText: previous.map { $0.totals.totalCost.headline })),
+            .init(
+                label: "Spend rate", value: report.current.spendRatePerHour.headline + "/h",
+                comparison: comparison(
+                    zeroAware(
+                        report.change { $0.totalCost.approximateDollars }, totals.totalCost.approximateDollars,
+                        previous?.totals.totalCost.approximateDollars),
+                    previousText: previous.map { $0.spendRatePerHour.headline + "/h" })),
+            .init(
+                label: "Calls", value: Format.grouped(totals.calls),
+                comparison: comparison(
+                    zeroAware(report.change { Double($0.calls) }, Double(totals.calls), previous.map { Double($0.totals.calls) }),
+                    previousText: previous.map { Format.grouped($0.totals.calls) })),
+            .init(
+                label: "Tokens", value: Format.compact(Double(totals.totalTokens)),
+                comparison: comparison(
+                    zeroAware(report.change { Double($0.totalTokens) }, Double(totals.totalTokens), previous.map { Double($0.totals.totalTokens) }),
+                    previousText: previous.map { Format.compact(Double($0.totals.totalTokens)) })),
+            .init(
+                label: "Mean latency", value: latency,
+                comparison: previous?.totals.meanLatencyMs == nil
+                    ? nil
+                    : comparison(
+                        report.change({ $0.meanLatencyMs }, isTotal: false),
+                        previousText: previous?.totals.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" })),
+            .init(label: "Customers", value: Format.grouped(Int64(report.customers.count))),
+            .init(label: "Models", value: String(report.costByModel.count)),
+        ]
+        if totals.unpricedUpdates > 0 {
+            stats.append(.init(label: "Unpriced updates", value: Format.grouped(totals.unpricedUpdates)))
+        }
+        return stats
+    }
+
+    func windowView(_ report: WindowReport, charts: [Chart]) -> MainView {
+        let period = Self.period(report)
+        let folder = report.window.map(Self.embedFolder) ?? ""
+        let chartViews = charts.filter { $0.id != "top-customers" }.map { chart in
+            MainView.ChartView(id: chart.id, title: chart.title, svg: chart.inlineSVG, embedPath: folder + chart.id + ".svg", table: chart.table)
+        }
+        let customers = charts.first { $0.id == "top-customers" }!
+        return MainView(
+            generatedMillis: String(report.generatedAt.millisecondsSinceEpoch),
+            generatedISO: report.generatedAt.iso8601,
+            generatedText: Format.dateTime(report.generatedAt),
+            windowText: "\(period.title) \(Format.range(report.current.start, report.current.end))",
+            comparisonText: Self.comparisonText(report),
+            stats: Self.windowStats(report), charts: chartViews, customersTitle: customers.title,
+            customersEmbed: report.window == nil ? "" : folder + "top-customers.svg", customers: customers.table
+        )
+    }
+
+    /// "Compared with 13:06–14:06 UTC.", or why there is no comparison.
+    static func comparisonText(_ report: WindowReport) -> String {
+        guard let previous = report.previous else { return "Nothing older than 30 days is kept, so there is no previous period to compare with." }
+        return "Compared with \(Format.range(previous.start, previous.end))."
+    }
+
     func mainView(_ snapshot: Snapshot, charts: [Chart]) -> MainView {
         let latency = snapshot.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" } ?? "\u{2013}"
-        var stats: [MainView.Stat] = [
-            .init(label: "Spend rate", value: snapshot.spendRatePerHour.headline + "/h"),
-            .init(label: "Calls per second", value: Format.fixed(snapshot.callsPerSecond, places: 1)),
-            .init(label: "Tokens, last hour", value: Format.compact(Double(snapshot.hour.totalTokens))),
-            .init(label: "Mean latency", value: latency),
-            .init(label: "Customers, last hour", value: Format.grouped(Int64(snapshot.customers.count))),
-            .init(label: "Models, last hour", value: String(snapshot.costByModel.count)),
-        ]
-        if snapshot.hour.unpricedUpdates > 0 {
-            // Usage without a known price is not in the spend figures: say so, never show it as $0.
-            stats.append(.init(label: "Unpriced updates, last hour", value: Format.grouped(snapshot.hour.unpricedUpdates)))
+        var stats: [MainView.Stat]
+        if let hour = snapshot.window(.hour) {
+            stats = Self.windowStats(hour)
+            stats.insert(.init(label: "Calls per second, last minute", value: Format.fixed(snapshot.callsPerSecond, places: 1)), at: 3)
+        } else {
+            stats = [
+                .init(label: "Spend rate", value: snapshot.spendRatePerHour.headline + "/h"),
+                .init(label: "Calls per second", value: Format.fixed(snapshot.callsPerSecond, places: 1)),
+                .init(label: "Tokens, last hour", value: Format.compact(Double(snapshot.hour.totalTokens))),
+                .init(label: "Mean latency", value: latency),
+                .init(label: "Customers, last hour", value: Format.grouped(Int64(snapshot.customers.count))),
+                .init(label: "Models, last hour", value: String(snapshot.costByModel.count)),
+            ]
+            if snapshot.hour.unpricedUpdates > 0 {
+                // Usage without a known price is not in the spend figures: say so, never show it as $0.
+                stats.append(.init(label: "Unpriced updates, last hour", value: Format.grouped(snapshot.hour.unpricedUpdates)))
+            }
         }
         let chartViews = charts.filter { $0.id != "top-customers" }.map { chart in
             MainView.ChartView(id: chart.id, title: chart.title, svg: chart.inlineSVG, embedPath: "embed/\(chart.id).svg", table: chart.table)
         }
-        let customers = charts.first { $0.id == "top-customers" }!.table
+        let customers = charts.first { $0.id == "top-customers" }!
         return MainView(
             generatedMillis: String(snapshot.generatedAt.millisecondsSinceEpoch),
             generatedISO: snapshot.generatedAt.iso8601,
             generatedText: Format.dateTime(snapshot.generatedAt),
-            windowText: "\(Format.clock(snapshot.windowStart))\u{2013}\(Format.clock(snapshot.windowEnd)) UTC",
-            stats: stats, charts: chartViews, customers: customers
+            windowText: "rolling hour \(Format.clock(snapshot.windowStart))\u{2013}\(Format.clock(snapshot.windowEnd)) UTC",
+            comparisonText: snapshot.window(.hour).map(Self.comparisonText) ?? "",
+            stats: stats, charts: chartViews, customersTitle: customers.title, customersEmbed: "embed/top-customers.svg",
+            customers: customers.table
         )
     }
 
-    /// `index.html` (the render interval), one page per refresh choice, and the paused page.
-    func pageViews(mainHTML: String, generatedAt: Timestamp) -> [(String, PageView)] {
+    /// A window's page in every refresh choice. The main part is rendered once; each choice
+    /// renders only the page around it (header, refresh, navigation) and the bytes are joined.
+    func pages(_ window: TimeWindow, mainHTML: String, generatedAt: Timestamp, embeds: [String], hasWindows: Bool) throws -> [RenderedSite.File] {
         let defaultSeconds = Format.seconds(configuration.renderInterval)
-        let title = "Spendboard \u{00B7} \(Format.dateTime(generatedAt))"
-        let embeds = Self.chartIDs.map { PageView.Link(label: "\($0).svg", href: "embed/\($0).svg") }
-        func options(current: String) -> [PageView.Option] {
-            [PageView.Option(label: "Auto", href: "index.html", current: current == "index.html")]
+        let title = "Spendboard \u{00B7} \(window == .hour ? "" : "last \(window.name) \u{00B7} ")\(Format.dateTime(generatedAt))"
+        let embedLinks = embeds.map { PageView.Link(label: "\($0).svg", href: Self.embedFolder(window) + "\($0).svg") }
+        let main = Array(mainHTML.utf8)
+        let marker = UInt8(1)
+        var files: [RenderedSite.File] = []
+        for refresh in Refresh.all {
+            let path = Self.pagePath(window, refresh)
+            let options =
+                [PageView.Option(label: "Auto", href: Self.pagePath(window, .auto), current: refresh == .auto)]
                 + Self.refreshChoices.map {
-                    let page = Self.livePage(seconds: $0.seconds)
-                    return PageView.Option(label: $0.label, href: page, current: current == page)
+                    PageView.Option(
+                        label: $0.label, href: Self.pagePath(window, .every(seconds: $0.seconds)), current: refresh == .every(seconds: $0.seconds))
                 }
-                + [PageView.Option(label: "Pause", href: Self.pausedPage, current: current == Self.pausedPage)]
-        }
-        func view(_ page: String, seconds: String, paused: Bool) -> PageView {
-            PageView(
-                title: title, intervalSeconds: seconds, refreshes: !paused, paused: paused,
-                statusText: paused ? "Paused" : "Refreshes every \(seconds) s", options: options(current: page),
-                embeds: embeds, chartStyle: ChartStyle.css, main: mainHTML
+                + [PageView.Option(label: "Pause", href: Self.pagePath(window, .paused), current: refresh == .paused)]
+            let windows =
+                hasWindows ? TimeWindow.all.map { PageView.Option(label: $0.id, href: Self.pagePath($0, refresh), current: $0 == window) } : []
+            let seconds: String
+            if case .every(let chosen) = refresh { seconds = String(chosen) } else { seconds = defaultSeconds }
+            let view = PageView(
+                title: title, windows: windows, intervalSeconds: seconds, refreshes: refresh != .paused, paused: refresh == .paused,
+                statusText: refresh == .paused ? "Paused" : "Refreshes every \(seconds) s", options: options,
+                embeds: embedLinks, chartStyle: ChartStyle.css, main: "\u{1}"
             )
+            let shell = Array(try templates.render(view, template: "page").utf8)
+            guard let cut = shell.firstIndex(of: marker) else { throw ReportError.unknownChart("page template without {{{main}}}") }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(shell.count + main.count)
+            bytes += shell[..<cut]
+            bytes += main
+            bytes += shell[(cut + 1)...]
+            files.append(.init(path: path, bytes: bytes, contentType: RenderedSite.htmlContentType))
         }
-        var pages = [("index.html", view("index.html", seconds: defaultSeconds, paused: false))]
-        for choice in Self.refreshChoices {
-            let page = Self.livePage(seconds: choice.seconds)
-            pages.append((page, view(page, seconds: String(choice.seconds), paused: false)))
-        }
-        pages.append((Self.pausedPage, view(Self.pausedPage, seconds: defaultSeconds, paused: true)))
-        return pages
+        return files
     }
 
     /// A snapshot without usage, for the start-up check.
-    static let emptySnapshot = UsageLedger().snapshot(at: Timestamp(secondsSinceEpoch: 1_800_000_000))
+    static let emptySnapshot = UsageLedger().snapshot(at: Timestamp(secondsSinceEpoch: 1_800_000_000), windows: true)
 }

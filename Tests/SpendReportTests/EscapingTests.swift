@@ -60,11 +60,12 @@ struct UnpricedTests {
             ],
             now: now
         )
-        let snapshot = ledger.snapshot(at: now)
+        let snapshot = ledger.snapshot(at: now, windows: true)
         let site = try Fixtures.renderer().render(snapshot)
         #expect(XMLValidator.validate(site).isEmpty)
         let page = Fixtures.text(site["index.html"])
-        #expect(page.contains("Unpriced updates, last hour"))
+        #expect(page.contains("Unpriced updates"))
+        #expect(Fixtures.text(site["window-24h.html"]).contains("$1.50 + 1 unpriced"))
         #expect(page.contains("$1.50 + 1 unpriced"))  // customer "mixed"
         // The row of the customer whose only update had no price says so instead of $0.00.
         let row = try #require(page.range(of: ">unknown<").map { String(page[$0.upperBound...].prefix { $0 != "\n" }) })

@@ -29,7 +29,7 @@ enum Fixtures {
         for batch in simulator.hourlyUpdates(from: end.advanced(by: .seconds(-86_400)), to: end) {
             ledger.ingest(batch, now: now)
         }
-        return ledger.snapshot(at: now)
+        return ledger.snapshot(at: now, windows: true)
     }()
 
     /// Names that break markup when not escaped, or XML when not sanitized.
@@ -53,7 +53,7 @@ enum Fixtures {
                 ))
         }
         ledger.ingest(updates, now: now)
-        return ledger.snapshot(at: now)
+        return ledger.snapshot(at: now, windows: true)
     }()
 
     static func renderer(

@@ -32,6 +32,25 @@ public struct Snapshot: Sendable {
         public var reasoningTokens: Int64
         /// All tokens, including those of updates that did not report the input/output split.
         public var totalTokens: Int64
+
+        public init(start: Timestamp, _ totals: UsageCounters) {
+            self.init(
+                start: start, inputTokens: totals.inputTokens, outputTokens: totals.outputTokens, cacheReadTokens: totals.cacheReadTokens,
+                cacheWriteTokens: totals.cacheWriteTokens, reasoningTokens: totals.reasoningTokens, totalTokens: totals.totalTokens)
+        }
+
+        init(
+            start: Timestamp, inputTokens: Int64, outputTokens: Int64, cacheReadTokens: Int64, cacheWriteTokens: Int64, reasoningTokens: Int64,
+            totalTokens: Int64
+        ) {
+            self.start = start
+            self.inputTokens = inputTokens
+            self.outputTokens = outputTokens
+            self.cacheReadTokens = cacheReadTokens
+            self.cacheWriteTokens = cacheWriteTokens
+            self.reasoningTokens = reasoningTokens
+            self.totalTokens = totalTokens
+        }
     }
 
     /// Spend of one clock hour (UTC).
@@ -61,6 +80,13 @@ public struct Snapshot: Sendable {
     public var spendPerHour: [HourSpend]
     /// Totals over the last complete minute (12 buckets of 5 s).
     public var lastMinute: UsageCounters
+
+    /// The live windows (`TimeWindow.all`), each over its own range; empty when the snapshot
+    /// was made without them.
+    public var windows: [WindowReport] = []
+
+    /// The report of one live window, if the snapshot has it.
+    public func window(_ window: TimeWindow) -> WindowReport? { windows.first { $0.window == window } }
 
     public var callsPerSecond: Double { Double(lastMinute.calls) / 60 }
     public var updatesPerSecond: Double { Double(lastMinute.updates) / 60 }

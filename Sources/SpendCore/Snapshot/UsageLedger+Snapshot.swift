@@ -8,6 +8,23 @@ extension UsageLedger {
 
     /// Computes the snapshot at `now` from rollups alone: its cost depends on the number of
     /// buckets and series, never on the number of updates.
+    ///
+    /// With `windows`, it also reports every live window (`TimeWindow.all`); a window that moves
+    /// once a minute and has not moved since `reusing` keeps that report (and its pages).
+    public func snapshot(at now: Timestamp, windows: Bool = false, reusing earlier: Snapshot? = nil) -> Snapshot {
+        var snapshot = snapshot(at: now)
+        if windows {
+            snapshot.windows = TimeWindow.all.map { window in
+                if window.movesEveryMinute, let kept = earlier?.window(window), kept.requested.upperBound == window.end(at: now) {
+                    return kept
+                }
+                return report(window, at: now)
+            }
+        }
+        return snapshot
+    }
+
+    /// The snapshot of the rolling hour alone.
     public func snapshot(at now: Timestamp) -> Snapshot {
         let current = fine.bucketIndex(of: now.millisecondsSinceEpoch)
         let width = fine.width

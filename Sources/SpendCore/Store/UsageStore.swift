@@ -14,6 +14,8 @@ public actor UsageStore {
     private let journal: (any UsageJournal)?
     private var lastPrune: Timestamp?
     private var journalHealth = JournalStatus()
+    /// The last snapshot, whose once-a-minute windows the next one may reuse.
+    private var lastSnapshot: Snapshot?
     private let logger: Logger
     public nonisolated let clock: any TimeSource
     public nonisolated let configuration: UsageLedger.Configuration
@@ -122,7 +124,18 @@ public actor UsageStore {
 
     private func computeSnapshot(at now: Timestamp) -> Snapshot {
         ledger.expire(now: now)
-        return ledger.snapshot(at: now)
+        let snapshot = ledger.snapshot(at: now, windows: true, reusing: lastSnapshot)
+        lastSnapshot = snapshot
+        return snapshot
+    }
+
+    /// The report of `range` (cut to the buckets kept), for `/report` and `/api/stats?from=`.
+    /// Nil when nothing of it can be shown exactly (`UsageLedger.cut`).
+    public func report(from: Timestamp, to: Timestamp, window: TimeWindow? = nil) -> WindowReport? {
+        let now = clock.now
+        if let window { return ledger.report(window, at: now) }
+        guard let range = ledger.cut(from: from, to: to, now: now) else { return nil }
+        return ledger.report(range, requested: from..<to, at: now)
     }
 
     public func rawPage(after cursor: RawCursor, limit: Int) throws(RawQueryError) -> RawPage {

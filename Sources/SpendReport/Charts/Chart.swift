@@ -62,11 +62,14 @@ enum ChartStyle {
         .pivot{fill:#1f2328}.in{fill:none;stroke:#0969da;stroke-width:2}.out{fill:none;stroke:#bc4c00;stroke-width:2}\
         .in-key{fill:#0969da}.out-key{fill:#bc4c00}.bar{fill:#8250df}\
         .partial{fill:#8250df;fill-opacity:.45;stroke:#8250df;stroke-dasharray:3 2}\
+        .spend{fill:none;stroke:#8250df;stroke-width:2}.area{fill:#8250df;fill-opacity:.12}.spend-key{fill:#8250df}\
+        .earlier{fill:none;stroke:#59636e;stroke-width:1.5;stroke-dasharray:4 3}\
         .big{font-size:22px;font-weight:600}.small{font-size:11px}.num{font-variant-numeric:tabular-nums}\
         @media (prefers-color-scheme:dark){.bg{fill:#0d1117}.fg{fill:#e6edf3}.muted{fill:#9198a1}\
         .grid{stroke:#3d444d}.axis{stroke:#656c76}.track{stroke:#3d444d}.value{stroke:#4493f8}\
         .needle{stroke:#e6edf3}.pivot{fill:#e6edf3}.in{stroke:#4493f8}.out{stroke:#f0883e}\
         .in-key{fill:#4493f8}.out-key{fill:#f0883e}.bar{fill:#a371f7}\
-        .partial{fill:#a371f7;stroke:#a371f7}}
+        .partial{fill:#a371f7;stroke:#a371f7}.spend{stroke:#a371f7}.area{fill:#a371f7}.spend-key{fill:#a371f7}\
+        .earlier{stroke:#9198a1}}
         """
 }

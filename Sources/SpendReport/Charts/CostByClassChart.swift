@@ -21,6 +21,7 @@ struct CostByClassChart {
     }
 
     var hour: UsageCounters
+    var period = ChartPeriod.rollingHour
 
     /// The classes with usage, in `CostClass` order. Uncached input and plain output are the
     /// reported counts less the cached and reasoning tokens they include.
@@ -49,7 +50,7 @@ struct CostByClassChart {
         body += "<text class=\"muted small\" x=\"16\" y=\"22\">class</text>"
         body += "<text class=\"muted small\" x=\"464\" y=\"22\" text-anchor=\"end\">cost \u{00B7} tokens</text>"
         if rows.isEmpty {
-            body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 20))\">No usage in the last hour.</text>"
+            body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 20))\">No usage in \(period.phrase).</text>"
         }
         func tokens(_ row: Row) -> String { row.tokens.map { Format.compact(Double($0)) } ?? "\u{2013}" }
         for (index, row) in rows.enumerated() {
@@ -65,20 +66,20 @@ struct CostByClassChart {
         let summary = rows.map { "\($0.label) \($0.cost.formatted())" }
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "cost-by-class", width: Self.width, height: Self.height(rows: rows.count),
-            title: "Cost by token class, rolling hour",
+            title: "Cost by token class, \(period.title)",
             description: rows.isEmpty
-                ? "No usage in the rolling hour."
-                : "Cost by token class in the rolling hour, \(hour.totalCost.formatted()) in total: \(summary.joined(separator: "; "))."
+                ? "No usage in \(period.phrase)."
+                : "Cost by token class in \(period.phrase), \(hour.totalCost.formatted()) in total: \(summary.joined(separator: "; "))."
         )
         let table = DataTable(
-            caption: "Cost by token class, rolling hour",
+            caption: "Cost by token class, \(period.title)",
             headers: [("Class", false), ("Cost", true), ("Tokens", true)],
             rows: rows.map { row in
                 .init([(row.label, false), (row.cost.formatted(), true), (row.tokens.map { Format.grouped($0) } ?? "\u{2013}", true)])
             }
         )
         return Chart(
-            id: "cost-by-class", title: "Cost by token class, rolling hour", standaloneSVG: frame.document(body: body, standalone: true),
+            id: "cost-by-class", title: "Cost by token class, \(period.title)", standaloneSVG: frame.document(body: body, standalone: true),
             inlineSVG: frame.document(body: body, standalone: false), table: table
         )
     }

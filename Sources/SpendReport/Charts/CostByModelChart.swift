@@ -10,6 +10,7 @@ struct CostByModelChart {
 
     var models: [Snapshot.ModelSpend]
     var hourCost: Money
+    var period = ChartPeriod.rollingHour
 
     static func height(rows: Int) -> Int { Int(top + rowHeight * Double(max(rows, 1)) + 12) }
 
@@ -20,7 +21,7 @@ struct CostByModelChart {
         body += "<text class=\"muted small\" x=\"16\" y=\"22\">model</text>"
         body += "<text class=\"muted small\" x=\"464\" y=\"22\" text-anchor=\"end\">cost \u{00B7} share</text>"
         if models.isEmpty {
-            body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 20))\">No usage in the last hour.</text>"
+            body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 20))\">No usage in \(period.phrase).</text>"
         }
         for (index, model) in models.enumerated() {
             let y = Self.top + Self.rowHeight * Double(index)
@@ -38,13 +39,13 @@ struct CostByModelChart {
         let summary = models.prefix(6).map { "\($0.model) \(Format.spend($0.usage)) (\(Format.percent($0.share)))" }
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "cost-by-model", width: Self.width, height: Self.height(rows: models.count),
-            title: "Cost by model, rolling hour",
+            title: "Cost by model, \(period.title)",
             description: models.isEmpty
-                ? "No usage in the rolling hour."
-                : "Cost per model in the rolling hour, \(hourCost.formatted(decimals: 2)) in total: \(summary.joined(separator: "; "))\(models.count > 6 ? "; and \(models.count - 6) more" : "")."
+                ? "No usage in \(period.phrase)."
+                : "Cost per model in \(period.phrase), \(hourCost.formatted(decimals: 2)) in total: \(summary.joined(separator: "; "))\(models.count > 6 ? "; and \(models.count - 6) more" : "")."
         )
         let table = DataTable(
-            caption: "Cost by model, rolling hour",
+            caption: "Cost by model, \(period.title)",
             headers: [("Model", false), ("Cost", true), ("Share", true), ("Calls", true), ("Tokens", true)],
             rows: models.map { model in
                 .init([
@@ -55,7 +56,7 @@ struct CostByModelChart {
             }
         )
         return Chart(
-            id: "cost-by-model", title: "Cost by model, rolling hour", standaloneSVG: frame.document(body: body, standalone: true),
+            id: "cost-by-model", title: "Cost by model, \(period.title)", standaloneSVG: frame.document(body: body, standalone: true),
             inlineSVG: frame.document(body: body, standalone: false), table: table
         )
     }

@@ -8,12 +8,21 @@ struct TokenUsageChart {
     static let plot = (left: 56.0, top: 34.0, right: 624.0, bottom: 228.0)
 
     var points: [Snapshot.TokenPoint]
+    /// The width of a point.
+    var step: Duration = .seconds(5)
+    var period = ChartPeriod(title: "last 5 minutes", phrase: "the last 5 minutes", short: "5 min")
 
-    /// Indices of the points that carry an x-axis label: those starting on a whole minute, or
-    /// every 12th point when none does.
-    static func labelIndices(_ points: [Snapshot.TokenPoint]) -> [Int] {
-        let minutes = points.indices.filter { points[$0].start.millisecondsSinceEpoch % 60_000 == 0 }
-        return minutes.isEmpty ? Array(stride(from: 0, to: points.count, by: 12)) : minutes
+    var timeAxis: TimeAxis {
+        TimeAxis(
+            start: points.first?.start ?? Timestamp(millisecondsSinceEpoch: 0),
+            end: (points.last?.start ?? Timestamp(millisecondsSinceEpoch: 0)).advanced(by: step))
+    }
+
+    /// Indices of the points that carry an x-axis label: those starting on a round instant of
+    /// the time axis (whole minutes for 5 minutes), or every 12th point when none does.
+    static func labelIndices(_ points: [Snapshot.TokenPoint], interval: Int64 = 60_000) -> [Int] {
+        let round = points.indices.filter { points[$0].start.millisecondsSinceEpoch % interval == 0 }
+        return round.isEmpty ? Array(stride(from: 0, to: points.count, by: 12)) : round
     }
 
     func chart(generatedAt: Timestamp) -> Chart {
@@ -33,12 +42,13 @@ struct TokenUsageChart {
             body += "<text class=\"muted small num\" x=\"\(f(p.left - 6))\" y=\"\(f(ty + 4))\" text-anchor=\"end\">\(Format.compact(tick))</text>"
         }
         body += "<line class=\"axis\" x1=\"\(f(p.left))\" y1=\"\(f(p.bottom))\" x2=\"\(f(p.right))\" y2=\"\(f(p.bottom))\"/>"
-        for index in Self.labelIndices(points) {
+        let time = timeAxis
+        for index in Self.labelIndices(points, interval: time.interval) {
             let lx = x(index)
             let anchor = index == points.count - 1 ? "end" : index == 0 ? "start" : "middle"
             body += "<line class=\"axis\" x1=\"\(f(lx))\" y1=\"\(f(p.bottom))\" x2=\"\(f(lx))\" y2=\"\(f(p.bottom + 4))\"/>"
             body +=
-                "<text class=\"muted small num\" x=\"\(f(lx))\" y=\"\(f(p.bottom + 17))\" text-anchor=\"\(anchor)\">\(Format.clock(points[index].start))</text>"
+                "<text class=\"muted small num\" x=\"\(f(lx))\" y=\"\(f(p.bottom + 17))\" text-anchor=\"\(anchor)\">\(time.label(points[index].start))</text>"
         }
         if !points.isEmpty {
             for (cls, value) in [("in", \Snapshot.TokenPoint.inputTokens), ("out", \Snapshot.TokenPoint.outputTokens)] {
@@ -55,7 +65,7 @@ struct TokenUsageChart {
         body += "<text class=\"fg small\" x=\"\(f(p.left + 20))\" y=\"16\">Input tokens</text>"
         body += "<rect class=\"out-key\" x=\"\(f(p.left + 120))\" y=\"10\" width=\"14\" height=\"4\"/>"
         body += "<text class=\"fg small\" x=\"\(f(p.left + 140))\" y=\"16\">Output tokens</text>"
-        body += "<text class=\"muted small\" x=\"\(f(p.right))\" y=\"16\" text-anchor=\"end\">tokens per 5 s, UTC</text>"
+        body += "<text class=\"muted small\" x=\"\(f(p.right))\" y=\"16\" text-anchor=\"end\">tokens per \(Format.step(step)), UTC</text>"
 
         let totalIn = points.reduce(0) { $0 + $1.inputTokens }
         let totalOut = points.reduce(0) { $0 + $1.outputTokens }
@@ -67,25 +77,29 @@ struct TokenUsageChart {
         let classNote = classes.isEmpty ? "" : " (" + classes.joined(separator: ", ") + ")"
         let range =
             points.isEmpty
-            ? "" : " from \(Format.clock(points[0].start)) to \(Format.clock(points[points.count - 1].start.advanced(by: .seconds(5)))) UTC"
+            ? "" : " from \(Format.range(points[0].start, points[points.count - 1].start.advanced(by: step), separator: " to "))"
         let frame = SVGFrame(
-            generatedAt: generatedAt, id: "token-usage", width: Self.width, height: Self.height, title: "Token usage, last 5 minutes",
+            generatedAt: generatedAt, id: "token-usage", width: Self.width, height: Self.height, title: "Token usage, \(period.title)",
             description:
-                "Input and output tokens per 5-second interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total\(classNote), peak \(Format.grouped(dataMax)) per interval."
+                "Input and output tokens per \(Format.step(step)) interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total\(classNote), peak \(Format.grouped(dataMax)) per interval."
         )
         let table = DataTable(
-            caption: "Tokens per 5-second interval (UTC)",
+            caption: "Tokens per \(Format.step(step)) interval (UTC)",
             headers: [("Start", false), ("Input", true), ("of which cached", true), ("Output", true), ("of which reasoning", true), ("Total", true)],
             rows: points.reversed().map { point in
                 .init([
-                    (Format.clock(point.start), false), (Format.grouped(point.inputTokens), true),
+                    (
+                        time.span > 2 * 86_400_000 ? Format.dayMonth(point.start) + " " + Format.hourMinute(point.start) : Format.clock(point.start),
+                        false
+                    ),
+                    (Format.grouped(point.inputTokens), true),
                     (Format.grouped(point.cacheReadTokens), true), (Format.grouped(point.outputTokens), true),
                     (Format.grouped(point.reasoningTokens), true), (Format.grouped(point.totalTokens), true),
                 ])
             }
         )
         return Chart(
-            id: "token-usage", title: "Token usage, last 5 minutes", standaloneSVG: frame.document(body: body, standalone: true),
+            id: "token-usage", title: "Token usage, \(period.title)", standaloneSVG: frame.document(body: body, standalone: true),
             inlineSVG: frame.document(body: body, standalone: false), table: table
         )
     }

@@ -11,9 +11,11 @@ struct TopCustomersChart {
     static let barMaxWidth = 110.0
 
     var customers: ArraySlice<Snapshot.CustomerSpend>
+    var period: ChartPeriod
 
-    init(customers: [Snapshot.CustomerSpend]) {
+    init(customers: [Snapshot.CustomerSpend], period: ChartPeriod = .rollingHour) {
         self.customers = customers.prefix(Self.limit)
+        self.period = period
     }
 
     static func height(rows: Int) -> Int { Int(top + rowHeight * Double(max(rows, 1)) + 12) }
@@ -25,9 +27,9 @@ struct TopCustomersChart {
         body += "<text class=\"muted small\" x=\"12\" y=\"22\">#</text>"
         body += "<text class=\"muted small\" x=\"34\" y=\"22\">customer</text>"
         body += "<text class=\"muted small\" x=\"168\" y=\"22\">tenant</text>"
-        body += "<text class=\"muted small\" x=\"464\" y=\"22\" text-anchor=\"end\">spend, 1 h</text>"
+        body += "<text class=\"muted small\" x=\"464\" y=\"22\" text-anchor=\"end\">spend, \(period.short)</text>"
         if customers.isEmpty {
-            body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 18))\">No customers in the last hour.</text>"
+            body += "<text class=\"muted\" x=\"16\" y=\"\(f(Self.top + 18))\">No customers in \(period.phrase).</text>"
         }
         for (index, customer) in customers.enumerated() {
             let y = Self.top + Self.rowHeight * Double(index)
@@ -44,13 +46,13 @@ struct TopCustomersChart {
         let summary = customers.prefix(3).map { "\($0.customerId) of \($0.tenantId) \(Format.spend($0.usage))" }
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "top-customers", width: Self.width, height: Self.height(rows: customers.count),
-            title: "Top customers, last hour",
+            title: "Top customers, \(period.title)",
             description: customers.isEmpty
-                ? "No customers in the rolling hour."
-                : "The \(customers.count) customers with the highest spend in the rolling hour; the first: \(summary.joined(separator: "; "))."
+                ? "No customers in \(period.phrase)."
+                : "The \(customers.count) customers with the highest spend in \(period.phrase); the first: \(summary.joined(separator: "; "))."
         )
         let table = DataTable(
-            caption: "Top \(Self.limit) customers, rolling hour",
+            caption: "Top \(Self.limit) customers, \(period.title)",
             headers: [("Rank", true), ("Customer", false), ("Tenant", false), ("Spend", true), ("Share", true), ("Calls", true), ("Tokens", true)],
             rows: customers.map { customer in
                 .init([
@@ -61,7 +63,7 @@ struct TopCustomersChart {
             }
         )
         return Chart(
-            id: "top-customers", title: "Top customers, last hour", standaloneSVG: frame.document(body: body, standalone: true),
+            id: "top-customers", title: "Top customers, \(period.title)", standaloneSVG: frame.document(body: body, standalone: true),
             inlineSVG: frame.document(body: body, standalone: false), table: table
         )
     }

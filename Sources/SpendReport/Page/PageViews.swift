@@ -13,6 +13,8 @@ struct PageView {
     }
 
     let title: String
+    /// The windows, each linking to its page with the same refresh choice.
+    let windows: [Option]
     let intervalSeconds: String
     let refreshes: Bool
     let paused: Bool
@@ -29,6 +31,23 @@ struct MainView {
     struct Stat {
         let label: String
         let value: String
+        /// The figure against the previous period, when there is one.
+        let comparison: Comparison?
+
+        init(label: String, value: String, comparison: Comparison? = nil) {
+            self.label = label
+            self.value = value
+            self.comparison = comparison
+        }
+    }
+
+    struct Comparison {
+        /// `+12.3 %`, `−4.0 %`, `new`.
+        let change: String
+        /// `up`, `down` or `flat`, for colour.
+        let trend: String
+        /// `$1,234.56 the previous hour`.
+        let previous: String
     }
 
     struct ChartView {
@@ -43,8 +62,13 @@ struct MainView {
     let generatedMillis: String
     let generatedISO: String
     let generatedText: String
+    /// What the figures cover: `rolling hour 13:07:30–14:07:30 UTC`.
     let windowText: String
+    /// What they are compared with, empty without a previous period.
+    let comparisonText: String
     let stats: [Stat]
     let charts: [ChartView]
+    let customersTitle: String
+    let customersEmbed: String
     let customers: DataTable
 }

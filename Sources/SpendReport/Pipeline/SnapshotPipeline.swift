@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Logging
 import SpendCore
 
@@ -63,6 +64,8 @@ public struct SnapshotPipeline: Sendable {
     public let sinks: [any SnapshotSink]
     public let archive: ArchiveWriter?
     let thread: PipelineThread
+    /// The last site that passed validation: long windows that have not moved keep its files.
+    let lastValid = LastSite()
 
     /// - Parameter publisher: writes each snapshot into the output folder; nil keeps it in
     ///   memory (the sinks still get it).
@@ -85,7 +88,7 @@ public struct SnapshotPipeline: Sendable {
     public func runBlocking(_ snapshot: Snapshot) throws(StepError) -> Outcome {
         let clock = ContinuousClock()
         let start = clock.now
-        let site = try step(.render) { try renderer.render(snapshot) }
+        let site = try step(.render) { try renderer.render(snapshot, reusing: lastValid.site) }
         let rendered = start.duration(to: clock.now)
         var outcome = try deliver(site, of: snapshot)
         outcome.timings.render = rendered
@@ -102,6 +105,7 @@ public struct SnapshotPipeline: Sendable {
             if !issues.isEmpty { throw ReportError.validationFailed(issues) }
         }
         timings.validate = start.duration(to: clock.now)
+        lastValid.site = site
         start = clock.now
         var publication: Publisher.Publication?
         if let publisher {
@@ -152,4 +156,15 @@ final class PipelineThread: Sendable {
 
     /// The label of the pipeline thread the caller runs on, nil elsewhere.
     static var current: String? { DispatchQueue.getSpecific(key: key) }
+}
+
+/// The pipeline's memory of its last valid site, used on its own thread only.
+final class LastSite: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: RenderedSite?
+
+    var site: RenderedSite? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
 }

@@ -207,10 +207,10 @@ enum BundledTemplates {
         """#####,
         "main": #####"""
         <main id="main" data-generated="{{generatedMillis}}">
-        <p class="generated">Data generated <time datetime="{{generatedISO}}">{{generatedText}}</time>; rolling hour {{windowText}}.</p>
+        <p class="generated">Data generated <time datetime="{{generatedISO}}">{{generatedText}}</time>; {{windowText}}.{{#comparisonText}} {{comparisonText}}{{/comparisonText}}</p>
         <section class="stats" aria-label="Key figures">
         {{#stats}}
-        <div class="stat"><span class="label">{{label}}</span> <span class="figure">{{value}}</span></div>
+        <div class="stat"><span class="label">{{label}}</span> <span class="figure">{{value}}</span>{{#comparison}} <span class="compare"><span class="change {{trend}}">{{change}}</span> against {{previous}}</span>{{/comparison}}</div>
         {{/stats}}
         </section>
         <div class="cards">
@@ -218,11 +218,11 @@ enum BundledTemplates {
         {{> chart}}
         {{/charts}}
         <section class="card wide" id="customers" aria-labelledby="customers-heading">
-        <h2 id="customers-heading">Top customers, last hour</h2>
+        <h2 id="customers-heading">{{customersTitle}}</h2>
         {{#customers}}
         {{> table}}
         {{/customers}}
-        <p class="embed"><a href="embed/top-customers.svg">embed/top-customers.svg</a></p>
+        <p class="embed"><a href="{{customersEmbed}}">{{customersEmbed}}</a></p>
         </section>
         </div>
         </main>
@@ -247,6 +247,12 @@ enum BundledTemplates {
         <body>
         <header class="top">
         <h1>Spendboard</h1>
+        <nav class="windows" aria-label="Time window">
+        <span class="label">Window</span>
+        {{#windows}}
+        <a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>
+        {{/windows}}
+        </nav>
         <nav class="refresh" aria-label="Refresh interval">
         <span class="label">Refresh</span>
         {{#options}}
@@ -278,10 +284,10 @@ enum BundledTemplates {
         a{color:var(--accent)}
         header.top{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1.25rem;padding:.75rem clamp(.75rem,2vw,2rem);border-bottom:1px solid var(--line);background:var(--card)}
         h1{font-size:1.25rem;margin:0}
-        nav.refresh{display:flex;flex-wrap:wrap;gap:.3rem;align-items:center}
-        nav.refresh .label{color:var(--muted);font-size:.9rem;margin-right:.2rem}
-        nav.refresh a,nav.history a{padding:.15rem .65rem;border:1px solid var(--line);border-radius:999px;text-decoration:none;font-size:.9rem}
-        nav.refresh a[aria-current]{background:var(--accent);color:var(--card);border-color:var(--accent)}
+        nav.refresh,nav.windows{display:flex;flex-wrap:wrap;gap:.3rem;align-items:center}
+        nav.refresh .label,nav.windows .label{color:var(--muted);font-size:.9rem;margin-right:.2rem}
+        nav.refresh a,nav.windows a,nav.history a{padding:.15rem .65rem;border:1px solid var(--line);border-radius:999px;text-decoration:none;font-size:.9rem}
+        nav.refresh a[aria-current],nav.windows a[aria-current]{background:var(--accent);color:var(--card);border-color:var(--accent)}
         .status{margin:0 0 0 auto;font-size:.9rem;color:var(--muted)}
         .status::before{content:"";display:inline-block;width:.6em;height:.6em;border-radius:50%;margin-right:.4em;background:var(--muted)}
         .status.live::before{background:var(--ok)}
@@ -295,6 +301,8 @@ enum BundledTemplates {
         .stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
         .stat .label{display:block;color:var(--muted);font-size:.85rem}
         .stat .figure{font-size:1.35rem;font-weight:600;font-variant-numeric:tabular-nums}
+        .compare{display:block;font-size:.8rem;color:var(--muted)}
+        .change{font-weight:600}.change.up{color:var(--bad)}.change.down{color:var(--ok)}
         .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,30rem),1fr));gap:1rem}
         .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;min-width:0}
         .card.wide{grid-column:1/-1}
@@ -314,10 +322,10 @@ enum BundledTemplates {
         .embed{font-size:.8rem;margin:.5rem 0 0}
         .embed a{color:var(--muted)}
         footer{padding:0 clamp(.75rem,2vw,2rem) 1rem;color:var(--muted);font-size:.85rem}
-        @media (max-width:40rem){.token-usage figure,.spend-per-hour figure{overflow-x:auto;direction:rtl}.token-usage svg.chart,.spend-per-hour svg.chart{min-width:32rem;direction:ltr}th,td{padding:.3rem .3rem}}
-        @media (min-width:110rem){body{font-size:19px}.cards .token-usage,.cards .spend-per-hour{grid-column:span 2}}
+        @media (max-width:40rem){.token-usage figure,.spend-per-hour figure,.spend-over-time figure,.cost-by-model figure,.cost-by-class figure,#customers figure{overflow-x:auto}.token-usage svg.chart,.spend-per-hour svg.chart,.spend-over-time svg.chart{min-width:32rem}.cost-by-model svg.chart,.cost-by-class svg.chart{min-width:24rem}th,td{padding:.3rem .3rem}}
+        @media (min-width:110rem){body{font-size:19px}.cards .token-usage,.cards .spend-per-hour,.cards .spend-over-time{grid-column:span 2}}
         @media print{:root{--bg:#fff;--card:#fff;--fg:#000;--muted:#444;--line:#999}
-        nav.refresh,nav.history,.status,.stale,.embed,details,footer{display:none}
+        nav.refresh,nav.windows,nav.history,.status,.stale,.embed,details,footer{display:none}
         .card{break-inside:avoid}
         .fg,.pivot{fill:#000}.muted{fill:#444}.needle{stroke:#000}.grid,.track{stroke:#ccc}}
 

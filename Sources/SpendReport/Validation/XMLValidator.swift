@@ -42,7 +42,7 @@ public enum XMLValidator {
     /// Issues in every HTML and SVG file of the site; an empty array means it may be published.
     public static func validate(_ site: RenderedSite) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
-        for file in site.files where file.path.hasSuffix(".html") || file.path.hasSuffix(".svg") {
+        for file in site.files where !file.isReused && (file.path.hasSuffix(".html") || file.path.hasSuffix(".svg")) {
             issues += validate(file.bytes, file: file.path)
         }
         return issues
