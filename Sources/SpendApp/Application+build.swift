@@ -88,6 +88,6 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     )
     return SpendboardApplication.application(
         store: store, board: board, site: site, settings: settings, prices: prices,
-        services: services, logger: logger, archive: archive
+        services: services, logger: logger, archive: archive, renderer: renderer
     )
 }

@@ -16,7 +16,7 @@ public enum SpendboardApplication {
     public static func router(
         store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings,
         decoder: UsageBatchDecoder = UsageBatchDecoder(), prices: PriceBook? = nil, startedAt: Timestamp? = nil,
-        archive: ArchiveWriter? = nil
+        archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil
     ) -> Router<SpendRequestContext> {
         let router = Router(context: SpendRequestContext.self, options: .autoGenerateHeadEndpoints)
         if !settings.corsOrigins.isEmpty {
@@ -33,7 +33,7 @@ public enum SpendboardApplication {
         }
         APIRoutes(
             store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder, prices: prices,
-            archive: archive
+            archive: archive, reports: renderer.map { ReportRoute(store: store, renderer: $0) }
         )
         .register(on: router)
         return router
@@ -42,10 +42,10 @@ public enum SpendboardApplication {
     /// The whole server: router, listening address and the background services.
     public static func application(
         store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, prices: PriceBook,
-        services: [any Service], logger: Logger, archive: ArchiveWriter? = nil
+        services: [any Service], logger: Logger, archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, board: board, site: site, settings: settings, prices: prices, archive: archive),
+            router: router(store: store, board: board, site: site, settings: settings, prices: prices, archive: archive, renderer: renderer),
             server: .http1(configuration: .init(idleTimeout: .milliseconds(settings.idleTimeout.milliseconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,

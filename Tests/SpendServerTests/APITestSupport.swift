@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SpendCore
+import SpendReport
 import SpendServer
 import Testing
 
@@ -27,9 +28,10 @@ struct APIFixture {
         board.publish(await store.snapshot())
     }
 
-    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func test(renderer: ReportRenderer? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = Application(
-            router: SpendboardApplication.router(store: store, board: board, settings: settings, startedAt: Self.now.advanced(by: .seconds(-90))))
+            router: SpendboardApplication.router(
+                store: store, board: board, settings: settings, startedAt: Self.now.advanced(by: .seconds(-90)), renderer: renderer))
         try await app.test(.router, body)
     }
 }

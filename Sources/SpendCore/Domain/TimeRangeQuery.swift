@@ -38,12 +38,12 @@ public enum TimeRangeQuery {
         let start = try time(from, parameter: "from", roundUp: false, now: now)
         let end = try to.map { text throws(Problem) in try time(text, parameter: "to", roundUp: true, now: now) } ?? now
         guard end > start else { throw Problem(parameter: "to", rule: "must be after from") }
-        guard start.duration(to: end) <= maximumLength else {
-            throw Problem(parameter: "to", rule: "the range may be at most 31 days long")
-        }
         guard start < now else { throw Problem(parameter: "from", rule: "must be in the past") }
         guard start >= now.advanced(by: .zero - UsageLedger.hourRetention) else {
             throw Problem(parameter: "from", rule: "lies outside the retention of 30 days")
+        }
+        guard start.duration(to: end) <= maximumLength else {
+            throw Problem(parameter: "to", rule: "the range may be at most 31 days long")
         }
         return start..<min(end, now)
     }

@@ -138,17 +138,20 @@ public struct SnapshotPipeline: Sendable {
 
 /// A serial queue of its own: libdispatch gives it a thread outside Swift's cooperative pool
 /// (which has one thread per core), so blocking work there never starves request handling.
-final class PipelineThread: Sendable {
+public final class PipelineThread: Sendable {
+    /// Where reports asked on demand are rendered, apart from the snapshot pipeline's thread.
+    public static let reports = PipelineThread(label: "spendboard.reports")
+
     let queue: DispatchQueue
     /// Set on `queue`, so tests can see where a step ran.
     static let key = DispatchSpecificKey<String>()
 
-    init(label: String) {
+    public init(label: String) {
         queue = DispatchQueue(label: label)
         queue.setSpecific(key: Self.key, value: label)
     }
 
-    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    public func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }
         }

@@ -13,6 +13,8 @@ struct APIRoutes: Sendable {
     /// The prices in force, when they can change while serving; nil: `decoder.prices`.
     var prices: PriceBook? = nil
     var archive: ArchiveWriter? = nil
+    /// Renders `/report`; nil: no `/report`.
+    var reports: ReportRoute? = nil
 
     /// Paths and the methods they answer, for 405 answers with `Allow`.
     static let allowedMethods: [String: [HTTPRequest.Method]] = [
@@ -20,13 +22,17 @@ struct APIRoutes: Sendable {
         "/api/stats": [.get, .head],
         "/api/health": [.get, .head],
         "/api/archive": [.get, .head],
+        "/report": [.get, .head],
     ]
 
     func register(on router: Router<SpendRequestContext>) {
         let ingest = IngestRoute(store: store, decoder: decoder, prices: prices, settings: settings)
         router.get("/api/metrics") { request, _ in try await metrics(request) }
         router.post("/api/metrics") { request, context in try await ingest.handle(request, context: context) }
-        router.get("/api/stats") { _, _ in try stats() }
+        router.get("/api/stats") { request, _ in try await stats(request) }
+        if let reports {
+            router.get("/report") { request, _ in try await reports.handle(request) }
+        }
         router.get("/api/health") { _, _ in await health() }
     }
 
@@ -69,7 +75,11 @@ struct APIRoutes: Sendable {
         return .json(writer.bytes)
     }
 
-    func stats() throws -> Response {
+    /// The live snapshot, or with `window`, `from` and `to` the report of that range.
+    func stats(_ request: Request) async throws -> Response {
+        if let report = try await ReportRoute.report(request, store: store) {
+            return .json(report.jsonBytes())
+        }
         guard let entry = board.latest else {
             throw APIError(.serviceUnavailable, "no snapshot has been computed yet; try again in a moment", headers: [.retryAfter: "1"])
         }
