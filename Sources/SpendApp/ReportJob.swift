@@ -39,7 +39,7 @@ public struct ReportJob: Sendable {
     /// folder; the folder is left as it was when a step fails.
     public func run() async throws -> Result {
         let (ledger, now, accepted) = try history()
-        let snapshot = ledger.snapshot(at: now)
+        let snapshot = ledger.snapshot(at: now, windows: true)
         let pipeline = SnapshotPipeline(renderer: renderer, publisher: Publisher(outputDirectory: configuration.report.output, logger: logger))
         let outcome = try await pipeline.run(snapshot)
         return Result(snapshot: snapshot, accepted: accepted, outcome: outcome)
