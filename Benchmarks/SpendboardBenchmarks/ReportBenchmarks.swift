@@ -7,15 +7,36 @@ import SpendReport
 func reportBenchmarks() {
     for chart in ReportRenderer.chartIDs {
         Benchmark("chart-\(chart)", configuration: configuration()) { (benchmark: Benchmark, input: RenderInput) in
-            blackHole(try input.renderer.renderChart(chart, of: input.snapshot))
+            blackHole(try input.renderer.renderChart(chart, of: input.windowed))
         } setup: {
             try RenderInput()
         }
     }
 
-    // 6 page variants, 5 SVGs and stats.json, each checked by libxml2 (SAX, no tree).
+    // The hour alone (the site before issue 11): 6 page variants, its SVGs and stats.json, each
+    // checked by libxml2 (SAX, no tree).
     Benchmark("site-render-validate-24h-1x", configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, input: RenderInput) in
         let site = try input.renderer.render(input.snapshot)
+        precondition(XMLValidator.validate(site).isEmpty)
+        blackHole(site)
+    } setup: {
+        try RenderInput()
+    }
+
+    // Every window, as on most ticks: the long windows' files reused from the previous site.
+    Benchmark("site-render-validate-24h-all-windows-tick", configuration: configuration(maxIterations: 500)) {
+        (benchmark: Benchmark, input: RenderInput) in
+        let site = try input.renderer.render(input.windowed, reusing: input.previous)
+        precondition(XMLValidator.validate(site).isEmpty)
+        blackHole(site)
+    } setup: {
+        try RenderInput()
+    }
+
+    // Every window rendered afresh, as once a minute.
+    Benchmark("site-render-validate-24h-all-windows-minute", configuration: configuration(maxIterations: 200)) {
+        (benchmark: Benchmark, input: RenderInput) in
+        let site = try input.renderer.render(input.windowed)
         precondition(XMLValidator.validate(site).isEmpty)
         blackHole(site)
     } setup: {
@@ -27,9 +48,18 @@ func reportBenchmarks() {
 struct RenderInput {
     let renderer: ReportRenderer
     let snapshot: Snapshot
+    /// The same with every window's report.
+    let windowed: Snapshot
+    /// The site of the tick before, whose long windows `windowed` reuses.
+    let previous: RenderedSite
 
     init() throws {
         renderer = try Fixtures.renderer()
-        snapshot = Fixtures.day().snapshot(at: Fixtures.now)
+        let ledger = Fixtures.day()
+        snapshot = ledger.snapshot(at: Fixtures.now)
+        // Two ticks within one minute: the long windows have not moved.
+        let before = ledger.snapshot(at: Fixtures.now, windows: true)
+        windowed = ledger.snapshot(at: Fixtures.now.advanced(by: .seconds(5)), windows: true, reusing: before)
+        previous = try renderer.render(before)
     }
 }
