@@ -1,7 +1,7 @@
 import Dispatch
-import Foundation
 import Logging
 import SpendCore
+import Synchronization
 
 /// Takes each snapshot's site once it is validated and published: the server's in-memory live
 /// site, and whatever later steps need the rendered files. Runs on the pipeline's thread, in
@@ -161,13 +161,12 @@ public final class PipelineThread: Sendable {
     static var current: String? { DispatchQueue.getSpecific(key: key) }
 }
 
-/// The pipeline's memory of its last valid site, used on its own thread only.
-final class LastSite: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: RenderedSite?
+/// The pipeline's memory of its last valid site.
+final class LastSite: Sendable {
+    private let value = Mutex<RenderedSite?>(nil)
 
     var site: RenderedSite? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }

@@ -69,10 +69,9 @@ final class ReportRoute: Sendable {
     }
 
     func handle(_ request: Request) async throws -> Response {
-        guard try Self.range(request, now: store.clock.now) != nil else {
+        guard let report = try await Self.report(request, store: store) else {
             throw APIError(.badRequest, "from: is required (or window), for example /report?from=now-24h&to=now or /report?window=7d")
         }
-        guard let report = try await Self.report(request, store: store) else { return Response(status: .badRequest) }
         let key = Key(start: report.current.start, end: report.current.end, window: report.window?.id)
         if let hit = state.withLock({ $0.cache[key] }) { return Self.response(hit.bytes, etag: hit.etag, request: request) }
         let admitted = state.withLock { state -> Bool in
