@@ -103,6 +103,18 @@ struct DurablePublisherTests {
         try Publisher(outputDirectory: folder + "/Output", durable: true, logger: Fixtures.logger).publish(site)
         #expect(FileManager.default.contents(atPath: folder + "/real/index.html").map(Array.init) == site["index.html"]?.bytes)
     }
+
+    /// `--output reports/2026/yesterday` works like `mkdir -p`; a file in the way is an error.
+    @Test func createsMissingParentsOfTheOutputFolder() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
+        try PublisherTests.publisher(folder + "/reports/2026/yesterday").publish(site)
+        #expect(PublisherTests.read(folder + "/reports/2026/yesterday/stats.json") == site["stats.json"]?.bytes)
+
+        FileManager.default.createFile(atPath: folder + "/file", contents: Data())
+        let error = #expect(throws: ReportError.self) { try PublisherTests.publisher(folder + "/file/out").publish(site) }
+        #expect(error.map { "\($0)".contains("/file/out") } == true, "\(String(describing: error))")
+    }
 }
 
 /// What the publisher cannot delete after a switch is reported, not dropped.

@@ -52,6 +52,18 @@ public struct Disk<Failure: Error>: Sendable {
         guard found == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw failure("mkdir", path, ENOTDIR) }
     }
 
+    /// Creates the folder and its missing parents, like `mkdir -p`; the folder itself may be a
+    /// symbolic link to a folder.
+    func makeDirectoryAndParents(_ path: String) throws(Failure) {
+        var parent = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/").dropLast() {
+            parent += component
+            if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw failure("mkdir", parent, errno) }
+            parent += "/"
+        }
+        try makeDirectory(path, followingLink: true)
+    }
+
     /// Writes `bytes` to `path`, creating or truncating it; ``sync(_:)`` makes it durable.
     func write(_ bytes: [UInt8], to path: String) throws(Failure) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)

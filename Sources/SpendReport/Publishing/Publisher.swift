@@ -75,7 +75,7 @@ public struct Publisher: Sendable {
     public func publish(_ site: RenderedSite) throws -> Publication {
         let root = outputDirectory
         let snapshots = root + "/" + Self.snapshotsFolder
-        try disk.makeDirectory(root, followingLink: true)
+        try disk.makeDirectoryAndParents(root)
         try disk.makeDirectory(snapshots)
         let id = Self.snapshotID(site.generatedAt)
         let partial = snapshots + "/" + id + ".partial"
