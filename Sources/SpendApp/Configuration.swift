@@ -165,8 +165,24 @@ public struct RenderConfiguration: Sendable {
         case file(name: String, bytes: [UInt8], prices: String?)
     }
 
+    /// A range to report on instead of the live site (`--window`, or `--from-time` and
+    /// `--to-time`), in `TimeRangeQuery`'s syntax; relative times count from the report's time.
+    public struct RequestedRange: Sendable {
+        public var window: String?
+        public var from: String?
+        public var to: String?
+
+        public init(window: String? = nil, from: String? = nil, to: String? = nil) {
+            self.window = window
+            self.from = from
+            self.to = to
+        }
+    }
+
     public var report = ReportSettings()
     public var source: Source = .simulated(SimulatorSettings(backfill: .seconds(86_400)))
+    /// Nil renders the live site (every window); a range renders its report alone.
+    public var range: RequestedRange?
 
     public init() {}
 

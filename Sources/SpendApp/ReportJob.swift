@@ -17,8 +17,20 @@ public struct ReportJob: Sendable {
         public var description: String
     }
 
+    /// What was rendered.
+    public enum Content: Sendable {
+        /// The live site: every window, as `serve` publishes it.
+        case live(Snapshot)
+        /// The report of one range (`RenderConfiguration.range`): `index.html`, `stats.json`, `embed/`.
+        case range(WindowReport)
+
+        public var isLive: Bool {
+            if case .live = self { true } else { false }
+        }
+    }
+
     public struct Result: Sendable {
-        public var snapshot: Snapshot
+        public var content: Content
         /// Updates the report counts.
         public var accepted: Int
         public var outcome: SnapshotPipeline.Outcome
@@ -35,14 +47,46 @@ public struct ReportJob: Sendable {
         self.logger = logger
     }
 
-    /// Builds the snapshot, then runs the pipeline with a durable publisher into the output
-    /// folder; the folder is left as it was when a step fails.
+    /// Builds the snapshot (or the range's report), then renders, validates and publishes it
+    /// with a durable publisher into the output folder; the folder is left as it was when a
+    /// step fails. A range the store cannot show is an `InputError` naming the flag.
     public func run() async throws -> Result {
         let (ledger, now, accepted) = try history()
-        let snapshot = ledger.snapshot(at: now, windows: true)
         let pipeline = SnapshotPipeline(renderer: renderer, publisher: Publisher(outputDirectory: configuration.report.output, logger: logger))
-        let outcome = try await pipeline.run(snapshot)
-        return Result(snapshot: snapshot, accepted: accepted, outcome: outcome)
+        if let range = configuration.range {
+            let report = try Self.report(range, of: ledger, at: now)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let site: RenderedSite
+            do {
+                site = try renderer.reportSite(report)
+            } catch {
+                throw SnapshotPipeline.StepError(step: .render, underlying: error)
+            }
+            let rendered = start.duration(to: clock.now)
+            var outcome = try pipeline.publish(site)
+            outcome.timings.render = rendered
+            return Result(content: .range(report), accepted: accepted, outcome: outcome)
+        }
+        let snapshot = ledger.snapshot(at: now, windows: true)
+        return Result(content: .live(snapshot), accepted: accepted, outcome: try await pipeline.run(snapshot))
+    }
+
+    /// The report of `range` as of `now`, or why there is none, naming the command line's flag.
+    static func report(_ range: RenderConfiguration.RequestedRange, of ledger: UsageLedger, at now: Timestamp) throws(InputError) -> WindowReport {
+        let flags = ["window": "--window", "from": "--from-time", "to": "--to-time"]
+        let resolved: Range<Timestamp>?
+        do {
+            resolved = try TimeRangeQuery.resolve(window: range.window, from: range.from, to: range.to, now: now)
+        } catch {
+            throw InputError(description: "\(flags[error.parameter] ?? error.parameter): \(error.rule)")
+        }
+        guard let resolved else { throw InputError(description: "--from-time: is required with --to-time") }
+        guard
+            let report = ledger.report(
+                from: resolved.lowerBound, to: resolved.upperBound, window: range.window.flatMap(TimeWindow.named), at: now)
+        else { throw InputError(description: "--from-time: \(TimeRangeQuery.nothingKeptRule)") }
+        return report
     }
 
     /// The ledger to report on, the time of the report and how many updates it counted.

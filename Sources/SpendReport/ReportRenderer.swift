@@ -98,7 +98,7 @@ public struct ReportRenderer: Sendable {
     /// The pages and embeds of one window other than the hour.
     func windowFiles(_ report: WindowReport, window: TimeWindow) throws -> [RenderedSite.File] {
         let charts = Self.windowCharts(report)
-        let main = try templates.render(windowView(report, charts: charts), template: "main")
+        let main = try templates.render(windowView(report, charts: charts, embedFolder: Self.embedFolder(window)), template: "main")
         var files = try pages(window, mainHTML: main, generatedAt: report.generatedAt, embeds: charts.map(\.id), hasWindows: true)
         for chart in charts {
             files.append(
@@ -107,13 +107,35 @@ public struct ReportRenderer: Sendable {
         return files
     }
 
-    /// A page for a range asked on demand (`/report`): no refresh, no window choices.
-    public func reportPage(_ report: WindowReport) throws -> [UInt8] {
+    /// A page for a range asked on demand (`/report`): no refresh, no window choices and no
+    /// embeds; `statsHref` links the same numbers as JSON.
+    public func reportPage(_ report: WindowReport, statsHref: String) throws -> [UInt8] {
+        try rangePage(report, charts: Self.windowCharts(report), embedFolder: nil, statsHref: statsHref)
+    }
+
+    /// The report of a range as a site of its own, for `spendboard render --window` and
+    /// `--from-time`: `index.html`, its numbers in `stats.json` and its charts in `embed/`.
+    public func reportSite(_ report: WindowReport) throws -> RenderedSite {
         let charts = Self.windowCharts(report)
-        let main = try templates.render(windowView(report, charts: charts), template: "main")
+        var files: [RenderedSite.File] = [
+            .init(
+                path: "index.html", bytes: try rangePage(report, charts: charts, embedFolder: "embed/", statsHref: "stats.json"),
+                contentType: RenderedSite.htmlContentType),
+            .init(path: "stats.json", bytes: report.jsonBytes(), contentType: RenderedSite.jsonContentType),
+        ]
+        for chart in charts {
+            files.append(.init(path: "embed/\(chart.id).svg", bytes: Self.svgFile(chart), contentType: RenderedSite.svgContentType))
+        }
+        return RenderedSite(generatedAt: report.generatedAt, files: files)
+    }
+
+    private func rangePage(_ report: WindowReport, charts: [Chart], embedFolder: String?, statsHref: String) throws -> [UInt8] {
+        let main = try templates.render(windowView(report, charts: charts, embedFolder: embedFolder), template: "main")
+        let embeds = embedFolder.map { folder in charts.map { PageView.Link(label: "\($0.id).svg", href: folder + $0.id + ".svg") } } ?? []
         let view = PageView(
             title: "Spendboard \u{00B7} \(Format.range(report.current.start, report.current.end))", windows: [], intervalSeconds: "0",
-            refreshes: false, paused: true, statusText: "Report", options: [], embeds: [], chartStyle: ChartStyle.css, main: main
+            refreshes: false, paused: true, statusText: "Report", options: [], statsHref: statsHref, embeds: embeds, chartStyle: ChartStyle.css,
+            main: main
         )
         return Array(try templates.render(view, template: "page").utf8)
     }
@@ -247,11 +269,12 @@ public struct ReportRenderer: Sendable {
         return stats
     }
 
-    func windowView(_ report: WindowReport, charts: [Chart]) -> MainView {
+    /// The main part of a window's page; `embedFolder` nil leaves out the embed links.
+    func windowView(_ report: WindowReport, charts: [Chart], embedFolder folder: String?) -> MainView {
         let period = Self.period(report)
-        let folder = report.window.map(Self.embedFolder) ?? ""
         let chartViews = charts.filter { $0.id != "top-customers" }.map { chart in
-            MainView.ChartView(id: chart.id, title: chart.title, svg: chart.inlineSVG, embedPath: folder + chart.id + ".svg", table: chart.table)
+            MainView.ChartView(
+                id: chart.id, title: chart.title, svg: chart.inlineSVG, embedPath: folder.map { $0 + chart.id + ".svg" }, table: chart.table)
         }
         let customers = charts.first { $0.id == "top-customers" }!
         return MainView(
@@ -261,7 +284,7 @@ public struct ReportRenderer: Sendable {
             windowText: "\(period.title) \(Format.range(report.current.start, report.current.end))",
             comparisonText: Self.comparisonText(report),
             stats: Self.windowStats(report), charts: chartViews, customersTitle: customers.title,
-            customersEmbed: report.window == nil ? "" : folder + "top-customers.svg", customers: customers.table
+            customersEmbed: folder.map { $0 + "top-customers.svg" }, customers: customers.table
         )
     }
 
@@ -300,7 +323,7 @@ public struct ReportRenderer: Sendable {
             generatedISO: snapshot.generatedAt.iso8601,
             generatedText: Format.dateTime(snapshot.generatedAt),
             windowText: "rolling hour \(Format.clock(snapshot.windowStart))\u{2013}\(Format.clock(snapshot.windowEnd)) UTC",
-            comparisonText: snapshot.window(.hour).map(Self.comparisonText) ?? "",
+            comparisonText: snapshot.window(.hour).map(Self.comparisonText),
             stats: stats, charts: chartViews, customersTitle: customers.title, customersEmbed: "embed/top-customers.svg",
             customers: customers.table
         )
@@ -331,6 +354,7 @@ public struct ReportRenderer: Sendable {
             let view = PageView(
                 title: title, windows: windows, intervalSeconds: seconds, refreshes: refresh != .paused, paused: refresh == .paused,
                 statusText: refresh == .paused ? "Paused" : "Refreshes every \(seconds) s", options: options,
+                statsHref: window == .hour ? "stats.json" : "api/stats?window=\(window.id)",
                 embeds: embedLinks, chartStyle: ChartStyle.css, main: "\u{1}"
             )
             let shell = Array(try templates.render(view, template: "page").utf8)

@@ -106,7 +106,8 @@ func check(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as ConfigurationError {
-        throw ValidationError("--prices: \(error)")
+        // Its message names the flag.
+        throw ValidationError("\(error)")
     }
 }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import SpendApp
+import SpendCore
 import Testing
 
 /// The real wiring of `spendboard serve`, started in process: what the binary does, without
@@ -154,6 +155,69 @@ struct ApplicationTests {
         let error = try await #require(throws: ReportJob.InputError.self) { try await ReportJob(configuration, logger: Self.logger).run() }
         #expect(error.description.hasPrefix("bad.ndjson"))
         #expect(FileManager.default.contents(atPath: configuration.report.output + "/stats.json") == published)
+    }
+
+    /// `render --from-time/--to-time` and `--window` publish the range's report alone, with the
+    /// exact sums of the updates in it; a range it cannot show names the flag and publishes nothing.
+    @Test func renderJobPublishesTheReportOfARange() async throws {
+        // Three days of one update an hour, each costing its hour of the day in cents.
+        let start = Timestamp(iso8601: "2026-11-10T00:00:00Z")!
+        var lines: [String] = []
+        var yesterdayCents = 0
+        for hour in 0..<72 {
+            let time = start.advanced(by: .seconds(hour * 3600 + 1800))
+            let cents = hour % 24 + 1
+            if (24..<48).contains(hour) { yesterdayCents += cents }
+            lines.append(
+                "{\"timestamp\": \"\(time.iso8601)\", \"tenantId\": \"t\", \"customerId\": \"c\", \"model\": \"m\", "
+                    + "\"metrics\": {\"totalCalls\": 2, \"totalTokens\": 10, \"totalCost\": \(Double(cents) / 100), \"avgLatencyMs\": 5}}")
+        }
+        var configuration = RenderConfiguration()
+        configuration.report.output = try Self.scratch("render-range")
+        configuration.source = .file(name: "usage.ndjson", bytes: Array(lines.joined(separator: "\n").utf8), prices: nil)
+        // The report's time is the end of the file's newest update: relative times count from there.
+        configuration.range = .init(from: "now-1d/d", to: "now-1d/d")
+        let result = try await ReportJob(configuration, logger: Self.logger).run()
+        guard case .range(let report) = result.content else {
+            Issue.record("rendered the live site")
+            return
+        }
+        #expect(report.current.start == Timestamp(iso8601: "2026-11-11T00:00:00Z"))
+        #expect(report.current.end == Timestamp(iso8601: "2026-11-12T00:00:00Z"))
+        let cent = Int128(10_000_000_000)  // picodollars
+        #expect(report.current.totals.totalCost == Money(picodollars: Int128(yesterdayCents) * cent))
+        #expect(report.current.totals.calls == 48)
+        #expect(report.previous?.totals.totalCost == Money(picodollars: Int128((1...24).reduce(0, +)) * cent))
+        let paths = Set(result.outcome.site.files.map(\.path))
+        #expect(paths.isSuperset(of: ["index.html", "stats.json", "embed/spend-over-time.svg", "embed/top-customers.svg"]))
+        #expect(!paths.contains("live-5s.html"))
+        let output = configuration.report.output
+        let published = try #require(FileManager.default.contents(atPath: output + "/stats.json"))
+        #expect(Array(published) == report.jsonBytes())
+        let page = try #require(FileManager.default.contents(atPath: output + "/index.html").map { String(decoding: $0, as: UTF8.self) })
+        #expect(page.contains("href=\"embed/spend-over-time.svg\""))
+
+        configuration.range = .init(window: "24h")
+        let window = try await ReportJob(configuration, logger: Self.logger).run()
+        guard case .range(let day) = window.content else {
+            Issue.record("rendered the live site")
+            return
+        }
+        #expect(day.window == .day)
+        let lastPublished = try #require(FileManager.default.contents(atPath: output + "/stats.json"))
+        #expect(Array(lastPublished) == day.jsonBytes())
+
+        for (range, flag) in [
+            (RenderConfiguration.RequestedRange(from: "now-40d"), "--from-time: lies outside"),
+            (.init(from: "now-2h", to: "now-3h"), "--to-time: must be after"),
+            (.init(from: "now-3h", to: "now-150m"), "--from-time: the range holds no whole hour"),
+            (.init(window: "3d"), "--window: must be one of"),
+        ] {
+            configuration.range = range
+            let error = try await #require(throws: ReportJob.InputError.self) { try await ReportJob(configuration, logger: Self.logger).run() }
+            #expect(error.description.hasPrefix(flag), "\(error)")
+            #expect(FileManager.default.contents(atPath: output + "/stats.json") == lastPublished)
+        }
     }
 }
 

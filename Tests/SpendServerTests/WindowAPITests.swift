@@ -73,7 +73,7 @@ struct WindowAPITests {
     @Test func reportPageIsValidatedCachedAndConditional() async throws {
         let fixture = await APIFixture(history: .seconds(2 * 3600))
         try await fixture.test(renderer: Self.renderer) { client in
-            let etag = try await client.execute(uri: "/report?from=now-90m&to=now", method: .get) { response in
+            let (etag, page) = try await client.execute(uri: "/report?from=now-90m&to=now", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == RenderedSite.htmlContentType)
                 let page = String(decoding: response.body.readableBytesView, as: UTF8.self)
@@ -84,7 +84,18 @@ struct WindowAPITests {
                     XMLValidator.validate(
                         RenderedSite(generatedAt: APIFixture.now, files: [.init(path: "r.html", bytes: Array(page.utf8), contentType: "text/html")])
                     ).isEmpty)
-                return try #require(response.headers[.eTag])
+                // No embeds on demand (nothing serves them), and no empty links.
+                #expect(!page.contains("href=\"\""))
+                #expect(!page.contains(".svg\""))
+                return (try #require(response.headers[.eTag]), page)
+            }
+            // The page links its own numbers as JSON: the same range, cut the same way.
+            let link = try #require(page.firstMatch(of: /href="(api\/stats\?[^"]+)"/)).1.replacingOccurrences(of: "&amp;", with: "&")
+            try await client.execute(uri: "/" + link, method: .get) { response in
+                #expect(response.status == .ok)
+                let json = String(decoding: response.body.readableBytesView, as: UTF8.self)
+                let range = try #require(link.firstMatch(of: /from=([^&]+)&to=(.+)$/))
+                #expect(json.contains("\"current\":{\"from\":\"\(range.1)\",\"to\":\"\(range.2)\""), "\(json.prefix(300))")
             }
             try await client.execute(uri: "/report?from=now-90m&to=now", method: .get, headers: [.ifNoneMatch: etag]) { response in
                 #expect(response.status == .notModified)

@@ -13,6 +13,10 @@ public enum TimeRangeQuery {
     /// The longest range: a month of 31 days.
     public static let maximumLength: Duration = .seconds(31 * 86_400)
 
+    /// Why a resolved range can still show nothing (`UsageLedger.cut` leaves nothing of it).
+    public static let nothingKeptRule =
+        "the range holds no whole hour; usage older than an hour is kept per clock hour, so a range that old must contain one"
+
     /// Why a range was refused: the parameter (`window`, `from`, `to`) and the rule.
     public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
         public var parameter: String

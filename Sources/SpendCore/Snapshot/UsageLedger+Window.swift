@@ -53,6 +53,14 @@ extension UsageLedger {
         return report(range, requested: start..<end, window: window, comparisonShift: window.comparisonShift, at: now)
     }
 
+    /// The report of a resolved range (`TimeRangeQuery.resolve`): the live window's when it
+    /// names one, else `[from, to)` cut to the buckets kept. Nil when the cut leaves nothing.
+    public func report(from: Timestamp, to: Timestamp, window: TimeWindow?, at now: Timestamp) -> WindowReport? {
+        if let window { return report(window, at: now) }
+        guard let range = cut(from: from, to: to, now: now) else { return nil }
+        return report(range, requested: from..<to, at: now)
+    }
+
     /// The report of `range`, which `cut(from:to:now:)` returned.
     public func report(
         _ range: Range<Timestamp>, requested: Range<Timestamp>, window: TimeWindow? = nil, comparisonShift: Duration? = nil,

@@ -132,10 +132,7 @@ public actor UsageStore {
     /// The report of `range` (cut to the buckets kept), for `/report` and `/api/stats?from=`.
     /// Nil when nothing of it can be shown exactly (`UsageLedger.cut`).
     public func report(from: Timestamp, to: Timestamp, window: TimeWindow? = nil) -> WindowReport? {
-        let now = clock.now
-        if let window { return ledger.report(window, at: now) }
-        guard let range = ledger.cut(from: from, to: to, now: now) else { return nil }
-        return ledger.report(range, requested: from..<to, at: now)
+        ledger.report(from: from, to: to, window: window, at: clock.now)
     }
 
     public func rawPage(after cursor: RawCursor, limit: Int) throws(RawQueryError) -> RawPage {

@@ -20,11 +20,33 @@ struct PageView {
     let paused: Bool
     let statusText: String
     let options: [Option]
+    /// The page's numbers as JSON.
+    let statsHref: String
     let embeds: [Link]
+    /// Mustache reads stored properties only.
+    let hasEmbeds: Bool
     /// Our own CSS for the inline charts (unescaped).
     let chartStyle: String
     /// The rendered `main` template (unescaped; its data was escaped when it was rendered).
     let main: String
+
+    init(
+        title: String, windows: [Option], intervalSeconds: String, refreshes: Bool, paused: Bool, statusText: String, options: [Option],
+        statsHref: String, embeds: [Link], chartStyle: String, main: String
+    ) {
+        self.title = title
+        self.windows = windows
+        self.intervalSeconds = intervalSeconds
+        self.refreshes = refreshes
+        self.paused = paused
+        self.statusText = statusText
+        self.options = options
+        self.statsHref = statsHref
+        self.embeds = embeds
+        self.hasEmbeds = !embeds.isEmpty
+        self.chartStyle = chartStyle
+        self.main = main
+    }
 }
 
 struct MainView {
@@ -55,7 +77,8 @@ struct MainView {
         let title: String
         /// Our own generated SVG (unescaped).
         let svg: String
-        let embedPath: String
+        /// Nil on pages whose charts are not published as files (`/report`).
+        let embedPath: String?
         let table: DataTable
     }
 
@@ -64,11 +87,11 @@ struct MainView {
     let generatedText: String
     /// What the figures cover: `rolling hour 13:07:30–14:07:30 UTC`.
     let windowText: String
-    /// What they are compared with, empty without a previous period.
-    let comparisonText: String
+    /// What they are compared with; nil on pages without a comparison.
+    let comparisonText: String?
     let stats: [Stat]
     let charts: [ChartView]
     let customersTitle: String
-    let customersEmbed: String
+    let customersEmbed: String?
     let customers: DataTable
 }

@@ -39,6 +39,11 @@ public struct SnapshotPipeline: Sendable {
         public var validationIssues: [ValidationIssue] { (underlying as? ReportError)?.validationIssues ?? [] }
 
         public var description: String { "\(step.rawValue) failed: \(underlying)" }
+
+        public init(step: Step, underlying: any Error) {
+            self.step = step
+            self.underlying = underlying
+        }
     }
 
     /// How long each step took, for logs and `render --measure`.
@@ -97,23 +102,12 @@ public struct SnapshotPipeline: Sendable {
 
     /// Everything after rendering, for a site rendered elsewhere (tests, a re-published file).
     public func deliver(_ site: RenderedSite, of snapshot: Snapshot) throws(StepError) -> Outcome {
-        let clock = ContinuousClock()
         var timings = Timings()
-        var start = clock.now
-        try step(.validate) {
-            let issues = XMLValidator.validate(site)
-            if !issues.isEmpty { throw ReportError.validationFailed(issues) }
-        }
-        timings.validate = start.duration(to: clock.now)
+        let publication = try validateAndPublish(site, timings: &timings)
         lastValid.site = site
-        start = clock.now
-        var publication: Publisher.Publication?
-        if let publisher {
-            publication = try step(.publish) { try publisher.publish(site) }
-        }
-        timings.publish = start.duration(to: clock.now)
+        let clock = ContinuousClock()
         for sink in sinks { sink.accept(site, of: snapshot) }
-        start = clock.now
+        let start = clock.now
         // Last, and never throwing: a full disk or an unwritable archive leaves the live pages alone.
         var archived: ArchiveWriter.Outcome?
         if let archive {
@@ -125,6 +119,31 @@ public struct SnapshotPipeline: Sendable {
         }
         timings.archive = start.duration(to: clock.now)
         return Outcome(site: site, publication: publication, archive: archived, timings: timings)
+    }
+
+    /// Validates and publishes a site that is no live snapshot (the report of a range, for
+    /// `spendboard render --window`): no sinks, no archive, and nothing later renders reuse.
+    public func publish(_ site: RenderedSite) throws(StepError) -> Outcome {
+        var timings = Timings()
+        let publication = try validateAndPublish(site, timings: &timings)
+        return Outcome(site: site, publication: publication, archive: nil, timings: timings)
+    }
+
+    private func validateAndPublish(_ site: RenderedSite, timings: inout Timings) throws(StepError) -> Publisher.Publication? {
+        let clock = ContinuousClock()
+        var start = clock.now
+        try step(.validate) {
+            let issues = XMLValidator.validate(site)
+            if !issues.isEmpty { throw ReportError.validationFailed(issues) }
+        }
+        timings.validate = start.duration(to: clock.now)
+        start = clock.now
+        var publication: Publisher.Publication?
+        if let publisher {
+            publication = try step(.publish) { try publisher.publish(site) }
+        }
+        timings.publish = start.duration(to: clock.now)
+        return publication
     }
 
     private func step<T>(_ name: Step, _ body: () throws -> T) throws(StepError) -> T {

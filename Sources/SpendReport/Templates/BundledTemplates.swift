@@ -137,7 +137,7 @@ enum BundledTemplates {
         {{> table}}
         {{/table}}
         </details>
-        <p class="embed"><a href="{{embedPath}}">{{embedPath}}</a></p>
+        {{#embedPath}}<p class="embed"><a href="{{embedPath}}">{{embedPath}}</a></p>{{/embedPath}}
         </section>
 
         """#####,
@@ -222,7 +222,7 @@ enum BundledTemplates {
         {{#customers}}
         {{> table}}
         {{/customers}}
-        <p class="embed"><a href="{{customersEmbed}}">{{customersEmbed}}</a></p>
+        {{#customersEmbed}}<p class="embed"><a href="{{customersEmbed}}">{{customersEmbed}}</a></p>{{/customersEmbed}}
         </section>
         </div>
         </main>
@@ -265,7 +265,7 @@ enum BundledTemplates {
         <p id="stale" class="stale" role="alert" hidden="hidden"></p>
         {{{main}}}
         <footer>
-        <p>Every figure comes from one snapshot; <a href="stats.json">stats.json</a> holds the same numbers. Charts for embedding: {{#embeds}}<a href="{{href}}">{{label}}</a> {{/embeds}}</p>
+        <p>Every figure comes from one snapshot; <a href="{{statsHref}}">the same numbers as JSON</a>.{{#hasEmbeds}} Charts for embedding:{{/hasEmbeds}}{{#embeds}} <a href="{{href}}">{{label}}</a>{{/embeds}}</p>
         </footer>
         <script>
         //<![CDATA[

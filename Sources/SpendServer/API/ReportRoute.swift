@@ -60,10 +60,7 @@ final class ReportRoute: Sendable {
     static func report(_ request: Request, store: UsageStore) async throws -> WindowReport? {
         guard let (range, window) = try range(request, now: store.clock.now) else { return nil }
         guard let report = await store.report(from: range.lowerBound, to: range.upperBound, window: window) else {
-            throw APIError(
-                .badRequest,
-                "from: the range holds no whole hour; usage older than an hour is kept per clock hour, so a range that old must contain one"
-            )
+            throw APIError(.badRequest, "from: \(TimeRangeQuery.nothingKeptRule)")
         }
         return report
     }
@@ -86,7 +83,8 @@ final class ReportRoute: Sendable {
         let renderer = self.renderer
         let rendered = await PipelineThread.reports.run {
             Result { () throws -> [UInt8] in
-                let page = try renderer.reportPage(report)
+                let page = try renderer.reportPage(
+                    report, statsHref: "api/stats?from=\(report.current.start.iso8601)&to=\(report.current.end.iso8601)")
                 let file = RenderedSite.File(path: "report.html", bytes: page, contentType: RenderedSite.htmlContentType)
                 let issues = XMLValidator.validate(RenderedSite(generatedAt: report.generatedAt, files: [file]))
                 guard issues.isEmpty else { throw ReportError.validationFailed(issues) }
