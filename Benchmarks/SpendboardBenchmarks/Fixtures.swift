@@ -26,6 +26,10 @@ enum Fixtures {
     /// 24 hours at the reference rate, as the server holds after a day.
     static func day() -> UsageLedger { ledger(load: 1, history: .seconds(86_400)) }
 
+    /// 30 days at the reference rate: the whole retention (about 180 million updates; a minute
+    /// or two to build in release).
+    static func month() -> UsageLedger { ledger(load: 1, history: .seconds(30 * 86_400)) }
+
     /// 70 minutes at 100× the reference rate: every bucket the snapshot reads is filled, except
     /// 22 hour buckets (24 hours at 100× would be 600 million updates).
     static func fast() -> UsageLedger { ledger(load: 100, history: .seconds(70 * 60)) }

@@ -13,38 +13,59 @@ func reportBenchmarks() {
         }
     }
 
-    // The hour alone (the site before issue 11): 6 page variants, its SVGs and stats.json, each
-    // checked by libxml2 (SAX, no tree).
-    Benchmark("site-render-validate-24h-1x", configuration: configuration(maxIterations: 500)) { (benchmark: Benchmark, input: RenderInput) in
-        let site = try input.renderer.render(input.snapshot)
-        precondition(XMLValidator.validate(site).isEmpty)
-        blackHole(site)
-    } setup: {
-        try RenderInput()
+    for (history, ledger) in [("24h", Fixtures.day), ("30d", Fixtures.month)] {
+        // The hour alone (the site before issue 11): 6 page variants, its SVGs and stats.json,
+        // each checked by libxml2 (SAX, no tree).
+        Benchmark("site-render-validate-\(history)-1x", configuration: configuration(maxIterations: 500)) {
+            (benchmark: Benchmark, input: RenderInput) in
+            let site = try input.renderer.render(input.snapshot)
+            precondition(XMLValidator.validate(site).isEmpty)
+            blackHole(site)
+        } setup: {
+            try RenderInput(ledger())
+        }
+
+        // Every window, as on most ticks: the long windows' files reused from the previous site.
+        Benchmark("site-render-validate-\(history)-all-windows-tick", configuration: configuration(maxIterations: 500)) {
+            (benchmark: Benchmark, input: RenderInput) in
+            let site = try input.renderer.render(input.windowed, reusing: input.previous)
+            precondition(XMLValidator.validate(site).isEmpty)
+            blackHole(site)
+        } setup: {
+            try RenderInput(ledger())
+        }
+
+        // Every window rendered afresh, as once a minute.
+        Benchmark("site-render-validate-\(history)-all-windows-minute", configuration: configuration(maxIterations: 200)) {
+            (benchmark: Benchmark, input: RenderInput) in
+            let site = try input.renderer.render(input.windowed)
+            precondition(XMLValidator.validate(site).isEmpty)
+            blackHole(site)
+        } setup: {
+            try RenderInput(ledger())
+        }
     }
 
-    // Every window, as on most ticks: the long windows' files reused from the previous site.
-    Benchmark("site-render-validate-24h-all-windows-tick", configuration: configuration(maxIterations: 500)) {
-        (benchmark: Benchmark, input: RenderInput) in
-        let site = try input.renderer.render(input.windowed, reusing: input.previous)
-        precondition(XMLValidator.validate(site).isEmpty)
-        blackHole(site)
+    // `GET /report?from=now-30d&to=now` without its cache: the report from the rollups, the
+    // page rendered and validated.
+    Benchmark("report-page-30d", configuration: configuration(maxIterations: 200)) { (benchmark: Benchmark, input: ReportInput) in
+        let now = Fixtures.now
+        let report = input.ledger.report(from: now.advanced(by: .seconds(-30 * 86_400)), to: now, window: nil, at: now)!
+        let page = try input.renderer.reportPage(report, statsHref: "api/stats")
+        let file = RenderedSite.File(path: "report.html", bytes: page, contentType: RenderedSite.htmlContentType)
+        precondition(XMLValidator.validate(RenderedSite(generatedAt: now, files: [file])).isEmpty)
+        blackHole(page)
     } setup: {
-        try RenderInput()
-    }
-
-    // Every window rendered afresh, as once a minute.
-    Benchmark("site-render-validate-24h-all-windows-minute", configuration: configuration(maxIterations: 200)) {
-        (benchmark: Benchmark, input: RenderInput) in
-        let site = try input.renderer.render(input.windowed)
-        precondition(XMLValidator.validate(site).isEmpty)
-        blackHole(site)
-    } setup: {
-        try RenderInput()
+        ReportInput(renderer: try Fixtures.renderer(), ledger: Fixtures.month())
     }
 }
 
-/// The renderer and a snapshot of 24 h at the reference rate.
+struct ReportInput {
+    let renderer: ReportRenderer
+    let ledger: UsageLedger
+}
+
+/// The renderer and snapshots of a ledger (24 h or 30 d at the reference rate).
 struct RenderInput {
     let renderer: ReportRenderer
     let snapshot: Snapshot
@@ -53,9 +74,8 @@ struct RenderInput {
     /// The site of the tick before, whose long windows `windowed` reuses.
     let previous: RenderedSite
 
-    init() throws {
+    init(_ ledger: UsageLedger = Fixtures.day()) throws {
         renderer = try Fixtures.renderer()
-        let ledger = Fixtures.day()
         snapshot = ledger.snapshot(at: Fixtures.now)
         // Two ticks within one minute: the long windows have not moved.
         let before = ledger.snapshot(at: Fixtures.now, windows: true)

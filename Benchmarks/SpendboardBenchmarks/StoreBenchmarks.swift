@@ -47,6 +47,21 @@ func storeBenchmarks() {
         }
     }
 
+    // The snapshot with every window's report, as once a minute (on other ticks the long
+    // windows are reused), over the whole retention; with the rollups' size and the process's
+    // peak resident memory (the ledger and the building of it).
+    Benchmark(
+        "snapshot-all-windows-30d-1x",
+        configuration: configuration([LedgerMetric.rollupBytes, .peakMemoryResident], maxIterations: 200)
+    ) { (benchmark: Benchmark, held: HeldLedger) in
+        let snapshot = held.ledger.snapshot(at: now, windows: true)
+        precondition(snapshot.window(.month) != nil)
+        blackHole(snapshot)
+        benchmark.measurement(LedgerMetric.rollupBytes, held.status.rollupBytes)
+    } setup: {
+        HeldLedger(Fixtures.month())
+    }
+
     // Snapshot: the same cost with 24 h at 1× and 70 min at 100×.
     for (name, history) in [("snapshot-24h-1x", Fixtures.day), ("snapshot-70min-100x", Fixtures.fast)] {
         Benchmark(name, configuration: configuration([LedgerMetric.rollupBytes])) { (benchmark: Benchmark, held: HeldLedger) in

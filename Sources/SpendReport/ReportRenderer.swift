@@ -180,7 +180,8 @@ public struct ReportRenderer: Sendable {
         let tokens = report.points.map { Snapshot.TokenPoint(start: $0.start, $0.totals) }
         return [
             SpendOverTimeChart(report: report, period: period, comparisonLabel: comparisonLabel(report)).chart(generatedAt: at),
-            TokenUsageChart(points: tokens, step: report.step, period: period).chart(generatedAt: at),
+            TokenUsageChart(points: tokens, step: report.step, period: period, spans: report.points.map { $0.start.duration(to: $0.end) })
+                .chart(generatedAt: at),
             CostByModelChart(models: report.costByModel, hourCost: report.current.totals.totalCost, period: period).chart(generatedAt: at),
             CostByClassChart(hour: report.current.totals, period: period).chart(generatedAt: at),
             TopCustomersChart(customers: report.customers, period: period).chart(generatedAt: at),
@@ -212,54 +213,36 @@ public struct ReportRenderer: Sendable {
         let totals = report.current.totals
         let previous = report.previous
         let before = report.window.map { $0 == .hour ? "the previous hour" : "the previous \($0.name)" } ?? "the previous period"
-        func comparison(_ change: Double?, previousText: String?) -> MainView.Comparison? {
-            guard let previousText else { return nil }
-            guard let change else {
-                return MainView.Comparison(change: "new", trend: "flat", previous: "nothing in \(before)")
-            }
+        /// One figure against the previous period: the change of its rate per hour (of its level
+        /// for a mean) and its previous value as `text` writes it. Nil without a previous period.
+        func compared(
+            _ value: (UsageCounters) -> Double?, isTotal: Bool = true, _ text: (WindowReport.Period) -> String?
+        ) -> MainView.Comparison? {
+            guard let previous, let previousText = text(previous) else { return nil }
+            var change = report.change(value, isTotal: isTotal)
+            // Nothing now and nothing before: no change, rather than "new".
+            if change == nil, value(totals) == 0, value(previous.totals) == 0 { change = 0 }
+            guard let change else { return MainView.Comparison(change: "new", trend: "flat", previous: "nothing in \(before)") }
             let percent = Format.fixed(abs(change) * 100, places: 1)
             let trend = abs(change) < 0.0005 ? "flat" : change > 0 ? "up" : "down"
             let sign = trend == "flat" ? "\u{00B1}" : change > 0 ? "+" : "\u{2212}"
             return MainView.Comparison(change: "\(sign)\(percent) %", trend: trend, previous: "\(previousText) in \(before)")
         }
-        func zeroAware(_ change: Double?, _ now: Double, _ earlier: Double?) -> Double? {
-            // Nothing now and nothing before: no change, rather than "new".
-            if change == nil, now == 0, earlier == 0 { return 0 }
-            return change
-        }
         let latency = totals.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" } ?? "\u{2013}"
+        let dollars = { (totals: UsageCounters) in totals.totalCost.approximateDollars }
         var stats: [MainView.Stat] = [
-            .init(
-                label: "Spend", value: totals.totalCost.headline,
-                comparison: comparison(
-                    zeroAware(
-                        report.change { $0.totalCost.approximateDollars }, totals.totalCost.approximateDollars,
-                        previous?.totals.totalCost.approximateDollars),
-                    previousText: previous.map { $0.totals.totalCost.headline })),
+            .init(label: "Spend", value: totals.totalCost.headline, comparison: compared(dollars) { $0.totals.totalCost.headline }),
             .init(
                 label: "Spend rate", value: report.current.spendRatePerHour.headline + "/h",
-                comparison: comparison(
-                    zeroAware(
-                        report.change { $0.totalCost.approximateDollars }, totals.totalCost.approximateDollars,
-                        previous?.totals.totalCost.approximateDollars),
-                    previousText: previous.map { $0.spendRatePerHour.headline + "/h" })),
+                comparison: compared(dollars) { $0.spendRatePerHour.headline + "/h" }),
             .init(
-                label: "Calls", value: Format.grouped(totals.calls),
-                comparison: comparison(
-                    zeroAware(report.change { Double($0.calls) }, Double(totals.calls), previous.map { Double($0.totals.calls) }),
-                    previousText: previous.map { Format.grouped($0.totals.calls) })),
+                label: "Calls", value: Format.grouped(totals.calls), comparison: compared({ Double($0.calls) }) { Format.grouped($0.totals.calls) }),
             .init(
                 label: "Tokens", value: Format.compact(Double(totals.totalTokens)),
-                comparison: comparison(
-                    zeroAware(report.change { Double($0.totalTokens) }, Double(totals.totalTokens), previous.map { Double($0.totals.totalTokens) }),
-                    previousText: previous.map { Format.compact(Double($0.totals.totalTokens)) })),
+                comparison: compared({ Double($0.totalTokens) }) { Format.compact(Double($0.totals.totalTokens)) }),
             .init(
                 label: "Mean latency", value: latency,
-                comparison: previous?.totals.meanLatencyMs == nil
-                    ? nil
-                    : comparison(
-                        report.change({ $0.meanLatencyMs }, isTotal: false),
-                        previousText: previous?.totals.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" })),
+                comparison: compared({ $0.meanLatencyMs }, isTotal: false) { $0.totals.meanLatencyMs.map { Format.fixed($0, places: 0) + " ms" } }),
             .init(label: "Customers", value: Format.grouped(Int64(report.customers.count))),
             .init(label: "Models", value: String(report.costByModel.count)),
         ]

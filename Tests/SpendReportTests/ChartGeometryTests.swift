@@ -104,6 +104,32 @@ struct ChartLayoutTests {
         #expect(svg.contains(">14:04:00</text>"))
     }
 
+    /// A window's last point, still filling up, is plotted at its rate per step: steady usage
+    /// draws a flat line, not a dip at the end; the table keeps the counts.
+    @Test func aShortLastTokenPointIsPlottedAtItsRate() throws {
+        let start = Timestamp(iso8601: "2026-11-29T10:00:00Z")!
+        var counters = UsageCounters()
+        counters.inputTokens = 3_000
+        counters.outputTokens = 600
+        var short = counters
+        short.inputTokens = 1_000  // a third of the step at the same rate
+        short.outputTokens = 200
+        let points = (0..<4).map { Snapshot.TokenPoint(start: start.advanced(by: .seconds($0 * 300)), $0 == 3 ? short : counters) }
+        let spans: [Duration] = [.seconds(300), .seconds(300), .seconds(300), .seconds(100)]
+        let chart = TokenUsageChart(points: points, step: .seconds(300), spans: spans).chart(generatedAt: start.advanced(by: .seconds(1000)))
+        let svg = chart.standaloneSVG
+        func ys(_ svg: String, _ line: String) throws -> Set<Substring> {
+            let points = try #require(svg.firstMatch(of: try Regex<(Substring, Substring)>("<polyline class=\"\(line)\" points=\"([^\"]+)\""))).1
+            return Set(points.split(separator: " ").map { $0.split(separator: ",")[1] })
+        }
+        #expect(try ys(svg, "in").count == 1)
+        #expect(try ys(svg, "out").count == 1)
+        #expect(chart.table.rows[0].cells[1].text == "1,000")
+        // Without spans (the hour's chart, whole 5-second buckets) the counts are plotted.
+        let counts = TokenUsageChart(points: points, step: .seconds(300)).chart(generatedAt: start).standaloneSVG
+        #expect(try ys(counts, "in").count == 2)
+    }
+
     @Test func everyChartHasTitleDescSizeAndDarkMode() throws {
         let site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
         for id in ReportRenderer.chartIDs {

@@ -11,6 +11,17 @@ struct TokenUsageChart {
     /// The width of a point.
     var step: Duration = .seconds(5)
     var period = ChartPeriod(title: "last 5 minutes", phrase: "the last 5 minutes", short: "5 min")
+    /// Each point's length, when the first or last may be shorter than `step` (a window's
+    /// edges): the lines then plot each point at its rate per `step`, so the point still
+    /// filling up does not dip; the table keeps the counts. Nil: every point is a whole step.
+    var spans: [Duration]? = nil
+
+    /// The value plotted for point `index`: its count, or its rate per step for a short point.
+    func plotted(_ index: Int, _ value: KeyPath<Snapshot.TokenPoint, Int64>) -> Double {
+        let count = Double(points[index][keyPath: value])
+        guard let spans, spans[index] < step, spans[index] > .zero else { return count }
+        return count * Double(step.milliseconds) / Double(spans[index].milliseconds)
+    }
 
     var timeAxis: TimeAxis {
         TimeAxis(
@@ -28,9 +39,9 @@ struct TokenUsageChart {
     func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
         let p = Self.plot
-        let dataMax = points.reduce(0) { max($0, $1.inputTokens, $1.outputTokens) }
-        let axis = Scale.axis(dataMaximum: Double(dataMax), target: 4)
-        func y(_ value: Int64) -> Double { p.bottom - (p.bottom - p.top) * Double(value) / axis.maximum }
+        let dataMax = points.indices.reduce(0.0) { max($0, plotted($1, \.inputTokens), plotted($1, \.outputTokens)) }
+        let axis = Scale.axis(dataMaximum: dataMax, target: 4)
+        func y(_ value: Double) -> Double { p.bottom - (p.bottom - p.top) * value / axis.maximum }
         func x(_ index: Int) -> Double {
             points.count > 1 ? p.left + (p.right - p.left) * Double(index) / Double(points.count - 1) : p.left
         }
@@ -53,9 +64,9 @@ struct TokenUsageChart {
         if !points.isEmpty {
             for (cls, value) in [("in", \Snapshot.TokenPoint.inputTokens), ("out", \Snapshot.TokenPoint.outputTokens)] {
                 body += "<polyline class=\"\(cls)\" points=\""
-                for (index, point) in points.enumerated() {
+                for index in points.indices {
                     if index > 0 { body += " " }
-                    body += f(x(index)) + "," + f(y(point[keyPath: value]))
+                    body += f(x(index)) + "," + f(y(plotted(index, value)))
                 }
                 body += "\"/>"
             }
@@ -81,7 +92,7 @@ struct TokenUsageChart {
         let frame = SVGFrame(
             generatedAt: generatedAt, id: "token-usage", width: Self.width, height: Self.height, title: "Token usage, \(period.title)",
             description:
-                "Input and output tokens per \(Format.step(step)) interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total\(classNote), peak \(Format.grouped(dataMax)) per interval."
+                "Input and output tokens per \(Format.step(step)) interval\(range): \(Format.grouped(totalIn)) input and \(Format.grouped(totalOut)) output tokens in total\(classNote), peak \(Format.grouped(Int64(dataMax.rounded()))) per \(Format.step(step))\(spans == nil ? "" : " (a shorter first or last interval at its rate)")."
         )
         let table = DataTable(
             caption: "Tokens per \(Format.step(step)) interval (UTC)",
