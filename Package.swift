@@ -115,7 +115,9 @@ let package = Package(
                 "SpendReport",
                 "SpendStorage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+            ],
+            // The DevTools-protocol driver the browser check runs with python3.
+            exclude: ["Browser"]
         ),
     ]
 )

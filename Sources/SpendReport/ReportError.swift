@@ -18,6 +18,7 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
         case validationFailed([ValidationIssue])
         case fileSystem(operation: String, path: String, errno: Int32)
         case unknownChart(String)
+        case templateWithoutMain(name: String)
     }
 
     private let kind: Kind
@@ -38,6 +39,7 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
     }
 
     static func unknownChart(_ id: String) -> Self { .init(kind: .unknownChart(id)) }
+    static func templateWithoutMain(_ name: String) -> Self { .init(kind: .templateWithoutMain(name: name)) }
 
     /// The validation issues, when the error is a failed validation.
     public var validationIssues: [ValidationIssue] {
@@ -64,6 +66,8 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
             "\(operation) '\(path)' failed: \(String(cString: strerror(errno)))"
         case .unknownChart(let id):
             "no chart named '\(id)'; the charts are \(ReportRenderer.chartIDs.joined(separator: ", "))"
+        case .templateWithoutMain(let name):
+            "template '\(name)' never inserts {{{main}}}: its pages would have no figures"
         }
     }
 }

@@ -104,13 +104,18 @@ public struct ReportRenderer: Sendable {
             files.append(
                 .init(path: Self.embedFolder(window) + chart.id + ".svg", bytes: Self.svgFile(chart), contentType: RenderedSite.svgContentType))
         }
+        files.append(.init(path: Self.jsonPath(window), bytes: report.jsonBytes(), contentType: RenderedSite.jsonContentType))
         return files
     }
+
+    /// A window's numbers as JSON, as `/api/stats?window=` answers them: `stats.json` for the
+    /// hour (the snapshot, a superset), `window-24h.json` for the others.
+    public static func jsonPath(_ window: TimeWindow) -> String { window == .hour ? "stats.json" : "window-\(window.id).json" }
 
     /// A page for a range asked on demand (`/report`): no refresh, no window choices and no
     /// embeds; `statsHref` links the same numbers as JSON.
     public func reportPage(_ report: WindowReport, statsHref: String) throws -> [UInt8] {
-        try rangePage(report, charts: Self.windowCharts(report), embedFolder: nil, statsHref: statsHref)
+        try rangePage(report, charts: Self.windowCharts(report), embedFolder: nil, statsHref: statsHref, archiveHref: "archive/index.html")
     }
 
     /// The report of a range as a site of its own, for `spendboard render --window` and
@@ -119,7 +124,7 @@ public struct ReportRenderer: Sendable {
         let charts = Self.windowCharts(report)
         var files: [RenderedSite.File] = [
             .init(
-                path: "index.html", bytes: try rangePage(report, charts: charts, embedFolder: "embed/", statsHref: "stats.json"),
+                path: "index.html", bytes: try rangePage(report, charts: charts, embedFolder: "embed/", statsHref: "stats.json", archiveHref: nil),
                 contentType: RenderedSite.htmlContentType),
             .init(path: "stats.json", bytes: report.jsonBytes(), contentType: RenderedSite.jsonContentType),
         ]
@@ -129,12 +134,13 @@ public struct ReportRenderer: Sendable {
         return RenderedSite(generatedAt: report.generatedAt, files: files)
     }
 
-    private func rangePage(_ report: WindowReport, charts: [Chart], embedFolder: String?, statsHref: String) throws -> [UInt8] {
+    private func rangePage(_ report: WindowReport, charts: [Chart], embedFolder: String?, statsHref: String, archiveHref: String?) throws -> [UInt8] {
         let main = try templates.render(windowView(report, charts: charts, embedFolder: embedFolder), template: "main")
         let embeds = embedFolder.map { folder in charts.map { PageView.Link(label: "\($0.id).svg", href: folder + $0.id + ".svg") } } ?? []
         let view = PageView(
             title: "Spendboard \u{00B7} \(Format.range(report.current.start, report.current.end))", windows: [], intervalSeconds: "0",
-            refreshes: false, paused: true, statusText: "Report", options: [], statsHref: statsHref, embeds: embeds, chartStyle: ChartStyle.css,
+            refreshes: false, paused: true, statusText: "Report", options: [], statsHref: statsHref, archiveHref: archiveHref, embeds: embeds,
+            chartStyle: ChartStyle.css,
             main: main
         )
         return Array(try templates.render(view, template: "page").utf8)
@@ -337,11 +343,11 @@ public struct ReportRenderer: Sendable {
             let view = PageView(
                 title: title, windows: windows, intervalSeconds: seconds, refreshes: refresh != .paused, paused: refresh == .paused,
                 statusText: refresh == .paused ? "Paused" : "Refreshes every \(seconds) s", options: options,
-                statsHref: window == .hour ? "stats.json" : "api/stats?window=\(window.id)",
+                statsHref: Self.jsonPath(window),
                 embeds: embedLinks, chartStyle: ChartStyle.css, main: "\u{1}"
             )
             let shell = Array(try templates.render(view, template: "page").utf8)
-            guard let cut = shell.firstIndex(of: marker) else { throw ReportError.unknownChart("page template without {{{main}}}") }
+            guard let cut = shell.firstIndex(of: marker) else { throw ReportError.templateWithoutMain("page") }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(shell.count + main.count)
             bytes += shell[..<cut]

@@ -119,6 +119,7 @@ func exitingOnStartupFailure<T>(_ logger: Logger, _ body: () async throws -> T) 
         logger.critical("\(error)")
         throw ExitCode(2)
     } catch let error as ConfigurationError {
-        throw ValidationError("--prices: \(error)")
+        // Its message names the flag.
+        throw ValidationError("\(error)")
     }
 }

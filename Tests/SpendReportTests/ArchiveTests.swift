@@ -358,7 +358,9 @@ struct ArchiveLinkTests {
         }
         let folder = fixture.directory + "/" + entry.folder
         // The hour's embeds and stats.json; the other windows' embeds are not archived.
-        let shared = site.files.map(\.path).filter { !$0.hasSuffix(".html") && !$0.dropFirst("embed/".count).contains("/") }
+        let shared = site.files.map(\.path).filter {
+            !$0.hasSuffix(".html") && !$0.hasPrefix("window-") && !$0.dropFirst("embed/".count).contains("/")
+        }
         #expect(shared.count == ReportRenderer.chartIDs.count + 1)
         for path in shared {
             #expect(Self.inode(folder + "/" + path) != nil)

@@ -128,6 +128,13 @@ struct ChartLayoutTests {
         // Without spans (the hour's chart, whole 5-second buckets) the counts are plotted.
         let counts = TokenUsageChart(points: points, step: .seconds(300)).chart(generatedAt: start).standaloneSVG
         #expect(try ys(counts, "in").count == 2)
+        // A point under a tenth of its step is left off the lines (scaled up it would set the
+        // axis), and kept in the table.
+        let tiny = TokenUsageChart(points: points, step: .seconds(300), spans: [.seconds(300), .seconds(300), .seconds(300), .seconds(5)])
+            .chart(generatedAt: start)
+        let plotted = try #require(tiny.standaloneSVG.firstMatch(of: /<polyline class="in" points="([^"]+)"/)).1
+        #expect(plotted.split(separator: " ").count == 3)
+        #expect(tiny.table.rows.count == 4)
     }
 
     @Test func everyChartHasTitleDescSizeAndDarkMode() throws {

@@ -5,17 +5,24 @@ import Testing
 
 /// Compares the site rendered from the seeded snapshot with `Golden/`. After a deliberate
 /// change, regenerate with `SPENDBOARD_UPDATE_GOLDEN=1 swift test --filter GoldenTests` and
-/// review the diff. `stats.json` is left out: it is `Snapshot.jsonBytes()`, SpendCore's to test.
+/// review the diff. `stats.json` and `window-*.json` are left out: they are `Snapshot.jsonBytes()`
+/// and `WindowReport.jsonBytes()`, SpendCore's to test.
 struct GoldenTests {
     @Test func seededSnapshotMatchesTheGoldenFiles() throws {
         var site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
         #expect(XMLValidator.validate(site) == [])
         let stats = site.files.first { $0.path == "stats.json" }?.bytes
         #expect(stats == Fixtures.seededSnapshot.jsonBytes(), "stats.json is the snapshot's JSON, byte for byte")
-        site.files.removeAll { $0.path == "stats.json" }
-        // A window's refresh variants join the same main part to the page shell the hour's
-        // variants pin (`windowAndRefreshChoicesCombine` checks both): one page per window here.
-        site.files.removeAll { $0.path.hasPrefix("window-") && ($0.path.contains("-live-") || $0.path.hasSuffix("-paused.html")) }
+        for report in Fixtures.seededSnapshot.windows where report.window != .hour {
+            let window = try #require(report.window)
+            let json = site.files.first { $0.path == ReportRenderer.jsonPath(window) }?.bytes
+            #expect(json == report.jsonBytes(), "\(ReportRenderer.jsonPath(window)) is the window's JSON, byte for byte")
+        }
+        site.files.removeAll { $0.path.hasSuffix(".json") }
+        // Refresh variants join the main part of their window's default page to the page around
+        // it (`windowAndRefreshChoicesCombine` checks every one): one whole page per window here,
+        // no near-copies.
+        site.files.removeAll { $0.path.contains("live-") || $0.path.hasSuffix("paused.html") }
         let golden = Fixtures.goldenDirectory
         let manager = FileManager.default
         if ProcessInfo.processInfo.environment["SPENDBOARD_UPDATE_GOLDEN"] == "1" {

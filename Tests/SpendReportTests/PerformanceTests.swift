@@ -18,6 +18,7 @@ struct SizeTests {
         for window in ["5m", "15m", "24h", "7d", "30d"] {
             expected += ["", "-live-1s", "-live-2s", "-live-5s", "-live-10s", "-paused"].map { "window-\(window)\($0).html" }
             expected += ["spend-over-time", "token-usage", "cost-by-model", "cost-by-class", "top-customers"].map { "embed/\(window)/\($0).svg" }
+            expected.append("window-\(window).json")
         }
         #expect(site.files.map(\.path).sorted() == expected.sorted())
     }
@@ -51,8 +52,27 @@ struct SizeTests {
             let text = Fixtures.text(site[path])
             return text[text.range(of: "<main")!.lowerBound..<text.range(of: "</main>")!.upperBound]
         }
-        #expect(main("window-7d.html") == main("window-7d-live-1s.html"))
-        #expect(main("window-7d.html") == main("window-7d-paused.html"))
         #expect(main("window-7d.html").contains("Spend over time, last 7 days"))
+        // Every refresh variant of every window: the main part of its default page (which the
+        // goldens pin, one per window), the refresh it names, and both current choices.
+        for window in TimeWindow.all {
+            let auto = ReportRenderer.pagePath(window, .auto)
+            for refresh in ReportRenderer.Refresh.all where refresh != .auto {
+                let path = ReportRenderer.pagePath(window, refresh)
+                #expect(main(path) == main(auto), "\(path)")
+                let text = Fixtures.text(site[path])
+                let label: String
+                switch refresh {
+                case .every(let seconds):
+                    label = "\(seconds) s"
+                    #expect(text.contains("<meta http-equiv=\"refresh\" content=\"\(seconds)\"/>"), "\(path)")
+                default:
+                    label = "Pause"
+                    #expect(!text.contains("http-equiv=\"refresh\""), "\(path)")
+                }
+                #expect(text.contains("<a href=\"\(path)\" aria-current=\"page\">\(label)</a>"), "\(path)")
+                #expect(text.contains("<a href=\"\(path)\" aria-current=\"page\">\(window.id)</a>"), "\(path)")
+            }
+        }
     }
 }

@@ -32,6 +32,16 @@ struct TemplateLoadingTests {
         #expect(error.description.contains("index.html:"))
     }
 
+    @Test func aPageTemplateWithoutTheMainPartStopsStartUp() throws {
+        let directory = try Fixtures.templatesCopy { directory in
+            let path = "\(directory)/page.mustache"
+            let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "{{{main}}}", with: "")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let error = try #require(throws: ReportError.self) { try Fixtures.renderer(templates: directory) }
+        #expect(error.description == "template 'page' never inserts {{{main}}}: its pages would have no figures")
+    }
+
     @Test func unescapedDataInATemplateIsRefused() throws {
         let directory = try Fixtures.templatesCopy { directory in
             let path = "\(directory)/table.mustache"

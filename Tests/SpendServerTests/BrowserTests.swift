@@ -83,6 +83,92 @@ struct BrowserTests {
         }
         #expect(await server.stop(with: SIGTERM) == 0)
     }
+
+    /// What `Browser/cdp-steps.py` saw at one `dump`.
+    struct Seen: Decodable {
+        var url: String
+        var html: String
+        /// Page loads since the previous dump; a reload counts.
+        var loads: Int
+        var console: [String]
+
+        /// The choices marked current: (href, label) of the window, then of the refresh.
+        var current: [String] {
+            html.matches(of: /<a href="[^"]+" aria-current="page">([^<]+)<\/a>/).map { String($0.1) }
+        }
+    }
+
+    /// Runs `steps` in Chromium through the DevTools protocol (`Browser/cdp-steps.py`): real
+    /// page loads and mouse clicks, with or without JavaScript.
+    static func drive(scripts: Bool, _ steps: [String]) throws -> [Seen] {
+        let browser = try #require(Browser.path, "install Debian's chromium to run the browser check")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Browser/cdp-steps.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, browser] + (scripts ? [] : ["--no-scripts"]) + steps
+        let output = Pipe()
+        process.standardOutput = output
+        // Its message goes to a file: a pipe nobody reads could fill up and block it.
+        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-cdp-\(UUID().uuidString).log").path
+        try #require(FileManager.default.createFile(atPath: errorPath, contents: nil), "cannot create \(errorPath)")
+        defer { try? FileManager.default.removeItem(atPath: errorPath) }
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        try process.run()
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let message = FileManager.default.contents(atPath: errorPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        try #require(process.terminationStatus == 0, "cdp-steps.py failed: \(message.suffix(1000))")
+        return try stdout.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(Seen.self, from: Data($0)) }
+    }
+
+    /// The window and refresh choices in a real browser, clicked, with scripts on and off: a
+    /// window's page keeps its window and refresh through reloads (the live script's fetches,
+    /// or the `noscript` meta refresh), each click keeps the other choice, and the archive is
+    /// one click away.
+    @Test(arguments: [true, false])
+    func windowNavigationKeepsTheOtherChoice(scripts: Bool) async throws {
+        let output = EndToEndTests.scratch("output")
+        let data = EndToEndTests.scratch("data")
+        defer {
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        let server = try await EndToEndTests.Server(
+            arguments: ["--backfill", "30m", "--render-interval", "1s", "--archive-every", "1s", "--data", data, "--seed", "7"], output: output)
+        let base = "http://127.0.0.1:\(server.port)/"
+        let seen = try Self.drive(
+            scripts: scripts,
+            [
+                "load", base + "window-24h-live-1s.html", "wait", "2.5", "dump",
+                "click", "nav.windows a[href='window-7d-live-1s.html']", "dump",
+                "click", "nav.refresh a[href='window-7d-paused.html']", "dump",
+                "click", "nav.windows a[href='paused.html']", "dump",
+                "click", "nav.history a", "dump",
+            ])
+        try #require(seen.count == 5)
+        for page in seen { #expect(page.console.isEmpty, "\(page.url): \(page.console)") }
+
+        // Reloaded for 2.5 s at 1 s: still the 24-hour window, still every second.
+        #expect(seen[0].current == ["24h", "1 s"])
+        #expect(seen[0].html.contains("last 24 hours"))
+        if scripts {
+            // The live script fetches the same address instead of reloading.
+            #expect(seen[0].html.contains("class=\"status live\""), "the live script did not reach Live")
+            #expect(seen[0].loads == 1)
+        } else {
+            #expect(seen[0].loads >= 2, "the meta refresh did not reload")
+            #expect(!seen[0].html.contains("class=\"status live\""))
+        }
+        #expect(seen[1].url == base + "window-7d-live-1s.html")
+        #expect(seen[1].current == ["7d", "1 s"])
+        #expect(seen[2].url == base + "window-7d-paused.html")
+        #expect(seen[2].current == ["7d", "Pause"])
+        #expect(seen[3].url == base + "paused.html")
+        #expect(seen[3].current == ["1h", "Pause"])
+        #expect(seen[4].url == base + "archive/index.html")
+        #expect(seen[4].html.contains("Archive"))
+        #expect(await server.stop(with: SIGTERM) == 0)
+    }
 }
 
 /// Where the browser is, and whether it must be.

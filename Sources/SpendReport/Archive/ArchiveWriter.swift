@@ -145,9 +145,11 @@ public final class ArchiveWriter: Sendable {
         }
 
         // 1. Every file of the folder, written where no listing looks, then renamed.
-        // The hour's files: the other windows' pages and embeds (`embed/24h/…`) are not kept.
-        var files: [(String, [UInt8])] = site.files.filter { !$0.path.hasSuffix(".html") && !$0.path.dropFirst("embed/".count).contains("/") }
-            .map { ($0.path, $0.bytes) }
+        // The hour's files: the other windows' pages, JSON and embeds (`embed/24h/…`) are not kept.
+        var files: [(String, [UInt8])] = site.files.filter {
+            !$0.path.hasSuffix(".html") && !$0.path.hasPrefix("window-") && !$0.path.dropFirst("embed/".count).contains("/")
+        }
+        .map { ($0.path, $0.bytes) }
         let shared = files.count
         do {
             files += try renderer.snapshotPages(entry, parts: parts, previous: previous, next: nil)

@@ -17,9 +17,12 @@ struct TokenUsageChart {
     var spans: [Duration]? = nil
 
     /// The value plotted for point `index`: its count, or its rate per step for a short point.
-    func plotted(_ index: Int, _ value: KeyPath<Snapshot.TokenPoint, Int64>) -> Double {
+    /// Nil for a point under a tenth of a step: scaled up, a few seconds of a 3-hour step would
+    /// set the axis; it stays in the table.
+    func plotted(_ index: Int, _ value: KeyPath<Snapshot.TokenPoint, Int64>) -> Double? {
         let count = Double(points[index][keyPath: value])
-        guard let spans, spans[index] < step, spans[index] > .zero else { return count }
+        guard let spans, spans[index] < step else { return count }
+        guard spans[index] * 10 >= step else { return nil }
         return count * Double(step.milliseconds) / Double(spans[index].milliseconds)
     }
 
@@ -39,7 +42,7 @@ struct TokenUsageChart {
     func chart(generatedAt: Timestamp) -> Chart {
         let f = Format.coordinate
         let p = Self.plot
-        let dataMax = points.indices.reduce(0.0) { max($0, plotted($1, \.inputTokens), plotted($1, \.outputTokens)) }
+        let dataMax = points.indices.reduce(0.0) { max($0, plotted($1, \.inputTokens) ?? 0, plotted($1, \.outputTokens) ?? 0) }
         let axis = Scale.axis(dataMaximum: dataMax, target: 4)
         func y(_ value: Double) -> Double { p.bottom - (p.bottom - p.top) * value / axis.maximum }
         func x(_ index: Int) -> Double {
@@ -64,9 +67,11 @@ struct TokenUsageChart {
         if !points.isEmpty {
             for (cls, value) in [("in", \Snapshot.TokenPoint.inputTokens), ("out", \Snapshot.TokenPoint.outputTokens)] {
                 body += "<polyline class=\"\(cls)\" points=\""
+                var separator = ""
                 for index in points.indices {
-                    if index > 0 { body += " " }
-                    body += f(x(index)) + "," + f(y(plotted(index, value)))
+                    guard let plotted = plotted(index, value) else { continue }
+                    body += separator + f(x(index)) + "," + f(y(plotted))
+                    separator = " "
                 }
                 body += "\"/>"
             }

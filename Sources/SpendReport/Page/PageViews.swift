@@ -23,8 +23,12 @@ struct PageView {
     /// The page's numbers as JSON.
     let statsHref: String
     let embeds: [Link]
-    /// Mustache reads stored properties only.
+    /// The archive's index; nil where there is none (a range rendered on its own).
+    let archiveHref: String?
+    // Mustache reads stored properties only.
     let hasEmbeds: Bool
+    let hasWindows: Bool
+    let hasOptions: Bool
     /// Our own CSS for the inline charts (unescaped).
     let chartStyle: String
     /// The rendered `main` template (unescaped; its data was escaped when it was rendered).
@@ -32,7 +36,7 @@ struct PageView {
 
     init(
         title: String, windows: [Option], intervalSeconds: String, refreshes: Bool, paused: Bool, statusText: String, options: [Option],
-        statsHref: String, embeds: [Link], chartStyle: String, main: String
+        statsHref: String, archiveHref: String? = "archive/index.html", embeds: [Link], chartStyle: String, main: String
     ) {
         self.title = title
         self.windows = windows
@@ -43,7 +47,10 @@ struct PageView {
         self.options = options
         self.statsHref = statsHref
         self.embeds = embeds
+        self.archiveHref = archiveHref
         self.hasEmbeds = !embeds.isEmpty
+        self.hasWindows = !windows.isEmpty
+        self.hasOptions = !options.isEmpty
         self.chartStyle = chartStyle
         self.main = main
     }

@@ -58,7 +58,11 @@ public struct Disk<Failure: Error>: Sendable {
         var parent = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/").dropLast() {
             parent += component
-            if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw failure("mkdir", parent, errno) }
+            // An existing folder may answer mkdir with EACCES or EROFS rather than EEXIST.
+            var info = stat()
+            if stat(parent, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR {
+                if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw failure("mkdir", parent, errno) }
+            }
             parent += "/"
         }
         try makeDirectory(path, followingLink: true)

@@ -8,6 +8,7 @@ enum BundledTemplates {
         <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
         <head>
         <meta charset="utf-8"/>
+        <link rel="icon" href="data:,"/>
         <meta http-equiv="refresh" content="0; url={{href}}"/>
         <title>Latest archived snapshot</title>
         </head>
@@ -22,6 +23,7 @@ enum BundledTemplates {
         <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
         <head>
         <meta charset="utf-8"/>
+        <link rel="icon" href="data:,"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <meta name="color-scheme" content="light dark"/>
         <title>{{title}}</title>
@@ -72,6 +74,7 @@ enum BundledTemplates {
         <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
         <head>
         <meta charset="utf-8"/>
+        <link rel="icon" href="data:,"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <meta name="color-scheme" content="light dark"/>
         {{#refresh}}
@@ -233,6 +236,7 @@ enum BundledTemplates {
         <html xmlns="http://www.w3.org/1999/xhtml" lang="en" data-interval="{{intervalSeconds}}"{{#paused}} data-paused="1"{{/paused}}>
         <head>
         <meta charset="utf-8"/>
+        <link rel="icon" href="data:,"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <meta name="color-scheme" content="light dark"/>
         {{#refreshes}}
@@ -247,19 +251,25 @@ enum BundledTemplates {
         <body>
         <header class="top">
         <h1>Spendboard</h1>
+        {{#hasWindows}}
         <nav class="windows" aria-label="Time window">
         <span class="label">Window</span>
         {{#windows}}
         <a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>
         {{/windows}}
         </nav>
+        {{/hasWindows}}
+        {{#hasOptions}}
         <nav class="refresh" aria-label="Refresh interval">
         <span class="label">Refresh</span>
         {{#options}}
         <a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>
         {{/options}}
         </nav>
-        <nav class="history" aria-label="History"><a href="archive/index.html">Archive</a></nav>
+        {{/hasOptions}}
+        {{#archiveHref}}
+        <nav class="history" aria-label="History"><a href="{{archiveHref}}">Archive</a></nav>
+        {{/archiveHref}}
         <p id="status" class="status" role="status">{{statusText}}</p>
         </header>
         <p id="stale" class="stale" role="alert" hidden="hidden"></p>
