@@ -58,7 +58,7 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
         case .templateRenderedEmpty(let name):
             "template '\(name)' rendered nothing: a partial it uses may be missing"
         case .unsafeTemplate(let name, let source, let tag):
-            "template '\(name)' (\(source)) uses the unescaped tag \(tag); only our generated markup (svg, main, chartStyle) may be inserted unescaped"
+            "template '\(name)' (\(source)) uses the unescaped tag \(tag); only our generated markup (svg, main, chartStyle, rows, bodyRows) may be inserted unescaped"
         case .validationFailed(let issues):
             "validation failed with \(issues.count) issue\(issues.count == 1 ? "" : "s"):\n"
                 + issues.prefix(20).map { "  \($0)" }.joined(separator: "\n")

@@ -45,7 +45,7 @@ struct TemplateLoadingTests {
     @Test func unescapedDataInATemplateIsRefused() throws {
         let directory = try Fixtures.templatesCopy { directory in
             let path = "\(directory)/table.mustache"
-            let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "{{text}}</td>", with: "{{{text}}}</td>")
+            let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "{{text}}</th>", with: "{{{text}}}</th>")
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         }
         let error = try #require(throws: ReportError.self) { try Fixtures.renderer(templates: directory) }

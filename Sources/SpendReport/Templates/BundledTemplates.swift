@@ -345,10 +345,7 @@ enum BundledTemplates {
         <caption>{{caption}}</caption>
         <thead><tr>{{#headers}}<th scope="col"{{#numeric}} class="n"{{/numeric}}>{{text}}</th>{{/headers}}</tr></thead>
         <tbody>
-        {{#rows}}
-        <tr{{#note}} class="note"{{/note}}>{{#cells}}<td{{#numeric}} class="n"{{/numeric}}>{{text}}</td>{{/cells}}</tr>
-        {{/rows}}
-        </tbody>
+        {{{bodyRows}}}</tbody>
         </table></div>
 
         """#####,

@@ -13,7 +13,7 @@ struct TemplateSet: Sendable {
         "archive-page", "archive-list", "archive-latest", "archive-style",
     ]
     /// The only keys that may be rendered unescaped: markup we generate ourselves.
-    static let unescapedKeys: Set<String> = ["svg", "main", "chartStyle", "rows"]
+    static let unescapedKeys: Set<String> = ["svg", "main", "chartStyle", "rows", "bodyRows"]
 
     let library: MustacheLibrary
     /// Where the templates came from, for logs: a directory or "bundled".
