@@ -57,6 +57,16 @@ extension DataTable: MustacheParent {
     }
 }
 
+extension DataTable.Cell: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "text": text
+        case "numeric": numeric
+        default: nil
+        }
+    }
+}
+
 extension DataTable.Row {
     /// A row from (text, numeric) pairs; texts are sanitized for XML here, escaped by Mustache.
     init(_ cells: [(String, Bool)], note: Bool = false) {

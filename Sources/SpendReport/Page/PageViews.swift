@@ -1,5 +1,8 @@
-/// View models of the page templates: stored, already formatted strings only (swift-mustache
-/// renders computed properties and missing keys as empty text, silently).
+import Mustache
+
+/// View models of the page templates: already formatted strings only, each key listed in its
+/// `child(named:)` below (swift-mustache renders a missing key as empty text, silently; the
+/// goldens catch one).
 struct PageView {
     struct Option {
         let label: String
@@ -25,7 +28,6 @@ struct PageView {
     let embeds: [Link]
     /// The archive's index; nil where there is none (a range rendered on its own).
     let archiveHref: String?
-    // Mustache reads stored properties only.
     let hasEmbeds: Bool
     let hasWindows: Bool
     let hasOptions: Bool
@@ -101,4 +103,105 @@ struct MainView {
     let customersTitle: String
     let customersEmbed: String?
     let customers: DataTable
+}
+
+// Keys by name rather than by reflection: swift-mustache's `Mirror` lookup builds a mirror and
+// scans every property for each tag, at each level of the context stack, which was most of the
+// cost of a tick's pages (`docs/benchmarks.md`, "Rendering every window").
+
+extension PageView: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "title": title
+        case "windows": windows
+        case "intervalSeconds": intervalSeconds
+        case "refreshes": refreshes
+        case "paused": paused
+        case "statusText": statusText
+        case "options": options
+        case "statsHref": statsHref
+        case "embeds": embeds
+        case "archiveHref": archiveHref
+        case "hasEmbeds": hasEmbeds
+        case "hasWindows": hasWindows
+        case "hasOptions": hasOptions
+        case "chartStyle": chartStyle
+        case "main": main
+        default: nil
+        }
+    }
+}
+
+extension PageView.Option: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "label": label
+        case "href": href
+        case "current": current
+        default: nil
+        }
+    }
+}
+
+extension PageView.Link: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "label": label
+        case "href": href
+        default: nil
+        }
+    }
+}
+
+extension MainView: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "generatedMillis": generatedMillis
+        case "generatedISO": generatedISO
+        case "generatedText": generatedText
+        case "windowText": windowText
+        case "comparisonText": comparisonText
+        case "stats": stats
+        case "charts": charts
+        case "customersTitle": customersTitle
+        case "customersEmbed": customersEmbed
+        case "customers": customers
+        default: nil
+        }
+    }
+}
+
+extension MainView.Stat: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "label": label
+        case "value": value
+        case "comparison": comparison
+        default: nil
+        }
+    }
+}
+
+extension MainView.Comparison: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "change": change
+        case "trend": trend
+        case "previous": previous
+        default: nil
+        }
+    }
+}
+
+extension MainView.ChartView: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "title": title
+        case "svg": svg
+        case "embedPath": embedPath
+        case "table": table
+        default: nil
+        }
+    }
 }
