@@ -26,6 +26,8 @@ public struct ReportRenderer: Sendable {
     public let configuration: ReportConfiguration
     let templates: TemplateSet
     let logger: Logger
+    /// The pages around each window's main part, rendered once (`pages`).
+    let shells = PageShells()
 
     public init(configuration: ReportConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -73,7 +75,7 @@ public struct ReportRenderer: Sendable {
         let mainHTML = try templates.render(mainView(snapshot, charts: charts), template: "main")
         var files: [RenderedSite.File] = []
         files.reserveCapacity(64)
-        files += try pages(.hour, mainHTML: mainHTML, generatedAt: snapshot.generatedAt, embeds: charts.map(\.id), hasWindows: hour != nil)
+        files += try pages(.hour, mainHTML: mainHTML, embeds: charts.map(\.id), hasWindows: hour != nil)
         files.append(.init(path: "stats.json", bytes: snapshot.jsonBytes(), contentType: RenderedSite.jsonContentType))
         for chart in charts {
             files.append(.init(path: "embed/\(chart.id).svg", bytes: Self.svgFile(chart), contentType: RenderedSite.svgContentType))
@@ -99,7 +101,7 @@ public struct ReportRenderer: Sendable {
     func windowFiles(_ report: WindowReport, window: TimeWindow) throws -> [RenderedSite.File] {
         let charts = Self.windowCharts(report)
         let main = try templates.render(windowView(report, charts: charts, embedFolder: Self.embedFolder(window)), template: "main")
-        var files = try pages(window, mainHTML: main, generatedAt: report.generatedAt, embeds: charts.map(\.id), hasWindows: true)
+        var files = try pages(window, mainHTML: main, embeds: charts.map(\.id), hasWindows: true)
         for chart in charts {
             files.append(
                 .init(path: Self.embedFolder(window) + chart.id + ".svg", bytes: Self.svgFile(chart), contentType: RenderedSite.svgContentType))
@@ -318,44 +320,48 @@ public struct ReportRenderer: Sendable {
         )
     }
 
-    /// A window's page in every refresh choice. The main part is rendered once; each choice
-    /// renders only the page around it (header, refresh, navigation) and the bytes are joined.
-    func pages(_ window: TimeWindow, mainHTML: String, generatedAt: Timestamp, embeds: [String], hasWindows: Bool) throws -> [RenderedSite.File] {
-        let defaultSeconds = Format.seconds(configuration.renderInterval)
-        let title = "Spendboard \u{00B7} \(window == .hour ? "" : "last \(window.name) \u{00B7} ")\(Format.dateTime(generatedAt))"
-        let embedLinks = embeds.map { PageView.Link(label: "\($0).svg", href: Self.embedFolder(window) + "\($0).svg") }
+    /// A window's page in every refresh choice: the main part, rendered once, joined to the
+    /// page around it for each choice (header, refresh, navigation). That page holds no figures
+    /// and no time, so it is rendered once per window, choice and embeds, and kept.
+    func pages(_ window: TimeWindow, mainHTML: String, embeds: [String], hasWindows: Bool) throws -> [RenderedSite.File] {
         let main = Array(mainHTML.utf8)
-        let marker = UInt8(1)
         var files: [RenderedSite.File] = []
+        files.reserveCapacity(Refresh.all.count)
         for refresh in Refresh.all {
-            let path = Self.pagePath(window, refresh)
-            let options =
-                [PageView.Option(label: "Auto", href: Self.pagePath(window, .auto), current: refresh == .auto)]
-                + Self.refreshChoices.map {
-                    PageView.Option(
-                        label: $0.label, href: Self.pagePath(window, .every(seconds: $0.seconds)), current: refresh == .every(seconds: $0.seconds))
-                }
-                + [PageView.Option(label: "Pause", href: Self.pagePath(window, .paused), current: refresh == .paused)]
-            let windows =
-                hasWindows ? TimeWindow.all.map { PageView.Option(label: $0.id, href: Self.pagePath($0, refresh), current: $0 == window) } : []
-            let seconds: String
-            if case .every(let chosen) = refresh { seconds = String(chosen) } else { seconds = defaultSeconds }
-            let view = PageView(
-                title: title, windows: windows, intervalSeconds: seconds, refreshes: refresh != .paused, paused: refresh == .paused,
-                statusText: refresh == .paused ? "Paused" : "Refreshes every \(seconds) s", options: options,
-                statsHref: Self.jsonPath(window),
-                embeds: embedLinks, chartStyle: ChartStyle.css, main: "\u{1}"
-            )
-            let shell = Array(try templates.render(view, template: "page").utf8)
-            guard let cut = shell.firstIndex(of: marker) else { throw ReportError.templateWithoutMain("page") }
+            let key = PageShells.Key(window: window.id, refresh: refresh, embeds: embeds, hasWindows: hasWindows)
+            let shell = try shells.shell(key) { try self.shell(window, refresh: refresh, embeds: embeds, hasWindows: hasWindows) }
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(shell.count + main.count)
-            bytes += shell[..<cut]
+            bytes.reserveCapacity(shell.head.count + main.count + shell.tail.count)
+            bytes += shell.head
             bytes += main
-            bytes += shell[(cut + 1)...]
-            files.append(.init(path: path, bytes: bytes, contentType: RenderedSite.htmlContentType))
+            bytes += shell.tail
+            files.append(.init(path: Self.pagePath(window, refresh), bytes: bytes, contentType: RenderedSite.htmlContentType))
         }
         return files
+    }
+
+    /// The page around the main part, split where the main part goes.
+    private func shell(_ window: TimeWindow, refresh: Refresh, embeds: [String], hasWindows: Bool) throws -> PageShells.Shell {
+        let options =
+            [PageView.Option(label: "Auto", href: Self.pagePath(window, .auto), current: refresh == .auto)]
+            + Self.refreshChoices.map {
+                PageView.Option(
+                    label: $0.label, href: Self.pagePath(window, .every(seconds: $0.seconds)), current: refresh == .every(seconds: $0.seconds))
+            }
+            + [PageView.Option(label: "Pause", href: Self.pagePath(window, .paused), current: refresh == .paused)]
+        let windows = hasWindows ? TimeWindow.all.map { PageView.Option(label: $0.id, href: Self.pagePath($0, refresh), current: $0 == window) } : []
+        let seconds: String
+        if case .every(let chosen) = refresh { seconds = String(chosen) } else { seconds = Format.seconds(configuration.renderInterval) }
+        let view = PageView(
+            title: window == .hour ? "Spendboard" : "Spendboard \u{00B7} last \(window.name)", windows: windows, intervalSeconds: seconds,
+            refreshes: refresh != .paused, paused: refresh == .paused, statusText: refresh == .paused ? "Paused" : "Refreshes every \(seconds) s",
+            options: options, statsHref: Self.jsonPath(window),
+            embeds: embeds.map { PageView.Link(label: "\($0).svg", href: Self.embedFolder(window) + "\($0).svg") }, chartStyle: ChartStyle.css,
+            main: "\u{1}"
+        )
+        let page = Array(try templates.render(view, template: "page").utf8)
+        guard let cut = page.firstIndex(of: 1) else { throw ReportError.templateWithoutMain("page") }
+        return PageShells.Shell(head: Array(page[..<cut]), tail: Array(page[(cut + 1)...]))
     }
 
     /// A snapshot without usage, for the start-up check.

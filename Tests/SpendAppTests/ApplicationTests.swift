@@ -184,10 +184,10 @@ struct ApplicationTests {
         }
         #expect(report.current.start == Timestamp(iso8601: "2026-11-11T00:00:00Z"))
         #expect(report.current.end == Timestamp(iso8601: "2026-11-12T00:00:00Z"))
-        let cent = Int128(10_000_000_000)  // picodollars
-        #expect(report.current.totals.totalCost == Money(picodollars: Int128(yesterdayCents) * cent))
+        let cent: Int64 = 10_000  // micro-dollars
+        #expect(report.current.totals.totalCost == Money(micros: Int64(yesterdayCents) * cent))
         #expect(report.current.totals.calls == 48)
-        #expect(report.previous?.totals.totalCost == Money(picodollars: Int128((1...24).reduce(0, +)) * cent))
+        #expect(report.previous?.totals.totalCost == Money(micros: Int64((1...24).reduce(0, +)) * cent))
         let paths = Set(result.outcome.site.files.map(\.path))
         #expect(paths.isSuperset(of: ["index.html", "stats.json", "embed/spend-over-time.svg", "embed/top-customers.svg"]))
         #expect(!paths.contains("live-5s.html"))
