@@ -272,7 +272,8 @@ public struct ReportRenderer: Sendable {
             generatedMillis: String(report.generatedAt.millisecondsSinceEpoch),
             generatedISO: report.generatedAt.iso8601,
             generatedText: Format.dateTime(report.generatedAt),
-            windowText: "\(period.title) \(Format.range(report.current.start, report.current.end))",
+            // A range's period title is the range itself.
+            windowText: report.window == nil ? period.title : "\(period.title) \(Format.range(report.current.start, report.current.end))",
             comparisonText: Self.comparisonText(report),
             stats: Self.windowStats(report), charts: chartViews, customersTitle: customers.title,
             customersEmbed: folder.map { $0 + "top-customers.svg" }, customers: customers.table

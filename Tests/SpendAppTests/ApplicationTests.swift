@@ -196,6 +196,9 @@ struct ApplicationTests {
         #expect(Array(published) == report.jsonBytes())
         let page = try #require(FileManager.default.contents(atPath: output + "/index.html").map { String(decoding: $0, as: UTF8.self) })
         #expect(page.contains("href=\"embed/spend-over-time.svg\""))
+        // "Data generated … UTC; <range> UTC. Compared with <range> UTC.": the range once.
+        let generated = try #require(page.firstMatch(of: /<p class="generated">(.*?)<\/p>/)).1
+        #expect(generated.matches(of: /UTC/).count == 3, "\(generated)")
 
         configuration.range = .init(window: "24h")
         let window = try await ReportJob(configuration, logger: Self.logger).run()
