@@ -282,7 +282,9 @@ public struct ReportRenderer: Sendable {
 
     /// "Compared with 13:06–14:06 UTC.", or why there is no comparison.
     static func comparisonText(_ report: WindowReport) -> String {
-        guard let previous = report.previous else { return "Nothing older than 30 days is kept, so there is no previous period to compare with." }
+        guard let previous = report.previous else {
+            return "There is no previous period to compare with: it would reach past the 60 days of hourly totals kept."
+        }
         return "Compared with \(Format.range(previous.start, previous.end))."
     }
 

@@ -29,7 +29,9 @@ public final class SQLiteJournal: UsageJournal {
     static let eventRetention: Duration = .seconds(24 * 3600)
     /// The rollup tables keep what the ledger's tiers keep, in buckets of the same widths.
     static let minuteRetention = UsageLedger.minuteRetention
-    static let hourRetention = UsageLedger.hourRetention
+    /// Hour rollups are kept as long as the ledger's hour tier keeps them (60 days and an hour:
+    /// the 30-day page's previous period survives a restart).
+    static let hourRetention = UsageLedger.hourTierRetention
     static let minuteWidth = UsageLedger.minuteWidth.milliseconds
     static let hourWidth = UsageLedger.hourWidth.milliseconds
 

@@ -52,13 +52,13 @@ struct UsageLedgerTests {
     /// Names no tier and no raw update refers to any more are forgotten; the rest are renumbered
     /// without changing a figure, a raw update or the order of any bucket's keys.
     @Test func namesNobodyUsesAnyMoreAreForgotten() throws {
-        let start = now.advanced(by: .seconds(-31 * 86_400))
+        let start = now.advanced(by: .seconds(-61 * 86_400))
         var ledger = UsageLedger()
         for index in 0..<10 {
             ledger.ingest([update(at: start, customer: "c\(index)", model: index.isMultiple(of: 2) ? "old-model" : "gpt-4")], now: start)
         }
         #expect(ledger.status.series == 10 && ledger.status.models == 2)
-        // A month later three of them, and a newcomer, are still busy.
+        // Two months later (past the hour tier's 60 days) three of them, and a newcomer, are busy.
         var recent: [UsageUpdate] = []
         for second in 0..<120 {
             for customer in ["c1", "c5", "fresh", "c9"] {
@@ -70,7 +70,7 @@ struct UsageLedgerTests {
         let cursor = RawCursor(timestamp: now.advanced(by: .seconds(-900)).millisecondsSinceEpoch, sequence: .min)
         let rawBefore = try ledger.rawPage(after: cursor, limit: 1000, now: now).updates
 
-        ledger.expire(now: now)  // the month-old buckets go, then the names only they used
+        ledger.expire(now: now)  // the two-month-old buckets go, then the names only they used
         #expect(ledger.status.series == 4)
         #expect(ledger.status.customers == 4)
         #expect(ledger.status.models == 1, "old-model is no longer used")
@@ -105,7 +105,7 @@ struct UsageLedgerTests {
         ledger.expire(now: clock.now)
         #expect(ledger.snapshot(at: clock.now).hour.totalCost == .zero)
         #expect(ledger.status.rawUpdates == 0)
-        // The 24-hour chart still has it until the hour tier drops it after 30 days.
+        // The 24-hour chart still has it until the hour tier drops it after 60 days.
         #expect(ledger.snapshot(at: clock.now).spendPerHour.reduce(Money.zero) { $0 + $1.cost } == Money(micros: 1_234_567))
         #expect(ledger.fine.entryCount == 1)  // the 5 s tier keeps 65 minutes
 
@@ -115,6 +115,9 @@ struct UsageLedgerTests {
         #expect(ledger.minute.entryCount == 1)
 
         clock.advance(by: .seconds(31 * 86_400))
+        ledger.expire(now: clock.now)
+        #expect(ledger.status.rollupEntries == 1, "kept for the 30-day page's previous period")
+        clock.advance(by: .seconds(30 * 86_400))
         ledger.expire(now: clock.now)
         #expect(ledger.status.rollupEntries == 0)
     }

@@ -8,11 +8,11 @@ import Testing
 struct WindowReportTests {
     let now = Timestamp(iso8601: "2026-11-29T14:07:32.500Z")!
 
-    /// Sparse random updates over the 30 days before `now` (and a few seconds ahead), sorted.
-    func history(seed: UInt64 = 7) -> [UsageUpdate] {
+    /// Sparse random updates over the `days` before `now`, sorted.
+    func history(seed: UInt64 = 7, days: Int64 = 30) -> [UsageUpdate] {
         var random = SplitMix64(seed: seed)
         var updates: [UsageUpdate] = []
-        var t = now.millisecondsSinceEpoch - UsageLedger.hourRetention.milliseconds + 1000
+        var t = now.millisecondsSinceEpoch - days * 86_400_000 + 1000
         while t < now.millisecondsSinceEpoch {
             let customer = Int(random.next() % 7)
             updates.append(
@@ -33,6 +33,22 @@ struct WindowReportTests {
         var ledger = UsageLedger()
         let result = ledger.ingest(updates, now: now)
         #expect(result.accepted == updates.count)
+        return ledger
+    }
+
+    /// The ledger that received `updates` as they happened, a day at a time: each day's
+    /// updates arrive within the 30 days the store accepts.
+    func liveLedger(_ updates: [UsageUpdate]) -> UsageLedger {
+        var ledger = UsageLedger()
+        var rest = updates[...]
+        while let first = rest.first {
+            let dayEnd = min(now.millisecondsSinceEpoch, (first.timestamp.millisecondsSinceEpoch / 86_400_000 + 1) * 86_400_000)
+            let day = rest.prefix { $0.timestamp.millisecondsSinceEpoch < dayEnd }
+            let result = ledger.ingest(Array(day), now: Timestamp(millisecondsSinceEpoch: dayEnd))
+            #expect(result.accepted == day.count)
+            ledger.expire(now: Timestamp(millisecondsSinceEpoch: dayEnd))
+            rest = rest.dropFirst(day.count)
+        }
         return ledger
     }
 
@@ -83,16 +99,37 @@ struct WindowReportTests {
         }
 
         // The previous period ends where this one starts and holds exactly its updates.
-        if window == .month {
-            #expect(report.previous == nil)  // older than the 30 days kept
-        } else {
-            let previous = try #require(report.previous)
-            #expect(previous.end == current.start)
-            #expect(previous.totals.totalCost == sum(updates, previous.start, previous.end).cost)
-            // As long as this period, to within one bucket of the tier that keeps its start.
-            let difference = abs(previous.duration.milliseconds - current.duration.milliseconds)
-            #expect(difference < (window.length <= .seconds(3600) ? 60_000 : 3_600_000))
-        }
+        let previous = try #require(report.previous)
+        #expect(previous.end == current.start)
+        #expect(previous.totals.totalCost == sum(updates, previous.start, previous.end).cost)
+        // As long as this period, to within one bucket of the tier that keeps its start.
+        let difference = abs(previous.duration.milliseconds - current.duration.milliseconds)
+        #expect(difference < (window.length <= .seconds(3600) ? 60_000 : 3_600_000))
+    }
+
+    /// The 30-day page compares with the 30 days before, which the hour tier keeps as totals
+    /// (nothing older than 30 days is accepted, and ranges reach 30 days only).
+    @Test func thirtyDaysCompareWithTheThirtyBefore() throws {
+        let updates = history(days: 61)
+        let ledger = liveLedger(updates)
+        let report = ledger.report(.month, at: now)
+        let previous = try #require(report.previous)
+        #expect(previous.end == report.current.start)
+        #expect(previous.start.millisecondsSinceEpoch < now.millisecondsSinceEpoch - 59 * 86_400_000)
+        let expected = sum(updates, previous.start, previous.end)
+        #expect(expected.count > 1000)
+        #expect(previous.totals.totalCost == expected.cost)
+        #expect(previous.totals.calls == expected.calls)
+        #expect(report.current.totals.totalCost == sum(updates, report.current.start, report.current.end).cost)
+        // The dashed line a month earlier has its points, each exact.
+        let earlier = report.comparison.compactMap { $0 }
+        #expect(earlier.count == report.points.count)
+        for point in earlier { #expect(point.totals.totalCost == sum(updates, point.start, point.end).cost) }
+        // Ranges still reach 30 days: the older buckets serve comparisons only.
+        #expect(ledger.cut(from: now.advanced(by: .seconds(-40 * 86_400)), to: now.advanced(by: .seconds(-35 * 86_400)), now: now) == nil)
+        // And updates older than 30 days are still refused.
+        var copy = ledger
+        #expect(copy.ingest([updates[0]], now: now).accepted == 0)
     }
 
     @Test func windowEdgesAndResolution() {
@@ -132,7 +169,10 @@ struct WindowReportTests {
         let month = report(.month)
         #expect(month.step == .seconds(3 * 3600))
         #expect((60...300).contains(month.points.count))
-        #expect(month.comparison.allSatisfy { $0 == nil })
+        // A month ago is kept by the hour as totals; the last point's earlier stretch is cut
+        // to its whole hours.
+        #expect(month.comparison.allSatisfy { $0 != nil })
+        #expect(month.comparison.last!!.end.millisecondsSinceEpoch % 3_600_000 == 0)
     }
 
     @Test func rangesAreCutInwardsToTheBucketsKept() {

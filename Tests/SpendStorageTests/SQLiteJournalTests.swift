@@ -87,9 +87,16 @@ struct SQLiteJournalTests {
         let touched = Set(updates.map { "\($0.timestamp.floored(to: .seconds(3600)))|\($0.customerId)" })
         #expect(contents.hourBuckets.count == touched.count)
         #expect(contents.minuteBuckets.count == Set(updates.map { "\($0.timestamp.floored(to: .seconds(60)))|\($0.model)" }).count)
+        // A month on, the hour rollups stay (the 30-day page's previous period, after a
+        // restart too); two months on, nothing is left.
         let month = now.advanced(by: .seconds(31 * 86_400))
         try await journal.prune(now: month)
-        let empty = try await journal.restore(now: month)
+        let old = try await journal.restore(now: month)
+        #expect(old.recent.isEmpty && old.minuteBuckets.isEmpty)
+        #expect(old.hourBuckets.count == touched.count)
+        let twoMonths = now.advanced(by: .seconds(61 * 86_400 + 3600))
+        try await journal.prune(now: twoMonths)
+        let empty = try await journal.restore(now: twoMonths)
         #expect(empty.recent.isEmpty && empty.hourBuckets.isEmpty && empty.minuteBuckets.isEmpty)
     }
 

@@ -1,11 +1,13 @@
 extension UsageLedger {
     /// The earliest instants at which each tier can cut a range at `now`: a range edge at or
     /// after `fine` may fall on any 5 seconds, at or after `minute` on any minute (totals only:
-    /// that tier has no series), at or after `hour` on any hour. Before `hour` nothing is kept.
+    /// that tier has no series), at or after `hour` on any hour. Between `hourTotals` and
+    /// `hour` only totals, by the hour (a previous period's); before `hourTotals` nothing.
     public struct Reach: Hashable, Sendable {
         public var fine: Int64
         public var minute: Int64
         public var hour: Int64
+        public var hourTotals: Int64
 
         public init(now: Timestamp) {
             let fineWidth = UsageLedger.fineWidth.milliseconds
@@ -13,14 +15,15 @@ extension UsageLedger {
             fine = now.millisecondsSinceEpoch.flooredDivision(by: fineWidth) * fineWidth - 61 * 60_000
             minute = now.millisecondsSinceEpoch.flooredDivision(by: 60_000) * 60_000 - 49 * 3_600_000
             hour = now.millisecondsSinceEpoch.flooredDivision(by: 3_600_000) * 3_600_000 - UsageLedger.hourRetentionMs
+            hourTotals = hour - UsageLedger.hourRetentionMs
         }
 
-        /// The bucket width an edge at `t` can be cut at; `series` leaves out the minute tier.
-        /// Nil before the hour tier's reach.
+        /// The bucket width an edge at `t` can be cut at; `series` leaves out the minute tier
+        /// and the hour tier's oldest 30 days. Nil before the hour tier's reach.
         public func granularity(at t: Int64, series: Bool) -> Int64? {
             if t >= fine { return UsageLedger.fineWidth.milliseconds }
             if !series && t >= minute { return 60_000 }
-            if t >= hour { return 3_600_000 }
+            if t >= hour || (!series && t >= hourTotals) { return 3_600_000 }
             return nil
         }
     }

@@ -117,8 +117,13 @@ public struct UsageLedger: Sendable {
     public static let fineRetention: Duration = .seconds(3600 + 420)
     /// The 1-minute tier keeps two days and an hour: the 24-hour page's previous day, at 5 minutes.
     public static let minuteRetention: Duration = .seconds(49 * 3600 + 600)
+    /// How far back usage is accepted and ranges reach: 30 days.
     public static let hourRetention: Duration = .seconds(30 * 24 * 3600)
     static let hourRetentionMs = hourRetention.milliseconds
+    /// How long the hour tier keeps its buckets: 30 days more than `hourRetention` (and an
+    /// hour), so that the 30-day page has its previous 30 days. Those older buckets serve
+    /// totals of a previous period only; nothing older than `hourRetention` is accepted.
+    public static let hourTierRetention: Duration = hourRetention * 2 + .seconds(3600)
 
     public let configuration: Configuration
     var names = SeriesTable()
@@ -130,9 +135,10 @@ public struct UsageLedger: Sendable {
     /// 1-minute buckets per model: the last 49 hours (totals of the 24-hour page and its
     /// previous day).
     var minute = RollupTier(name: "1m", width: minuteWidth, retention: minuteRetention)
-    /// 1-hour buckets per series: 30 days, plus room for `maximumFuture`, so that every
-    /// admissible timestamp (back to exactly 30 days ago, while the newest bucket may already be
-    /// up to `maximumFuture` ahead) has its slot: the rules alone decide what is counted.
+    /// 1-hour buckets per series: 60 days and an hour (`hourTierRetention`), plus room for
+    /// `maximumFuture`, so that every admissible timestamp (back to exactly 30 days ago, while
+    /// the newest bucket may already be up to `maximumFuture` ahead) has its slot and the 30
+    /// days before those stay for comparisons: the rules alone decide what is counted.
     var hour: RollupTier
     private var nextSequence: Int64 = 0
     /// When `expire` next forgets unused names.
@@ -144,7 +150,7 @@ public struct UsageLedger: Sendable {
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         raw = RawLog(capacity: configuration.rawCapacity)
-        hour = RollupTier(name: "1h", width: Self.hourWidth, retention: Self.hourRetention + max(.zero, configuration.maximumFuture))
+        hour = RollupTier(name: "1h", width: Self.hourWidth, retention: Self.hourTierRetention + max(.zero, configuration.maximumFuture))
     }
 
     /// The single entry point for usage, whatever its source: each update is admitted or
