@@ -38,7 +38,8 @@ struct GoldenTests {
             let file = site.files[index]
             let head = try Self.head(of: file)
             #expect(head.withoutTitle == hourHead.withoutTitle, "\(file.path): its <head> is the hour's but for the title")
-            site.files[index] = .init(path: file.path.replacingOccurrences(of: ".html", with: ".body.html"), bytes: head.body, contentType: file.contentType)
+            site.files[index] = .init(
+                path: file.path.replacingOccurrences(of: ".html", with: ".body.html"), bytes: head.body, contentType: file.contentType)
         }
         let golden = Fixtures.goldenDirectory
         let manager = FileManager.default
