@@ -53,7 +53,7 @@ func reportBenchmarks() {
     // page rendered and validated.
     Benchmark("report-page-30d", configuration: configuration(maxIterations: 200)) { (benchmark: Benchmark, input: ReportInput) in
         let now = Fixtures.now
-        let report = input.ledger.report(from: now.advanced(by: .seconds(-30 * 86_400)), to: now, window: nil, at: now)!
+        let report = try input.ledger.report(window: nil, from: "now-30d", to: "now", at: now)!
         let page = try input.renderer.reportPage(report, statsHref: "api/stats")
         let file = RenderedSite.File(path: "report.html", bytes: page, contentType: RenderedSite.htmlContentType)
         precondition(XMLValidator.validate(RenderedSite(generatedAt: now, files: [file])).isEmpty)

@@ -75,17 +75,13 @@ public struct ReportJob: Sendable {
     /// The report of `range` as of `now`, or why there is none, naming the command line's flag.
     static func report(_ range: RenderConfiguration.RequestedRange, of ledger: UsageLedger, at now: Timestamp) throws(InputError) -> WindowReport {
         let flags = ["window": "--window", "from": "--from-time", "to": "--to-time"]
-        let resolved: Range<Timestamp>?
+        let report: WindowReport?
         do {
-            resolved = try TimeRangeQuery.resolve(window: range.window, from: range.from, to: range.to, now: now)
+            report = try ledger.report(window: range.window, from: range.from, to: range.to, at: now)
         } catch {
             throw InputError(description: "\(flags[error.parameter] ?? error.parameter): \(error.rule)")
         }
-        guard let resolved else { throw InputError(description: "--from-time: is required with --to-time") }
-        guard
-            let report = ledger.report(
-                from: resolved.lowerBound, to: resolved.upperBound, window: range.window.flatMap(TimeWindow.named), at: now)
-        else { throw InputError(description: "--from-time: \(TimeRangeQuery.nothingKeptRule)") }
+        guard let report else { throw InputError(description: "--window or --from-time: one is required for the report of a range") }
         return report
     }
 

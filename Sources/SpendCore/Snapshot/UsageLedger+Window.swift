@@ -56,12 +56,17 @@ extension UsageLedger {
         return report(range, requested: start..<end, window: window, comparisonShift: window.comparisonShift, at: now)
     }
 
-    /// The report of a resolved range (`TimeRangeQuery.resolve`): the live window's when it
-    /// names one, else `[from, to)` cut to the buckets kept. Nil when the cut leaves nothing.
-    public func report(from: Timestamp, to: Timestamp, window: TimeWindow?, at now: Timestamp) -> WindowReport? {
-        if let window { return report(window, at: now) }
-        guard let range = cut(from: from, to: to, now: now) else { return nil }
-        return report(range, requested: from..<to, at: now)
+    /// The report of the range `TimeRangeQuery` parameters name (`/report`, `/api/stats`,
+    /// `spendboard render --window`), as of `now`: the live window's when they name one, else
+    /// `[from, to)` cut to the buckets kept. Nil when they name nothing; a `Problem` naming the
+    /// parameter and the rule when they are refused or the cut leaves nothing.
+    public func report(window: String?, from: String?, to: String?, at now: Timestamp) throws(TimeRangeQuery.Problem) -> WindowReport? {
+        guard let range = try TimeRangeQuery.resolve(window: window, from: from, to: to, now: now) else { return nil }
+        if let window = window.flatMap(TimeWindow.named) { return report(window, at: now) }
+        guard let cut = cut(from: range.lowerBound, to: range.upperBound, now: now) else {
+            throw TimeRangeQuery.Problem(parameter: "from", rule: TimeRangeQuery.nothingKeptRule)
+        }
+        return report(cut, requested: range, at: now)
     }
 
     /// The report of `range`, which `cut(from:to:now:)` returned.

@@ -129,10 +129,10 @@ public actor UsageStore {
         return snapshot
     }
 
-    /// The report of `range` (cut to the buckets kept), for `/report` and `/api/stats?from=`.
-    /// Nil when nothing of it can be shown exactly (`UsageLedger.cut`).
-    public func report(from: Timestamp, to: Timestamp, window: TimeWindow? = nil) -> WindowReport? {
-        ledger.report(from: from, to: to, window: window, at: clock.now)
+    /// The report of the range the parameters name, for `/report` and `/api/stats?window=`
+    /// (`UsageLedger.report(window:from:to:at:)`), resolved and cut at one instant.
+    public func report(window: String?, from: String?, to: String?) throws(TimeRangeQuery.Problem) -> WindowReport? {
+        try ledger.report(window: window, from: from, to: to, at: clock.now)
     }
 
     public func rawPage(after cursor: RawCursor, limit: Int) throws(RawQueryError) -> RawPage {

@@ -38,31 +38,22 @@ final class ReportRoute: Sendable {
         self.concurrency = concurrency
     }
 
-    /// The range a request names, as `TimeRangeQuery` resolves it; 400 naming the parameter and
-    /// the rule when it is refused. Nil when it names none.
-    static func range(_ request: Request, now: Timestamp) throws -> (Range<Timestamp>, TimeWindow?)? {
+    /// The report of the range a request names (`window`, or `from` and `to`); 400 naming the
+    /// parameter and the rule when it is refused or the store keeps nothing of it. Nil when the
+    /// request names no range.
+    static func report(_ request: Request, store: UsageStore) async throws -> WindowReport? {
         let parameters = request.uri.queryParameters
         func one(_ name: String) throws -> String? {
             let values = parameters[values: Substring(name)]
             guard values.count <= 1 else { throw APIError(.badRequest, "\(name): give it once") }
             return values.first.map(String.init)
         }
-        let window = try one("window")
+        let (window, from, to) = (try one("window"), try one("from"), try one("to"))
         do {
-            guard let range = try TimeRangeQuery.resolve(window: window, from: try one("from"), to: try one("to"), now: now) else { return nil }
-            return (range, window.flatMap(TimeWindow.named))
-        } catch let problem as TimeRangeQuery.Problem {
-            throw APIError(.badRequest, "\(problem.parameter): \(problem.rule)")
+            return try await store.report(window: window, from: from, to: to)
+        } catch {
+            throw APIError(.badRequest, "\(error.parameter): \(error.rule)")
         }
-    }
-
-    /// The report of a request's range; 400 when the store keeps nothing it can show exactly.
-    static func report(_ request: Request, store: UsageStore) async throws -> WindowReport? {
-        guard let (range, window) = try range(request, now: store.clock.now) else { return nil }
-        guard let report = await store.report(from: range.lowerBound, to: range.upperBound, window: window) else {
-            throw APIError(.badRequest, "from: \(TimeRangeQuery.nothingKeptRule)")
-        }
-        return report
     }
 
     func handle(_ request: Request) async throws -> Response {
