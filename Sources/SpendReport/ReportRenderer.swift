@@ -63,9 +63,6 @@ public struct ReportRenderer: Sendable {
     /// Where a window's embeds are: `embed/` for the hour, `embed/24h/` for the others.
     public static func embedFolder(_ window: TimeWindow) -> String { window == .hour ? "embed/" : "embed/\(window.id)/" }
 
-    /// The embeds of every window but the hour, in page order.
-    public static let windowChartIDs = ["spend-over-time", "token-usage", "cost-by-model", "cost-by-class", "top-customers"]
-
     /// Renders every file of the site from one snapshot: the hour's pages and embeds, `stats.json`,
     /// and the pages and embeds of every other window the snapshot reports. A window whose report
     /// is the one `earlier` shows (a long window between its once-a-minute moves) keeps its files.
@@ -181,7 +178,7 @@ public struct ReportRenderer: Sendable {
         }
     }
 
-    /// The charts of a window's page (`windowChartIDs`).
+    /// The charts of a window's page, in page order (each also an embed under `embed/<id>/`).
     static func windowCharts(_ report: WindowReport) -> [Chart] {
         let period = Self.period(report)
         let at = report.generatedAt
