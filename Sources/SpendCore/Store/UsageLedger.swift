@@ -146,6 +146,9 @@ public struct UsageLedger: Sendable {
     /// How often `expire` forgets the names no bucket and no raw update uses any more.
     static let nameCompactionInterval: Duration = .seconds(3600)
     public private(set) var totalAccepted: Int64 = 0
+    /// Changes whenever `compactNames()` renumbers the series, so that whoever keeps series
+    /// ids (`AnomalyDetector`) knows to look them up again.
+    private(set) var namesGeneration = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -270,6 +273,7 @@ public struct UsageLedger: Sendable {
         guard forgotten > 0 || usedModels.contains(false) else { return 0 }
         let (table, seriesMap, modelMap) = names.compacted(keepingSeries: usedSeries, models: usedModels)
         names = table
+        namesGeneration += 1
         fine.renumberKeys(seriesMap)
         hour.renumberKeys(seriesMap)
         minute.renumberKeys(modelMap)

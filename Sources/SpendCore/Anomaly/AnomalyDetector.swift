@@ -1,0 +1,681 @@
+/// Finds anomalies in spend, per series, from the ledger's 5-second and 1-hour rollups (never
+/// from raw updates), and keeps them as incidents with a state.
+///
+/// Every series has its own baseline: the platform total, each tenant, each (tenant,
+/// customer) and each model (and, hidden, each (tenant, customer, model), which the others'
+/// contributors are made of). A spike in one tenant and a dip in another never cancel out.
+///
+/// - **Actual**: what the series spent in the last minute (the last 12 settled 5-second buckets).
+/// - **Expected**: the mean of its last 60 complete minutes, scaled by how the same hour moved
+///   a day and a week earlier once the hour tier holds that history (`seasonal`), with a band
+///   of `bandSigmas` standard deviations once there are 30 minutes of history (a relative
+///   band, the ratios alone, before).
+/// - **Gates**: a spike spends at least `spikeRatio` times expected, leaves the band, adds at
+///   least the scope's `minimumChangePerHour` and has `minimumCallsPerMinute`; a drop spends at
+///   most `dropRatio` of expected, misses at least the scope's dollars and was expected to have
+///   that many calls. The condition must hold for `openAfter` before an incident opens, and be
+///   gone for `resolveAfter` before it resolves.
+/// - **No learning from anomalies**: from the first sighting, the series is compared with the
+///   baseline it had then. After `adaptAfter` the new level is taken as normal: a lasting
+///   shift gives one incident, then quiet.
+/// - **One incident per cause**: a series whose change is at least half explained by anomalies
+///   of the same kind already open (on the series they share) is their contributor, not an
+///   incident of its own. Tenants and models are judged before customers, and the total last.
+///
+/// A pure value: `advance(_:now:)` reads the ledger and returns the changes of state.
+public struct AnomalyDetector: Sendable {
+    public let settings: AnomalySettings
+
+    /// The minute the actual rate is measured over, in 5-second buckets.
+    static let windowBuckets = 12
+    /// Minutes of history a baseline is made of.
+    static let historyMinutes = 60
+    /// A bucket is read once it ended at least this long before `now`: producers that send a
+    /// few seconds late are still in it.
+    static let settleMs: Int64 = 5000
+    /// The periods whose same time gives the seasonal shape: a day and a week.
+    static let seasonalPeriodsMs: [Int64] = [86_400_000, 604_800_000]
+    /// The most contributors kept per incident.
+    public static let contributorLimit = 8
+    /// Minutes of the series shown before the first sighting.
+    static let pointsBefore = 15
+    /// The most points kept per incident (the first ones stay: the start is what explains it).
+    static let pointLimit = 240
+
+    struct Pending: Sendable {
+        var kind: Incident.Kind
+        var since: Timestamp
+        var baseline: Incident.Baseline
+        /// The seasonal rates over the baseline's hour, one and more periods earlier.
+        var seasonalBase: SIMD2<Double>
+        var impact: Double = 0
+        var spent: Int128 = 0
+    }
+
+    struct Track: Sendable {
+        var subject: AnomalySubject
+        /// A (tenant, customer, model) series: tracked for contributors, never alerted on.
+        var isTriple: Bool
+        var customerTrack: Int32 = -1
+        var tenantTrack: Int32 = -1
+        var modelTrack: Int32 = -1
+        var live = true
+        /// Minutes of history since the series was first seen spending or calling.
+        var historyCount = 0
+        var idleMinutes = 0
+        var windowSpend: Double = 0
+        var windowCalls: Int64 = 0
+        var minuteSpend: Double = 0
+        var minuteCalls: Int64 = 0
+        var mean: Double = 0
+        var deviation: Double = 0
+        var meanCalls: Double = 0
+        /// Seasonal rates, per period: the last minute one period earlier, then the baseline's
+        /// hour one period earlier (NaN where the hour tier has nothing).
+        var seasonalNow = SIMD2<Double>(.nan, .nan)
+        var seasonalBase = SIMD2<Double>(.nan, .nan)
+        /// The seasonal base of the baseline the open incident compares with (nil after a
+        /// restart, which does not know it: the current one is used).
+        var incidentSeasonalBase: SIMD2<Double>?
+        var pending: Pending?
+        /// The open incident's id.
+        var incident: String?
+        var clearSince: Timestamp?
+        /// Contributors' expected rates when the incident opened.
+        var contributorBaseline: [AnomalySubject: Double] = [:]
+
+        init(subject: AnomalySubject, isTriple: Bool) {
+            self.subject = subject
+            self.isTriple = isTriple
+        }
+
+        var currentBaseline: Incident.Baseline {
+            Incident.Baseline(meanPerMinute: mean, deviationPerMinute: deviation, callsPerMinute: meanCalls)
+        }
+    }
+
+    /// Every incident of the last `settings.retention`, by id.
+    public private(set) var incidents: [String: Incident] = [:]
+    var tracks: [Track] = []
+    private var freeTracks: [Int32] = []
+    private var scopeTracks: [AnomalySubject: Int32] = [:]
+    private var tripleTracks: [SeriesTable.SeriesName: Int32] = [:]
+    /// The triple track of each ledger series id (-1: not looked up yet).
+    private var ledgerMap: [Int32] = []
+    private var ledgerGeneration = -1
+    /// Per track: the last `windowBuckets` buckets and the last `historyMinutes` minutes.
+    private var windowSpend: [Float] = []
+    private var windowCalls: [UInt32] = []
+    private var historySpend: [Float] = []
+    private var historyCalls: [UInt32] = []
+    private var scratchCost: [Int128] = []
+    private var scratchCalls: [Int64] = []
+    /// The newest bucket folded in.
+    private var lastBucket: Int64?
+    /// Ids of incidents changed since `takeChanges()`.
+    private var changed: Set<String> = []
+
+    public init(settings: AnomalySettings = AnomalySettings()) {
+        self.settings = settings
+        _ = scopeTrack(.total, create: true)
+    }
+
+    /// Takes up the incidents a journal kept: open ones continue with the baseline they had.
+    public mutating func restore(_ stored: [Incident], now: Timestamp) {
+        for incident in stored where incident.lastSeen.duration(to: now) < settings.retention || incident.state == .open {
+            incidents[incident.id] = incident
+            guard incident.state == .open, let track = scopeTrack(incident.subject, create: true) else { continue }
+            tracks[Int(track)].incident = incident.id
+        }
+    }
+
+    // MARK: Advancing
+
+    /// Folds in every bucket settled since the last call, judges every series after each, and
+    /// returns the incidents' changes of state (opened, resolved) in order.
+    public mutating func advance(_ ledger: UsageLedger, now: Timestamp) -> [AnomalyEvent] {
+        syncNames(ledger)
+        let width = ledger.fine.width
+        let settled = (now.millisecondsSinceEpoch - Self.settleMs).flooredDivision(by: width) - 1
+        let reach = Int64(Self.windowBuckets * (Self.historyMinutes + 1))
+        var events: [AnomalyEvent] = []
+        if lastBucket == nil || settled - lastBucket! > reach {
+            // First run, or a gap longer than the history: learn the last hour again, judging
+            // nothing until it is learned.
+            resetHistory()
+            var bucket = (settled - reach).flooredDivision(by: Int64(Self.windowBuckets)) * Int64(Self.windowBuckets)
+            while bucket <= settled {
+                fold(bucket, ledger, judge: false, events: &events)
+                bucket += 1
+            }
+            lastBucket = settled
+        }
+        while lastBucket! < settled {
+            let bucket = lastBucket! + 1
+            fold(bucket, ledger, judge: true, events: &events)
+            lastBucket = bucket
+        }
+        prune(now: now)
+        return events
+    }
+
+    /// Acknowledges an open or resolved incident; returns the event to alert with, or nil when
+    /// no incident has that id.
+    public mutating func acknowledge(_ id: String, _ acknowledgement: Incident.Acknowledgement) -> AnomalyEvent? {
+        guard var incident = incidents[id] else { return nil }
+        incident.acknowledgement = acknowledgement
+        incidents[id] = incident
+        changed.insert(id)
+        return AnomalyEvent(kind: .acknowledged, at: acknowledgement.at, incident: incident)
+    }
+
+    /// The incidents changed since the last call, to be written to the journal.
+    public mutating func takeChanges() -> [Incident] {
+        defer { changed.removeAll() }
+        return changed.compactMap { incidents[$0] }.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    }
+
+    /// Marks incidents as changed again (their write failed and must be tried once more).
+    public mutating func markChanged(_ ids: some Sequence<String>) {
+        changed.formUnion(ids)
+    }
+
+    /// What the page shows: open incidents by impact (largest first), then those resolved in
+    /// the 24 hours before `now`, the latest first.
+    public func panel(at now: Timestamp) -> [Incident] {
+        let open = incidents.values.filter { $0.state == .open }.sorted { (abs($0.impact), $1.id) > (abs($1.impact), $0.id) }
+        let dayAgo = now.advanced(by: .seconds(-86_400))
+        let resolved = incidents.values.filter { $0.state == .resolved && ($0.end ?? $0.lastSeen) >= dayAgo }
+            .sorted { (($0.end ?? $0.lastSeen), $1.id) > (($1.end ?? $1.lastSeen), $0.id) }
+        return open + resolved
+    }
+
+    /// Number of series followed (for health and memory accounting).
+    public var trackedSeries: Int { tracks.count - freeTracks.count }
+
+    // MARK: Tracks
+
+    private mutating func syncNames(_ ledger: UsageLedger) {
+        if ledgerGeneration != ledger.namesGeneration {
+            ledgerGeneration = ledger.namesGeneration
+            ledgerMap = [Int32](repeating: -1, count: ledger.names.seriesCount)
+        } else if ledgerMap.count < ledger.names.seriesCount {
+            ledgerMap.append(contentsOf: repeatElement(-1, count: ledger.names.seriesCount - ledgerMap.count))
+        }
+    }
+
+    private mutating func newTrack(_ track: Track) -> Int32 {
+        if let index = freeTracks.popLast() {
+            tracks[Int(index)] = track
+            let i = Int(index)
+            for slot in 0..<Self.windowBuckets {
+                windowSpend[i * Self.windowBuckets + slot] = 0
+                windowCalls[i * Self.windowBuckets + slot] = 0
+            }
+            for slot in 0..<Self.historyMinutes {
+                historySpend[i * Self.historyMinutes + slot] = 0
+                historyCalls[i * Self.historyMinutes + slot] = 0
+            }
+            return index
+        }
+        tracks.append(track)
+        windowSpend.append(contentsOf: repeatElement(0, count: Self.windowBuckets))
+        windowCalls.append(contentsOf: repeatElement(0, count: Self.windowBuckets))
+        historySpend.append(contentsOf: repeatElement(0, count: Self.historyMinutes))
+        historyCalls.append(contentsOf: repeatElement(0, count: Self.historyMinutes))
+        scratchCost.append(0)
+        scratchCalls.append(0)
+        return Int32(tracks.count - 1)
+    }
+
+    @discardableResult
+    private mutating func scopeTrack(_ subject: AnomalySubject, create: Bool) -> Int32? {
+        if let known = scopeTracks[subject] { return known }
+        guard create else { return nil }
+        let index = newTrack(Track(subject: subject, isTriple: false))
+        scopeTracks[subject] = index
+        return index
+    }
+
+    /// The triple track of a ledger series, made on first sight with its four parents.
+    private mutating func tripleTrack(ledgerSeries: UInt32, _ ledger: UsageLedger, create: Bool) -> Int32? {
+        let mapped = ledgerMap[Int(ledgerSeries)]
+        if mapped >= 0 { return mapped }
+        let name = ledger.names.series[Int(ledgerSeries)]
+        if let known = tripleTracks[name] {
+            ledgerMap[Int(ledgerSeries)] = known
+            return known
+        }
+        guard create else { return nil }
+        var track = Track(subject: AnomalySubject(scope: .customer, tenant: name.tenant, customer: name.customer, model: name.model), isTriple: true)
+        track.customerTrack = scopeTrack(.customer(name.tenant, name.customer), create: true)!
+        track.tenantTrack = scopeTrack(.tenant(name.tenant), create: true)!
+        track.modelTrack = scopeTrack(.model(name.model), create: true)!
+        let index = newTrack(track)
+        tripleTracks[name] = index
+        ledgerMap[Int(ledgerSeries)] = index
+        return index
+    }
+
+    private mutating func freeTrack(_ index: Int) {
+        let subject = tracks[index].subject
+        if tracks[index].isTriple {
+            tripleTracks[SeriesTable.SeriesName(tenant: subject.tenant ?? "", customer: subject.customer ?? "", model: subject.model ?? "")] = nil
+        } else {
+            scopeTracks[subject] = nil
+        }
+        tracks[index].live = false
+        freeTracks.append(Int32(index))
+    }
+
+    private mutating func resetHistory() {
+        for i in tracks.indices {
+            tracks[i].historyCount = 0
+            tracks[i].windowSpend = 0
+            tracks[i].windowCalls = 0
+            tracks[i].minuteSpend = 0
+            tracks[i].minuteCalls = 0
+        }
+        for i in windowSpend.indices {
+            windowSpend[i] = 0
+            windowCalls[i] = 0
+        }
+        for i in historySpend.indices {
+            historySpend[i] = 0
+            historyCalls[i] = 0
+        }
+    }
+
+    // MARK: Folding
+
+    private mutating func fold(_ bucket: Int64, _ ledger: UsageLedger, judge: Bool, events: inout [AnomalyEvent]) {
+        if let stored = ledger.fine.bucket(index: bucket) {
+            for (key, entry) in zip(stored.keys, stored.values) {
+                guard let triple = tripleTrack(ledgerSeries: key, ledger, create: true) else { continue }
+                let cost = Int128(entry.costHigh) << 64 | Int128(entry.costLow)
+                let track = tracks[Int(triple)]
+                for target in [Int(triple), Int(track.customerTrack), Int(track.tenantTrack), Int(track.modelTrack), 0] {
+                    scratchCost[target] += cost
+                    scratchCalls[target] += entry.calls
+                }
+            }
+        }
+        let slot = Int(bucket - bucket.flooredDivision(by: Int64(Self.windowBuckets)) * Int64(Self.windowBuckets))
+        for i in tracks.indices where tracks[i].live {
+            let cost = scratchCost[i]
+            let spend = Double(cost) / 1e12
+            let calls = scratchCalls[i]
+            scratchCost[i] = 0
+            scratchCalls[i] = 0
+            let w = i * Self.windowBuckets + slot
+            tracks[i].windowSpend += spend - Double(windowSpend[w])
+            tracks[i].windowCalls += calls - Int64(windowCalls[w])
+            windowSpend[w] = Float(spend)
+            windowCalls[w] = UInt32(clamping: calls)
+            tracks[i].minuteSpend += spend
+            tracks[i].minuteCalls += calls
+            if tracks[i].pending != nil || tracks[i].incident != nil {
+                let expected = expectedPerMinute(i) / Double(Self.windowBuckets)
+                if tracks[i].pending != nil {
+                    tracks[i].pending!.impact += spend - expected
+                    tracks[i].pending!.spent += cost
+                }
+                if let id = tracks[i].incident, incidents[id]?.state == .open {
+                    incidents[id]!.impact += spend - expected
+                    incidents[id]!.spent += Money(picodollars: cost)
+                }
+            }
+        }
+        let end = Timestamp(millisecondsSinceEpoch: (bucket + 1) * ledger.fine.width)
+        if slot == Self.windowBuckets - 1 {
+            completeMinute(end: end, ledger)
+        }
+        if judge {
+            judgeAll(at: end, ledger, events: &events)
+        }
+    }
+
+    private mutating func completeMinute(end: Timestamp, _ ledger: UsageLedger) {
+        let minute = end.millisecondsSinceEpoch / 60_000 - 1
+        let slot = Int(minute % Int64(Self.historyMinutes))
+        for i in tracks.indices where tracks[i].live {
+            let h = i * Self.historyMinutes
+            historySpend[h + slot] = Float(tracks[i].minuteSpend)
+            historyCalls[h + slot] = UInt32(clamping: tracks[i].minuteCalls)
+            let idle = tracks[i].minuteSpend == 0 && tracks[i].minuteCalls == 0
+            if tracks[i].historyCount > 0 || !idle {
+                tracks[i].historyCount = min(Self.historyMinutes, tracks[i].historyCount + 1)
+            }
+            tracks[i].idleMinutes = idle ? tracks[i].idleMinutes + 1 : 0
+            tracks[i].minuteSpend = 0
+            tracks[i].minuteCalls = 0
+            // The statistics of the last `historyCount` minutes, recomputed (no drift).
+            let count = max(1, tracks[i].historyCount)
+            var sum = 0.0
+            var squares = 0.0
+            var calls = 0.0
+            for back in 0..<count {
+                let s = h + (slot - back + Self.historyMinutes) % Self.historyMinutes
+                let value = Double(historySpend[s])
+                sum += value
+                squares += value * value
+                calls += Double(historyCalls[s])
+            }
+            let mean = sum / Double(count)
+            tracks[i].mean = mean
+            tracks[i].deviation = (max(0, squares / Double(count) - mean * mean)).squareRoot()
+            tracks[i].meanCalls = calls / Double(count)
+            var window = 0.0
+            var windowCalls: Int64 = 0
+            for w in 0..<Self.windowBuckets {
+                window += Double(windowSpend[i * Self.windowBuckets + w])
+                windowCalls += Int64(self.windowCalls[i * Self.windowBuckets + w])
+            }
+            tracks[i].windowSpend = window
+            tracks[i].windowCalls = windowCalls
+        }
+        updateSeasonal(end: end, ledger)
+        var freed = false
+        for i in tracks.indices where tracks[i].live {
+            if let id = tracks[i].incident, incidents[id]?.state == .open {
+                let point = point(i, end: end, actual: Double(historySpend[i * Self.historyMinutes + slot]))
+                if incidents[id]!.points.count < Self.pointLimit { incidents[id]!.points.append(point) }
+                incidents[id]!.contributors = contributors(of: i)
+                changed.insert(id)
+            } else if i != 0, tracks[i].idleMinutes >= Self.historyMinutes, tracks[i].pending == nil, tracks[i].incident == nil {
+                freeTrack(i)
+                freed = true
+            }
+        }
+        if freed {
+            // Ledger series may point at freed tracks: look every one up again, by name.
+            for i in ledgerMap.indices { ledgerMap[i] = -1 }
+        }
+    }
+
+    /// The rates of each series over the last minute and the last hour, one day and one week
+    /// before `end`, from the hour tier (spread evenly within each hour).
+    private mutating func updateSeasonal(end: Timestamp, _ ledger: UsageLedger) {
+        let hourMs = ledger.hour.width
+        for (p, period) in Self.seasonalPeriodsMs.enumerated() {
+            let then = end.millisecondsSinceEpoch - period
+            var recent = [Double](repeating: 0, count: tracks.count)
+            var hour = [Double](repeating: 0, count: tracks.count)
+            var seen = false
+            for index in ledger.hour.bucketIndex(of: then - 3_600_000)...ledger.hour.bucketIndex(of: then - 1) {
+                guard let bucket = ledger.hour.bucket(index: index) else { continue }
+                seen = true
+                let start = index * hourMs
+                func overlap(_ from: Int64, _ to: Int64) -> Double {
+                    Double(max(0, min(to, start + hourMs) - max(from, start))) / Double(hourMs)
+                }
+                let recentShare = overlap(then - 60_000, then)
+                let hourShare = overlap(then - 3_600_000, then)
+                for (key, entry) in zip(bucket.keys, bucket.values) {
+                    guard Int(key) < ledgerMap.count, let triple = tripleTrack(ledgerSeries: key, ledger, create: false) else { continue }
+                    let cost = Double(Int128(entry.costHigh) << 64 | Int128(entry.costLow)) / 1e12
+                    let track = tracks[Int(triple)]
+                    for target in [Int(triple), Int(track.customerTrack), Int(track.tenantTrack), Int(track.modelTrack), 0] {
+                        recent[target] += cost * recentShare
+                        hour[target] += cost * hourShare / 60
+                    }
+                }
+            }
+            for i in tracks.indices where tracks[i].live {
+                let usable = seen && hour[i] > 0
+                tracks[i].seasonalNow[p] = usable ? recent[i] : .nan
+                tracks[i].seasonalBase[p] = usable ? hour[i] : .nan
+            }
+        }
+    }
+
+    /// How the same minute compared with its hour one day and one week earlier (1 without
+    /// that history), clamped so one odd hour cannot scale a baseline by more than 4.
+    private func seasonalFactor(_ i: Int) -> Double {
+        let track = tracks[i]
+        let base = track.pending?.seasonalBase ?? track.incidentSeasonalBase ?? track.seasonalBase
+        var sum = 0.0
+        var count = 0
+        for p in 0..<Self.seasonalPeriodsMs.count where !track.seasonalNow[p].isNaN && !base[p].isNaN && base[p] > 0 {
+            sum += min(4, max(0.25, track.seasonalNow[p] / base[p]))
+            count += 1
+        }
+        return count == 0 ? 1 : sum / Double(count)
+    }
+
+    private func baseline(_ i: Int) -> Incident.Baseline {
+        if let pending = tracks[i].pending { return pending.baseline }
+        if let id = tracks[i].incident, let incident = incidents[id], incident.state == .open, !incident.adapted { return incident.baseline }
+        return tracks[i].currentBaseline
+    }
+
+    private func expectedPerMinute(_ i: Int) -> Double {
+        baseline(i).meanPerMinute * seasonalFactor(i)
+    }
+
+    private func point(_ i: Int, end: Timestamp, actual: Double) -> Incident.Point {
+        let factor = seasonalFactor(i)
+        let base = baseline(i)
+        let expected = base.meanPerMinute * factor
+        let spread = settings.bandSigmas * base.deviationPerMinute * factor
+        return Incident.Point(
+            end: end, actualPerHour: actual * 60, expectedPerHour: expected * 60,
+            lowerPerHour: max(0, min(expected * settings.dropRatio, expected - spread)) * 60,
+            upperPerHour: max(expected * settings.spikeRatio, expected + spread) * 60)
+    }
+
+    // MARK: Judging
+
+    private enum Verdict { case spike, drop, normal }
+
+    private func verdict(_ i: Int) -> Verdict {
+        let track = tracks[i]
+        let base = baseline(i)
+        let factor = seasonalFactor(i)
+        let expected = base.meanPerMinute * factor
+        let spread = settings.bandSigmas * base.deviationPerMinute * factor
+        let band = track.historyCount >= Int(settings.bandHistory.milliseconds / 60_000)
+        let gate = (settings.minimumChangePerHour[track.subject.scope] ?? 0) / 60
+        let actual = track.windowSpend
+        if actual >= expected * settings.spikeRatio, !band || actual >= expected + spread, actual - expected >= gate,
+            track.windowCalls >= settings.minimumCallsPerMinute
+        {
+            return .spike
+        }
+        if actual <= expected * settings.dropRatio, !band || actual <= expected - spread, expected - actual >= gate,
+            base.callsPerMinute >= Double(settings.minimumCallsPerMinute)
+        {
+            return .drop
+        }
+        return .normal
+    }
+
+    private mutating func judgeAll(at now: Timestamp, _ ledger: UsageLedger, events: inout [AnomalyEvent]) {
+        let minimum = Int(settings.minimumHistory.milliseconds / 60_000)
+        // Broader explanations first: tenants and models, then customers, then the total.
+        for scope in [AnomalySubject.Scope.tenant, .model, .customer, .total] {
+            for i in tracks.indices where tracks[i].live && !tracks[i].isTriple && tracks[i].subject.scope == scope {
+                if tracks[i].historyCount < minimum && tracks[i].incident == nil {
+                    tracks[i].pending = nil
+                    continue
+                }
+                judge(i, at: now, events: &events)
+            }
+        }
+    }
+
+    private mutating func judge(_ i: Int, at now: Timestamp, events: inout [AnomalyEvent]) {
+        let verdict = verdict(i)
+        let expected = expectedPerMinute(i) * 60
+        let actual = tracks[i].windowSpend * 60
+        if let id = tracks[i].incident, var incident = incidents[id], incident.state == .open {
+            incident.expectedPerHour = expected
+            incident.actualPerHour = actual
+            let beyond =
+                incident.kind == .spike
+                ? actual - expected > incident.peakActualPerHour - incident.peakExpectedPerHour
+                : actual - expected < incident.peakActualPerHour - incident.peakExpectedPerHour
+            if beyond {
+                incident.peakActualPerHour = actual
+                incident.peakExpectedPerHour = expected
+            }
+            let holds = (incident.kind == .spike && verdict == .spike) || (incident.kind == .drop && verdict == .drop)
+            if holds {
+                incident.lastSeen = now
+                tracks[i].clearSince = nil
+            } else {
+                let since = tracks[i].clearSince ?? now
+                tracks[i].clearSince = since
+                if since.duration(to: now) >= settings.resolveAfter {
+                    incident.state = .resolved
+                    incident.end = since
+                    incidents[id] = incident
+                    tracks[i].incident = nil
+                    tracks[i].clearSince = nil
+                    tracks[i].contributorBaseline = [:]
+                    tracks[i].incidentSeasonalBase = nil
+                    changed.insert(id)
+                    events.append(AnomalyEvent(kind: .resolved, at: now, incident: incident))
+                    return
+                }
+            }
+            if !incident.adapted && incident.openedAt.duration(to: now) >= settings.adaptAfter {
+                // A lasting change of level: from now on the series' own recent hour is normal.
+                incident.adapted = true
+                incident.baseline = tracks[i].currentBaseline
+                tracks[i].incidentSeasonalBase = nil
+                changed.insert(id)
+            }
+            incidents[id] = incident
+            return
+        }
+        tracks[i].incident = nil
+        let kind: Incident.Kind? = verdict == .spike ? .spike : verdict == .drop ? .drop : nil
+        guard let kind else {
+            tracks[i].pending = nil
+            return
+        }
+        guard let pending = tracks[i].pending, pending.kind == kind else {
+            tracks[i].pending = Pending(kind: kind, since: now, baseline: tracks[i].currentBaseline, seasonalBase: tracks[i].seasonalBase)
+            return
+        }
+        guard pending.since.duration(to: now) >= settings.openAfter else { return }
+        guard !isExplained(i, kind: kind) else {
+            // Explained by another anomaly: keep learning with it, so that when it becomes
+            // the new normal this series does not open against a level from before.
+            tracks[i].pending = nil
+            return
+        }
+        open(i, pending: pending, expected: expected, actual: actual, at: now, events: &events)
+    }
+
+    /// Whether anomalies already open, of the same kind, account for at least half of this
+    /// series' change: then it is their contributor, not an incident of its own. Measured on
+    /// the (tenant, customer, model) series both cover, so it works across dimensions (a model
+    /// whose price jumped explains its customers, and the tenants that use it).
+    private func isExplained(_ i: Int, kind: Incident.Kind) -> Bool {
+        let subject = tracks[i].subject
+        let others = incidents.values.filter { $0.state == .open && $0.kind == kind && $0.subject != subject }.map(\.subject)
+        guard !others.isEmpty else { return false }
+        var change = 0.0
+        var explained = 0.0
+        for (index, track) in tracks.enumerated() where track.live && track.isTriple && Self.covers(subject, track.subject) {
+            let delta = track.windowSpend - track.mean * seasonalFactor(index)
+            change += delta
+            if others.contains(where: { Self.covers($0, track.subject) }) { explained += delta }
+        }
+        return kind == .spike ? change > 0 && explained >= change / 2 : change < 0 && explained <= change / 2
+    }
+
+    /// Whether `subject` covers the (tenant, customer, model) series `triple`.
+    static func covers(_ subject: AnomalySubject, _ triple: AnomalySubject) -> Bool {
+        switch subject.scope {
+        case .total: true
+        case .tenant: triple.tenant == subject.tenant
+        case .customer: triple.tenant == subject.tenant && triple.customer == subject.customer
+        case .model: triple.model == subject.model
+        }
+    }
+
+    private mutating func open(_ i: Int, pending: Pending, expected: Double, actual: Double, at now: Timestamp, events: inout [AnomalyEvent]) {
+        let subject = tracks[i].subject
+        let id = Incident.id(kind: pending.kind, subject: subject, start: pending.since)
+        // Contributors are compared with the level each had when the anomaly began.
+        var baselines: [AnomalySubject: Double] = [:]
+        for child in childGroups(of: i) { baselines[child.subject, default: 0] += child.expected }
+        tracks[i].contributorBaseline = baselines
+        var points: [Incident.Point] = []
+        let minute = now.millisecondsSinceEpoch / 60_000
+        let count = min(Self.pointsBefore, tracks[i].historyCount)
+        for back in stride(from: count - 1, through: 0, by: -1) {
+            let m = minute - 1 - Int64(back)
+            let slot = Int(m % Int64(Self.historyMinutes))
+            points.append(
+                point(i, end: Timestamp(millisecondsSinceEpoch: (m + 1) * 60_000), actual: Double(historySpend[i * Self.historyMinutes + slot])))
+        }
+        let incident = Incident(
+            id: id, kind: pending.kind, subject: subject, state: .open, start: pending.since, openedAt: now, lastSeen: now, end: nil,
+            expectedPerHour: expected, actualPerHour: actual, peakActualPerHour: actual, peakExpectedPerHour: expected,
+            impact: pending.impact, spent: Money(picodollars: pending.spent), contributors: [], acknowledgement: incidents[id]?.acknowledgement,
+            baseline: pending.baseline, adapted: false, points: points)
+        incidents[id] = incident
+        tracks[i].incident = id
+        tracks[i].incidentSeasonalBase = pending.seasonalBase
+        tracks[i].pending = nil
+        tracks[i].clearSince = nil
+        incidents[id]!.contributors = contributors(of: i)
+        changed.insert(id)
+        events.append(AnomalyEvent(kind: .opened, at: now, incident: incidents[id]!))
+    }
+
+    // MARK: Contributors
+
+    /// The triple series under track `i`, each with the child subjects it counts for.
+    private func childGroups(of i: Int) -> [(subject: AnomalySubject, actual: Double, expected: Double)] {
+        let subject = tracks[i].subject
+        var result: [(AnomalySubject, Double, Double)] = []
+        for (index, track) in tracks.enumerated() where track.live && track.isTriple {
+            let name = track.subject
+            guard Self.covers(subject, name) else { continue }
+            let actual = track.windowSpend * 60
+            let expected = track.mean * seasonalFactor(index) * 60
+            let children: [AnomalySubject] =
+                switch subject.scope {
+                case .total: [.tenant(name.tenant!), .model(name.model!)]
+                case .tenant: [.customer(name.tenant!, name.customer!), .model(name.model!)]
+                case .customer: [.model(name.model!)]
+                case .model: [.tenant(name.tenant!), .customer(name.tenant!, name.customer!)]
+                }
+            for child in children { result.append((child, actual, expected)) }
+        }
+        return result
+    }
+
+    private func contributors(of i: Int) -> [Incident.Contributor] {
+        var actual: [AnomalySubject: Double] = [:]
+        var expected: [AnomalySubject: Double] = [:]
+        for child in childGroups(of: i) {
+            actual[child.subject, default: 0] += child.actual
+            expected[child.subject, default: 0] += child.expected
+        }
+        let baselines = tracks[i].contributorBaseline
+        let kind = tracks[i].incident.flatMap { incidents[$0]?.kind } ?? .spike
+        let all = Set(actual.keys).union(baselines.keys).map { subject in
+            Incident.Contributor(subject: subject, actualPerHour: actual[subject] ?? 0, expectedPerHour: baselines[subject] ?? expected[subject] ?? 0)
+        }
+        let ranked = all.sorted { a, b in
+            let (x, y) = kind == .spike ? (a.changePerHour, b.changePerHour) : (-a.changePerHour, -b.changePerHour)
+            return x != y ? x > y : a.subject < b.subject
+        }
+        return Array(ranked.prefix(Self.contributorLimit))
+    }
+
+    // MARK: Retention
+
+    private mutating func prune(now: Timestamp) {
+        let cutoff = now.advanced(by: .zero - settings.retention)
+        for (id, incident) in incidents where incident.state == .resolved && (incident.end ?? incident.lastSeen) < cutoff {
+            incidents[id] = nil
+        }
+    }
+}
