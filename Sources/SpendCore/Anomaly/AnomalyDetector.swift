@@ -566,6 +566,7 @@ public struct AnomalyDetector: Sendable {
             tracks[i].pending = nil
             return
         }
+        guard !waitsForBroader(i, kind: kind) else { return }
         open(i, pending: pending, expected: expected, actual: actual, at: now, events: &events)
     }
 
@@ -585,6 +586,35 @@ public struct AnomalyDetector: Sendable {
             if others.contains(where: { Self.covers($0, track.subject) }) { explained += delta }
         }
         return kind == .spike ? change > 0 && explained >= change / 2 : change < 0 && explained <= change / 2
+    }
+
+    /// Whether a customer should leave the story to its tenant or one of its models, which is
+    /// on its way to an anomaly of the same kind (pending or open) and which this customer
+    /// explains less than half of: a tenant that goes silent is one incident, not one per
+    /// customer, while a runaway customer in a small tenant stays the customer's.
+    private func waitsForBroader(_ i: Int, kind: Incident.Kind) -> Bool {
+        let subject = tracks[i].subject
+        guard subject.scope == .customer else { return false }
+        var broader: Set<Int32> = []
+        for track in tracks where track.live && track.isTriple && Self.covers(subject, track.subject) {
+            broader.insert(track.tenantTrack)
+            broader.insert(track.modelTrack)
+        }
+        for index in broader {
+            let parent = tracks[Int(index)]
+            let pending = parent.pending?.kind == kind
+            let open = parent.incident.flatMap { incidents[$0] }.map { $0.state == .open && $0.kind == kind } ?? false
+            guard pending || open else { continue }
+            var change = 0.0
+            var part = 0.0
+            for (t, track) in tracks.enumerated() where track.live && track.isTriple && Self.covers(parent.subject, track.subject) {
+                let delta = track.windowSpend - track.mean * seasonalFactor(t)
+                change += delta
+                if Self.covers(subject, track.subject) { part += delta }
+            }
+            if change == 0 || part / change < 0.5 { return true }
+        }
+        return false
     }
 
     /// Whether `subject` covers the (tenant, customer, model) series `triple`.

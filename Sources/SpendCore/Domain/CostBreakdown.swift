@@ -93,4 +93,13 @@ public struct CostBreakdown: Hashable, Sendable {
         callFees.picodollars &+= other.callFees.picodollars
         unattributed.picodollars &+= other.unattributed.picodollars
     }
+
+    /// Every part times `factor`, exactly.
+    public func multiplied(by factor: Int64) -> CostBreakdown {
+        var result = CostBreakdown()
+        for costClass in CostClass.allCases {
+            result[costClass] = Money(picodollars: self[costClass].picodollars * Int128(factor))
+        }
+        return result
+    }
 }

@@ -23,12 +23,14 @@ public struct Simulator: Sendable {
         public var spikeProbabilityOtherwise: Double
         /// UTC hours counted as business hours (09:00–17:59).
         public var businessHours: Range<Int>
+        /// Unusual traffic played into the reference traffic (`Scenario`), in order.
+        public var scenarios: [Scenario]
 
         public init(
             seed: UInt64 = 1, load: Double = 1, tenantCount: Int = 7, customerCount: Int = 100,
             prices: [ModelPrice] = ModelPrice.reference, activity: Double = 0.7,
             spikeProbabilityInBusinessHours: Double = 0.05, spikeProbabilityOtherwise: Double = 0.02,
-            businessHours: Range<Int> = 9..<18
+            businessHours: Range<Int> = 9..<18, scenarios: [Scenario] = []
         ) {
             self.seed = seed
             self.load = load
@@ -39,6 +41,7 @@ public struct Simulator: Sendable {
             self.spikeProbabilityInBusinessHours = spikeProbabilityInBusinessHours
             self.spikeProbabilityOtherwise = spikeProbabilityOtherwise
             self.businessHours = businessHours
+            self.scenarios = scenarios
         }
     }
 
@@ -150,7 +153,12 @@ public struct Simulator: Sendable {
         for customer in customers {
             let attempts = whole + (fraction > 0 && rng.unit() < fraction ? 1 : 0)
             for _ in 0..<attempts where rng.unit() < configuration.activity {
-                events.append(event(for: customer, in: start, spikeProbability: spikeProbability, rng: &rng))
+                let generated = event(for: customer, in: start, spikeProbability: spikeProbability, rng: &rng)
+                if configuration.scenarios.isEmpty {
+                    events.append(generated)
+                } else if let changed = applyingScenarios(generated, customer: customer) {
+                    events.append(changed)
+                }
             }
         }
         // Within a second, updates arrive in timestamp order.
@@ -197,6 +205,16 @@ public struct Simulator: Sendable {
         }
         update.cost = cost
         return Event(update: update, isSpike: isSpike)
+    }
+
+    /// The event as the configured scenarios change it; nil when one silences it.
+    private func applyingScenarios(_ event: Event, customer: Customer) -> Event? {
+        var event = event
+        for scenario in configuration.scenarios {
+            guard let changed = scenario.apply(to: event.update, price: customer.model) else { return nil }
+            event.update = changed
+        }
+        return event
     }
 }
 
