@@ -31,7 +31,9 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     } catch {
         throw StartupError("cannot open the data folder \(configuration.data): \(error)")
     }
-    let store = UsageStore(configuration: .init(rawCapacity: configuration.rawCapacity), clock: WallClock(), journal: journal, logger: logger)
+    let store = UsageStore(
+        configuration: .init(rawCapacity: configuration.rawCapacity), clock: WallClock(), journal: journal, anomalies: configuration.anomalies,
+        anomalyJournal: journal, logger: logger)
     let newest = try await store.restore()
     let restored = await store.status
     logger.info(
@@ -42,7 +44,19 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
         services.append(await PriceReloadService(book: prices, path: path, clock: WallClock(), logger: logger))
     }
     if let settings = configuration.simulator {
-        let simulator = Simulator(configuration: settings.simulatorConfiguration)
+        let simulator = settings.simulator(start: WallClock().now)
+        if !settings.scenarios.isEmpty {
+            for scenario in simulator.configuration.scenarios {
+                for effect in scenario.effects {
+                    logger.notice(
+                        "scenario",
+                        metadata: [
+                            "name": "\(scenario.name)", "target": "\(effect.target)", "from": "\(effect.from)",
+                            "until": "\(effect.until.map(\.description) ?? "for good")",
+                        ])
+                }
+            }
+        }
         let liveFrom = try await SimulatorService.backfill(
             simulator: simulator, store: store, duration: settings.backfill, resumingAfter: newest, logger: logger
         )

@@ -60,6 +60,8 @@ public struct SimulatorSettings: Sendable {
     public var load: Double = 1
     /// Simulated history generated before the first snapshot.
     public var backfill: Duration
+    /// Unusual traffic played in, from 3 minutes after start (`serve --scenario`).
+    public var scenarios: [Scenario.Name] = []
 
     /// Backfill up to this much (the 1-minute tier's reach).
     public static let maximumBackfill: Duration = .seconds(86_400)
@@ -82,6 +84,14 @@ public struct SimulatorSettings: Sendable {
                 throw ConfigurationError("--backfill must be more than 0 and at most 24h; got \(DurationText.format(backfill))")
             }
         }
+    }
+
+    /// The simulator, with the scenarios anchored at `start`.
+    func simulator(start: Timestamp) -> Simulator {
+        let reference = Simulator(configuration: .init(seed: seed, load: load))
+        guard !scenarios.isEmpty else { return reference }
+        let played = scenarios.map { Scenario.named($0, simulator: reference, start: start) }
+        return Simulator(configuration: .init(seed: seed, load: load, scenarios: played))
     }
 
     var simulatorConfiguration: Simulator.Configuration { .init(seed: seed, load: load) }
@@ -134,8 +144,25 @@ public struct ServeConfiguration: Sendable {
     /// Connections silent for this long are closed.
     public var idleTimeout: Duration = .seconds(30)
     public var archive = ArchiveSettings()
+    /// The anomaly detector's gates.
+    public var anomalies = AnomalySettings()
 
     public init() {}
+
+    /// The flag of each `AnomalySettings` setting, for errors.
+    public static func anomalyFlag(_ setting: String) -> String {
+        switch setting {
+        case "spikeRatio": "--anomaly-spike-ratio"
+        case "dropRatio": "--anomaly-drop-ratio"
+        case "bandSigmas": "--anomaly-band-sigmas"
+        case "minimumCallsPerMinute": "--anomaly-min-calls"
+        case "openAfter": "--anomaly-open-after"
+        case "resolveAfter": "--anomaly-resolve-after"
+        case "adaptAfter": "--anomaly-adapt-after"
+        case let other where other.hasPrefix("minimumChangePerHour."): "--anomaly-min-change-" + other.dropFirst("minimumChangePerHour.".count)
+        default: setting
+        }
+    }
 
     /// Every rule at once, before anything starts.
     public func validate() throws(ConfigurationError) {
@@ -151,6 +178,9 @@ public struct ServeConfiguration: Sendable {
             throw ConfigurationError("--cors-origin must be an origin such as https://status.example.com (scheme and host, no path); got '\(origin)'")
         }
         try archive.validate()
+        if let problem = anomalies.problems.first {
+            throw ConfigurationError("\(Self.anomalyFlag(problem.setting)) \(problem.rule)")
+        }
     }
 }
 

@@ -21,7 +21,7 @@ import SpendCore
 /// Schema `v2` added token classes and picodollars; a `v1` folder (micro-dollars, no classes)
 /// is migrated on open, its costs kept exactly, as unattributed.
 public final class SQLiteJournal: UsageJournal {
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
     public let path: String
 
     /// Raw rows rebuild the 5-second tier and the raw log: a little longer than either keeps.
@@ -113,6 +113,27 @@ public final class SQLiteJournal: UsageJournal {
                 statements.append("ALTER TABLE \(table) DROP COLUMN cost_micros")
             }
             for statement in statements { try db.execute(sql: statement) }
+        }
+        migrator.registerMigration("v3: anomalies") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE incidents (
+                        id TEXT PRIMARY KEY,
+                        state TEXT NOT NULL,
+                        last_seen INTEGER NOT NULL,
+                        revision INTEGER NOT NULL,
+                        body TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE anomaly_events (
+                        seq INTEGER PRIMARY KEY,
+                        event_id TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE INDEX anomaly_events_at ON anomaly_events(at);
+                    """
+            )
         }
         return migrator
     }
@@ -343,5 +364,55 @@ enum FileSystem {
             return
         }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+}
+
+extension SQLiteJournal: AnomalyJournal {
+    public func record(_ incidents: [Incident], revision: Int64, events: [AnomalyEvent]) async throws {
+        guard !incidents.isEmpty || !events.isEmpty else { return }
+        try await database.write { db in
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO incidents (id, state, last_seen, revision, body) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seen = excluded.last_seen,
+                        revision = excluded.revision, body = excluded.body
+                    WHERE excluded.revision > incidents.revision
+                    """)
+            for incident in incidents {
+                try upsert.execute(arguments: [
+                    incident.id, incident.state.rawValue, (incident.end ?? incident.lastSeen).millisecondsSinceEpoch, revision,
+                    String(decoding: incident.json, as: UTF8.self),
+                ])
+            }
+            // The same event twice (a retried write) is kept once.
+            let append = try db.cachedStatement(sql: "INSERT OR IGNORE INTO anomaly_events (event_id, kind, at, body) VALUES (?, ?, ?, ?)")
+            for event in events {
+                try append.execute(arguments: [
+                    event.id, event.kind.rawValue, event.at.millisecondsSinceEpoch, String(decoding: event.json, as: UTF8.self),
+                ])
+            }
+        }
+    }
+
+    public func incidents(now: Timestamp, retention: Duration) async throws -> [Incident] {
+        let cutoff = now.millisecondsSinceEpoch - retention.milliseconds
+        let bodies = try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM incidents WHERE state = 'open' OR last_seen >= ? ORDER BY id", arguments: [cutoff])
+        }
+        return try bodies.map { body in
+            do {
+                return try Incident(json: JSONParser.parse(Array(body.utf8)))
+            } catch {
+                throw JournalError(message: "\(path): \(error)")
+            }
+        }
+    }
+
+    public func pruneIncidents(now: Timestamp, retention: Duration) async throws {
+        let cutoff = now.millisecondsSinceEpoch - retention.milliseconds
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM incidents WHERE state != 'open' AND last_seen < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM anomaly_events WHERE at < ?", arguments: [cutoff])
+        }
     }
 }

@@ -60,6 +60,61 @@ func loadPrices(_ path: String?) throws -> PriceTable {
     }
 }
 
+/// The anomaly detector's gates (`AnomalySettings`; defaults in docs/operations.md).
+struct AnomalyOptions: ParsableArguments {
+    static let defaults = AnomalySettings()
+
+    @Option(help: "A spike spends at least this many times the expected rate.")
+    var anomalySpikeRatio = defaults.spikeRatio
+
+    @Option(help: "A drop spends at most this fraction of the expected rate.")
+    var anomalyDropRatio = defaults.dropRatio
+
+    @Option(help: "With 30 minutes of history, an anomaly must also leave this many standard deviations around the expected rate.")
+    var anomalyBandSigmas = defaults.bandSigmas
+
+    @Option(help: "Least change in dollars per hour for the platform total.")
+    var anomalyMinChangeTotal = defaults.minimumChangePerHour[.total]!
+
+    @Option(help: "Least change in dollars per hour for a tenant.")
+    var anomalyMinChangeTenant = defaults.minimumChangePerHour[.tenant]!
+
+    @Option(help: "Least change in dollars per hour for a customer.")
+    var anomalyMinChangeCustomer = defaults.minimumChangePerHour[.customer]!
+
+    @Option(help: "Least change in dollars per hour for a model.")
+    var anomalyMinChangeModel = defaults.minimumChangePerHour[.model]!
+
+    @Option(help: "Real volume: a spike needs this many calls in its last minute, a drop this many expected per minute.")
+    var anomalyMinCalls = defaults.minimumCallsPerMinute
+
+    @Option(help: "How long an anomaly must hold before it opens.")
+    var anomalyOpenAfter = DurationArgument(defaults.openAfter)
+
+    @Option(help: "How long it must be gone before it resolves.")
+    var anomalyResolveAfter = DurationArgument(defaults.resolveAfter)
+
+    @Option(help: "An anomaly open this long is taken as the new normal level.")
+    var anomalyAdaptAfter = DurationArgument(defaults.adaptAfter)
+
+    var settings: AnomalySettings {
+        var settings = AnomalySettings()
+        settings.spikeRatio = anomalySpikeRatio
+        settings.dropRatio = anomalyDropRatio
+        settings.bandSigmas = anomalyBandSigmas
+        settings.minimumChangePerHour = [
+            .total: anomalyMinChangeTotal, .tenant: anomalyMinChangeTenant, .customer: anomalyMinChangeCustomer, .model: anomalyMinChangeModel,
+        ]
+        settings.minimumCallsPerMinute = anomalyMinCalls
+        settings.openAfter = anomalyOpenAfter.duration
+        settings.resolveAfter = anomalyResolveAfter.duration
+        settings.adaptAfter = anomalyAdaptAfter.duration
+        return settings
+    }
+}
+
+extension Scenario.Name: ExpressibleByArgument {}
+
 /// `--log-level`.
 struct LoggingOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import SpendApp
+import SpendCore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +47,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("cors-origin"), help: "An origin allowed to read the API from a browser (GET only); repeat for more. None by default.")
     var corsOrigins: [String] = []
 
+    @Option(
+        name: .customLong("scenario"),
+        help: ArgumentHelp(
+            "Unusual traffic to play into the simulator, from 3 minutes after start; repeat for more: "
+                + Scenario.Name.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ") + "."))
+    var scenarios: [Scenario.Name] = []
+
+    @OptionGroup(title: "Anomalies")
+    var anomalies: AnomalyOptions
+
     @OptionGroup var logging: LoggingOptions
 
     @OptionGroup(title: "Archive")
@@ -58,6 +69,8 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.report = report.settings
         configuration.simulator = noSimulator ? nil : simulator.settings(backfill: backfill.duration)
+        configuration.simulator?.scenarios = scenarios
+        configuration.anomalies = anomalies.settings
         configuration.data = data
         configuration.ingestToken = ingestToken ?? ProcessInfo.processInfo.environment["SPENDBOARD_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.prices = pricing.prices
@@ -69,7 +82,10 @@ struct Serve: AsyncParsableCommand {
         return configuration
     }
 
-    func validate() throws { try check { try settings.validate() } }
+    func validate() throws {
+        if noSimulator && !scenarios.isEmpty { throw ValidationError("--scenario plays into the simulator: it cannot go with --no-simulator") }
+        try check { try settings.validate() }
+    }
 
     func run() async throws {
         let logger = logging.bootstrap()

@@ -219,9 +219,10 @@ struct AnomalyDetectorTests {
         #expect(event.kind == .acknowledged && event.incident.acknowledgement == ack)
         let unknown = feed.detector.acknowledge("spike-customer-1-0000000000000000", ack)
         #expect(unknown == nil)
-        let changes = feed.detector.takeChanges()
-        #expect(changes.map(\.id).contains(incident.id))
-        #expect(feed.detector.takeChanges().isEmpty)
+        let changes = feed.detector.takeChanges(now: feed.now)
+        #expect(changes.incidents.map(\.id).contains(incident.id))
+        let again = feed.detector.takeChanges(now: feed.now)
+        #expect(again.incidents.isEmpty && again.revision > changes.revision)
 
         // A new process: the ledger and the incidents as a journal would give them back.
         var restarted = AnomalyDetector()

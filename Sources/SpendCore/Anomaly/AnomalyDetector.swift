@@ -112,8 +112,9 @@ public struct AnomalyDetector: Sendable {
     private var scratchCalls: [Int64] = []
     /// The newest bucket folded in.
     private var lastBucket: Int64?
-    /// Ids of incidents changed since `takeChanges()`.
+    /// Ids of incidents changed since `takeChanges(now:)`.
     private var changed: Set<String> = []
+    private var revision: Int64 = 0
 
     public init(settings: AnomalySettings = AnomalySettings()) {
         self.settings = settings
@@ -126,6 +127,9 @@ public struct AnomalyDetector: Sendable {
             incidents[incident.id] = incident
             guard incident.state == .open, let track = scopeTrack(incident.subject, create: true) else { continue }
             tracks[Int(track)].incident = incident.id
+            // The contributors kept go on comparing with their level from before the start.
+            tracks[Int(track)].contributorBaseline = Dictionary(
+                incident.contributors.map { ($0.subject, $0.expectedPerHour) }, uniquingKeysWith: { first, _ in first })
         }
     }
 
@@ -169,10 +173,13 @@ public struct AnomalyDetector: Sendable {
         return AnomalyEvent(kind: .acknowledged, at: acknowledgement.at, incident: incident)
     }
 
-    /// The incidents changed since the last call, to be written to the journal.
-    public mutating func takeChanges() -> [Incident] {
+    /// The incidents changed since the last call, to be written to the journal, with the
+    /// revision that orders this batch after every earlier one (also across restarts: it is
+    /// at least `now` in milliseconds).
+    public mutating func takeChanges(now: Timestamp) -> (incidents: [Incident], revision: Int64) {
         defer { changed.removeAll() }
-        return changed.compactMap { incidents[$0] }.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+        revision = max(revision + 1, now.millisecondsSinceEpoch)
+        return (changed.compactMap { incidents[$0] }.sorted { ($0.start, $0.id) < ($1.start, $1.id) }, revision)
     }
 
     /// Marks incidents as changed again (their write failed and must be tried once more).
@@ -566,7 +573,7 @@ public struct AnomalyDetector: Sendable {
             tracks[i].pending = nil
             return
         }
-        guard !waitsForBroader(i, kind: kind) else { return }
+        guard !waitsForBroader(i, kind: kind), !defersToCustomer(i, kind: kind) else { return }
         open(i, pending: pending, expected: expected, actual: actual, at: now, events: &events)
     }
 
@@ -589,8 +596,8 @@ public struct AnomalyDetector: Sendable {
     }
 
     /// Whether a customer should leave the story to its tenant or one of its models, which is
-    /// on its way to an anomaly of the same kind (pending or open) and which this customer
-    /// explains less than half of: a tenant that goes silent is one incident, not one per
+    /// on its way to an anomaly of the same kind (pending or open) and of whose change this
+    /// customer makes less than most (`mostOfTheChange`): a tenant that goes silent is one incident, not one per
     /// customer, while a runaway customer in a small tenant stays the customer's.
     private func waitsForBroader(_ i: Int, kind: Incident.Kind) -> Bool {
         let subject = tracks[i].subject
@@ -612,9 +619,28 @@ public struct AnomalyDetector: Sendable {
                 change += delta
                 if Self.covers(subject, track.subject) { part += delta }
             }
-            if change == 0 || part / change < 0.5 { return true }
+            if change == 0 || part / change < Self.mostOfTheChange { return true }
         }
         return false
+    }
+
+    /// The share of a tenant's or model's change that makes it one customer's story.
+    static let mostOfTheChange = 0.8
+
+    /// Whether a tenant or model should leave the story to one customer on its way to the same
+    /// anomaly that makes most (`mostOfTheChange`) of its change: the customer is the more
+    /// precise answer, and the tenant is then explained by it.
+    private func defersToCustomer(_ i: Int, kind: Incident.Kind) -> Bool {
+        let subject = tracks[i].subject
+        guard subject.scope == .tenant || subject.scope == .model else { return false }
+        var change = 0.0
+        var byCustomer: [Int32: Double] = [:]
+        for (t, track) in tracks.enumerated() where track.live && track.isTriple && Self.covers(subject, track.subject) {
+            let delta = track.windowSpend - track.mean * seasonalFactor(t)
+            change += delta
+            if tracks[Int(track.customerTrack)].pending?.kind == kind { byCustomer[track.customerTrack, default: 0] += delta }
+        }
+        return change != 0 && byCustomer.values.contains { $0 / change >= Self.mostOfTheChange }
     }
 
     /// Whether `subject` covers the (tenant, customer, model) series `triple`.

@@ -85,6 +85,10 @@ public struct Snapshot: Sendable {
     /// was made without them.
     public var windows: [WindowReport] = []
 
+    /// The anomaly panel: open incidents by impact, then those resolved in the last 24 hours
+    /// (`AnomalyDetector.panel(at:)`), as they were at `generatedAt`.
+    public var anomalies: [Incident] = []
+
     /// The report of one live window, if the snapshot has it.
     public func window(_ window: TimeWindow) -> WindowReport? { windows.first { $0.window == window } }
 

@@ -12,6 +12,11 @@ import Logging
 public actor UsageStore {
     private var ledger: UsageLedger
     private let journal: (any UsageJournal)?
+    private var detector: AnomalyDetector
+    private let anomalyJournal: (any AnomalyJournal)?
+    /// Events whose write failed: they go with the next write, never lost while the process lives.
+    private var unrecordedEvents: [AnomalyEvent] = []
+    private var anomalyHealth = AnomalyJournalStatus()
     private var lastPrune: Timestamp?
     private var journalHealth = JournalStatus()
     /// The last snapshot, whose once-a-minute windows the next one may reuse.
@@ -25,11 +30,18 @@ public actor UsageStore {
 
     /// - Parameter logger: where journal failures that no caller sees (a failed prune, updates
     ///   a restore refused) are reported; by default they are only counted in `journalStatus`.
+    /// - Parameters:
+    ///   - anomalies: the detector's gates (`AnomalySettings`).
+    ///   - anomalyJournal: where incidents and their events are kept (usually the same
+    ///     `SQLiteJournal` as `journal`); without one they live as long as the process.
     public init(
         configuration: UsageLedger.Configuration = .init(), clock: any TimeSource, journal: (any UsageJournal)? = nil,
+        anomalies: AnomalySettings = AnomalySettings(), anomalyJournal: (any AnomalyJournal)? = nil,
         logger: Logger = Logger(label: "spendboard.store", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         ledger = UsageLedger(configuration: configuration)
+        detector = AnomalyDetector(settings: anomalies)
+        self.anomalyJournal = anomalyJournal
         self.configuration = configuration
         self.clock = clock
         self.journal = journal
@@ -39,8 +51,12 @@ public actor UsageStore {
     /// Rebuilds the ledger from the journal; returns the newest stored timestamp.
     @discardableResult
     public nonisolated func restore() async throws -> Timestamp? {
-        guard let journal else { return nil }
         let now = clock.now
+        if let anomalyJournal {
+            let incidents = try await anomalyJournal.incidents(now: now, retention: detector.settings.retention)
+            await restoreIncidents(incidents, now: now)
+        }
+        guard let journal else { return nil }
         let contents = try await journal.restore(now: now)
         let result = await restore(contents, now: now)
         if result.rejectedCount > 0 {
@@ -50,6 +66,10 @@ public actor UsageStore {
             )
         }
         return contents.newest
+    }
+
+    private func restoreIncidents(_ incidents: [Incident], now: Timestamp) {
+        detector.restore(incidents, now: now)
     }
 
     private func restore(_ contents: JournalContents, now: Timestamp) -> UsageLedger.IngestResult {
@@ -103,9 +123,72 @@ public actor UsageStore {
                 logger.error("journal prune failed; the data folder keeps growing until one succeeds", metadata: ["error": "\(error)"])
                 await recordPrune(failure: error)
             }
+            if let anomalyJournal {
+                do {
+                    try await anomalyJournal.pruneIncidents(now: now, retention: detector.settings.retention)
+                } catch {
+                    logger.error("pruning incidents failed", metadata: ["error": "\(error)"])
+                }
+            }
         }
-        return await computeSnapshot(at: now)
+        let snapshot = await computeSnapshot(at: now)
+        await recordAnomalies(now: now)
+        return snapshot
     }
+
+    /// Writes the incidents changed and the events since the last write. A failed write is
+    /// logged, counted in `anomalyStatus`, and tried again with the next one.
+    private func recordAnomalies(now: Timestamp) async {
+        let (changed, revision) = detector.takeChanges(now: now)
+        let events = unrecordedEvents
+        guard let anomalyJournal, !changed.isEmpty || !events.isEmpty else {
+            unrecordedEvents = []
+            return
+        }
+        unrecordedEvents = []
+        do {
+            try await anomalyJournal.record(changed, revision: revision, events: events)
+            anomalyHealth.lastError = nil
+        } catch {
+            logger.error("incidents not stored; trying again on the next tick", metadata: ["error": "\(error)"])
+            anomalyHealth.writeFailures += 1
+            anomalyHealth.lastError = "\(error)"
+            detector.markChanged(changed.map(\.id))
+            unrecordedEvents = events + unrecordedEvents
+        }
+    }
+
+    /// Acknowledges incident `id`; returns it as it is now, nil when there is none, and throws
+    /// when the acknowledgement could not be stored (it is kept in memory and stored with the
+    /// next tick's write).
+    public func acknowledge(_ id: String, reason: Incident.Acknowledgement.Reason, note: String?) async throws -> Incident? {
+        let now = clock.now
+        guard let event = detector.acknowledge(id, Incident.Acknowledgement(at: now, reason: reason, note: note)) else { return nil }
+        unrecordedEvents.append(event)
+        let (changed, revision) = detector.takeChanges(now: now)
+        let events = unrecordedEvents
+        unrecordedEvents = []
+        if let anomalyJournal {
+            do {
+                try await anomalyJournal.record(changed, revision: revision, events: events)
+            } catch {
+                detector.markChanged(changed.map(\.id))
+                unrecordedEvents = events + unrecordedEvents
+                throw error
+            }
+        }
+        return detector.incidents[id]
+    }
+
+    /// Every incident kept (the last `AnomalySettings.retention`), newest start first.
+    public var incidents: [Incident] {
+        detector.incidents.values.sorted { ($0.start, $0.id) > ($1.start, $1.id) }
+    }
+
+    public func incident(_ id: String) -> Incident? { detector.incidents[id] }
+
+    /// How writing incidents fares, for `/api/health`.
+    public var anomalyStatus: AnomalyJournalStatus { anomalyHealth }
 
     private func pruneIsDue(_ now: Timestamp) -> Bool {
         guard lastPrune.map({ $0.duration(to: now) >= Self.pruneInterval }) ?? true else { return false }
@@ -124,7 +207,9 @@ public actor UsageStore {
 
     private func computeSnapshot(at now: Timestamp) -> Snapshot {
         ledger.expire(now: now)
-        let snapshot = ledger.snapshot(at: now, windows: true, reusing: lastSnapshot)
+        unrecordedEvents += detector.advance(ledger, now: now)
+        var snapshot = ledger.snapshot(at: now, windows: true, reusing: lastSnapshot)
+        snapshot.anomalies = detector.panel(at: now)
         lastSnapshot = snapshot
         return snapshot
     }
@@ -143,4 +228,12 @@ public actor UsageStore {
 
     /// How the journal's background work (pruning) fares, for `/api/health`.
     public var journalStatus: JournalStatus { journalHealth }
+}
+
+/// Facts about writing incidents, for `/api/health`.
+public struct AnomalyJournalStatus: Hashable, Sendable {
+    public var writeFailures = 0
+    /// The last write's error if it failed; nil once one succeeds.
+    public var lastError: String?
+    public init() {}
 }
