@@ -58,10 +58,9 @@ struct AnomalyJournalTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let simulator = simulator()
-        let clock = ManualTimeSource(start.advanced(by: .seconds(-45 * 60)))
+        let clock = ManualTimeSource(start)
         var (store, _) = try await openStore(directory, clock: clock)
-        for batch in simulator.hourlyUpdates(from: clock.now, to: start) { try await store.ingest(batch) }
-        clock.set(start)
+        for batch in simulator.hourlyUpdates(from: start.advanced(by: .seconds(-45 * 60)), to: start) { try await store.ingest(batch) }
         let snapshot = try await run(store, simulator, clock: clock, until: start.advanced(by: .seconds(6 * 60)))
         let open = try #require(snapshot?.anomalies.first)
         #expect(

@@ -23,6 +23,7 @@ struct APIRoutes: Sendable {
         "/api/health": [.get, .head],
         "/api/archive": [.get, .head],
         "/report": [.get, .head],
+        "/api/anomalies": [.get, .head],
     ]
 
     func register(on router: Router<SpendRequestContext>) {
@@ -34,6 +35,7 @@ struct APIRoutes: Sendable {
             router.get("/report") { request, _ in try await reports.handle(request) }
         }
         router.get("/api/health") { _, _ in await health() }
+        AnomalyRoutes(store: store, settings: settings).register(on: router)
     }
 
     func metrics(_ request: Request) async throws -> Response {
