@@ -65,7 +65,7 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
         case .fileSystem(let operation, let path, let errno):
             "\(operation) '\(path)' failed: \(String(cString: strerror(errno)))"
         case .unknownChart(let id):
-            "no chart named '\(id)'; the charts are \(ReportRenderer.chartIDs.joined(separator: ", "))"
+            "no chart named '\(id)'; the charts are \(ReportRenderer.embedIDs.joined(separator: ", "))"
         case .templateWithoutMain(let name):
             "template '\(name)' never inserts {{{main}}}: its pages would have no figures"
         }

@@ -22,6 +22,8 @@ public struct ReportRenderer: Sendable {
     public static func livePage(seconds: Int) -> String { "live-\(seconds)s.html" }
     /// The embeddable charts, in page order, as `embed/<id>.svg`.
     public static let chartIDs = ["gauge", "spend-over-time", "token-usage", "cost-by-model", "cost-by-class", "spend-per-hour", "top-customers"]
+    /// Every file under the live hour's `embed/`: the charts and the anomaly panel.
+    public static let embedIDs = chartIDs + ["anomalies"]
 
     public let configuration: ReportConfiguration
     let templates: TemplateSet
@@ -72,9 +74,9 @@ public struct ReportRenderer: Sendable {
         let mainHTML = try templates.render(mainView(snapshot, charts: charts), template: "main")
         var files: [RenderedSite.File] = []
         files.reserveCapacity(64)
-        files += try pages(.hour, mainHTML: mainHTML, embeds: charts.map(\.id), hasWindows: hour != nil)
+        files += try pages(.hour, mainHTML: mainHTML, embeds: Self.embedIDs, hasWindows: hour != nil)
         files.append(.init(path: "stats.json", bytes: snapshot.jsonBytes(), contentType: RenderedSite.jsonContentType))
-        for chart in charts {
+        for chart in charts + [AnomalyPanel.chart(snapshot.anomalies, generatedAt: snapshot.generatedAt)] {
             files.append(.init(path: "embed/\(chart.id).svg", bytes: Self.svgFile(chart), contentType: RenderedSite.svgContentType))
         }
         var site = RenderedSite(generatedAt: snapshot.generatedAt, files: files)
@@ -167,13 +169,15 @@ public struct ReportRenderer: Sendable {
         case "gauge": return GaugeChart(rate: snapshot.spendRatePerHour, gaugeMax: gaugeMax).chart(generatedAt: at)
         case "spend-over-time":
             return snapshot.window(.hour).map {
-                SpendOverTimeChart(report: $0, period: .rollingHour, comparisonLabel: comparisonLabel($0)).chart(generatedAt: at)
+                SpendOverTimeChart(report: $0, period: .rollingHour, comparisonLabel: comparisonLabel($0), markers: snapshot.anomalies)
+                    .chart(generatedAt: at)
             }
         case "token-usage": return TokenUsageChart(points: snapshot.tokenUsage).chart(generatedAt: at)
         case "cost-by-model": return CostByModelChart(models: snapshot.costByModel, hourCost: snapshot.hour.totalCost).chart(generatedAt: at)
         case "cost-by-class": return CostByClassChart(hour: snapshot.hour).chart(generatedAt: at)
         case "spend-per-hour": return SpendPerHourChart(hours: snapshot.spendPerHour).chart(generatedAt: at)
         case "top-customers": return TopCustomersChart(customers: snapshot.customers).chart(generatedAt: at)
+        case "anomalies": return AnomalyPanel.chart(snapshot.anomalies, generatedAt: at)
         default: return nil
         }
     }
@@ -316,7 +320,7 @@ public struct ReportRenderer: Sendable {
             windowText: "rolling hour \(Format.clock(snapshot.windowStart))\u{2013}\(Format.clock(snapshot.windowEnd)) UTC",
             comparisonText: snapshot.window(.hour).map(Self.comparisonText),
             stats: stats, charts: chartViews, customersTitle: customers.title, customersEmbed: "embed/top-customers.svg",
-            customers: customers.table
+            customers: customers.table, anomalies: AnomalyPanel(snapshot.anomalies, at: snapshot.generatedAt)
         )
     }
 

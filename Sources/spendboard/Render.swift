@@ -141,7 +141,7 @@ struct Render: AsyncParsableCommand {
             print("  \(file.path): \(file.bytes.count) bytes")
         }
         guard case .live(let snapshot) = content else { return }
-        for chart in ReportRenderer.chartIDs {
+        for chart in ReportRenderer.embedIDs {
             var times: [Duration] = []
             for _ in 0..<measure {
                 let start = clock.now

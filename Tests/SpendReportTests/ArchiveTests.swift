@@ -121,7 +121,7 @@ struct ArchiveVerifyTests {
         fixture.fill(3)
         let report = try ArchiveVerifier.verify(directory: fixture.directory)
         #expect(report.snapshots == 3)
-        #expect(report.files == 3 * (ReportRenderer.chartIDs.count + 5))  // embeds, stats.json, index.html, archive pages
+        #expect(report.files == 3 * (ReportRenderer.embedIDs.count + 5))  // embeds, stats.json, index.html, archive pages
         #expect(report.problems == [])
     }
 
@@ -361,7 +361,7 @@ struct ArchiveLinkTests {
         let shared = site.files.map(\.path).filter {
             !$0.hasSuffix(".html") && !$0.hasPrefix("window-") && !$0.dropFirst("embed/".count).contains("/")
         }
-        #expect(shared.count == ReportRenderer.chartIDs.count + 1)
+        #expect(shared.count == ReportRenderer.embedIDs.count + 1)
         for path in shared {
             #expect(Self.inode(folder + "/" + path) != nil)
             #expect(Self.inode(folder + "/" + path) == Self.inode(published + "/" + path), "\(path) is a second name of the published file")

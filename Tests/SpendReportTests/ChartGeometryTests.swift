@@ -139,7 +139,7 @@ struct ChartLayoutTests {
 
     @Test func everyChartHasTitleDescSizeAndDarkMode() throws {
         let site = try Fixtures.renderer().render(Fixtures.seededSnapshot)
-        for id in ReportRenderer.chartIDs {
+        for id in ReportRenderer.embedIDs {
             let svg = Fixtures.text(site["embed/\(id).svg"])
             #expect(svg.contains("<title id=\"\(id)-title\">"), "\(id)")
             #expect(svg.contains("<desc id=\"\(id)-desc\">"), "\(id)")

@@ -29,8 +29,42 @@ enum Fixtures {
         for batch in simulator.hourlyUpdates(from: end.advanced(by: .seconds(-86_400)), to: end) {
             ledger.ingest(batch, now: now)
         }
-        return ledger.snapshot(at: now, windows: true)
+        var snapshot = ledger.snapshot(at: now, windows: true)
+        snapshot.anomalies = incidents(tenant: "acme", customer: "cust-042", model: "gpt-4", note: "load test, \"planned\"")
+        return snapshot
     }()
+
+    /// An open spike of one customer and a resolved, acknowledged drop of its tenant, as the
+    /// detector reports them at `now`.
+    static func incidents(tenant: String, customer: String, model: String, note: String) -> [Incident] {
+        let start = now.advanced(by: .seconds(-12 * 60))
+        let points = (0..<27).map { minute in
+            let end = start.advanced(by: .seconds(Int64(minute - 15) * 60))
+            let actual = minute >= 15 ? 1_900.0 + Double(minute % 4) * 80 : 610 + Double(minute % 3) * 25
+            return Incident.Point(end: end, actualPerHour: actual, expectedPerHour: 620, lowerPerHour: 155, upperPerHour: 930)
+        }
+        let spike = Incident(
+            id: Incident.id(kind: .spike, subject: .customer(tenant, customer), start: start), kind: .spike, subject: .customer(tenant, customer),
+            state: .open, start: start, openedAt: start.advanced(by: .seconds(60)), lastSeen: now, end: nil, expectedPerHour: 620,
+            actualPerHour: 2_140.5, peakActualPerHour: 2_380, peakExpectedPerHour: 620, impact: 283.4, spent: Money(micros: 402_310_000),
+            contributors: [.init(subject: .model(model), actualPerHour: 2_140.5, expectedPerHour: 620)], acknowledgement: nil,
+            baseline: .init(meanPerMinute: 10.3, deviationPerMinute: 1.1, callsPerMinute: 240), adapted: false, points: points)
+        let dropStart = now.advanced(by: .seconds(-5 * 3600))
+        let drop = Incident(
+            id: Incident.id(kind: .drop, subject: .tenant(tenant), start: dropStart), kind: .drop, subject: .tenant(tenant), state: .resolved,
+            start: dropStart, openedAt: dropStart.advanced(by: .seconds(60)), lastSeen: dropStart.advanced(by: .seconds(900)),
+            end: dropStart.advanced(by: .seconds(900)), expectedPerHour: 11_200, actualPerHour: 0, peakActualPerHour: 0,
+            peakExpectedPerHour: 11_900, impact: -2_870, spent: .zero,
+            contributors: [.init(subject: .customer(tenant, customer), actualPerHour: 0, expectedPerHour: 4_100)],
+            acknowledgement: .init(at: dropStart.advanced(by: .seconds(300)), reason: .expected, note: note),
+            baseline: .init(meanPerMinute: 186, deviationPerMinute: 9, callsPerMinute: 3_100), adapted: false,
+            points: points.map {
+                .init(
+                    end: $0.end.advanced(by: .seconds(-5 * 3600)), actualPerHour: $0.actualPerHour > 1000 ? 0 : 11_000, expectedPerHour: 11_200,
+                    lowerPerHour: 2_800, upperPerHour: 16_800)
+            })
+        return [spike, drop]
+    }
 
     /// Names that break markup when not escaped, or XML when not sanitized.
     static let hostileCustomers = [
@@ -53,7 +87,10 @@ enum Fixtures {
                 ))
         }
         ledger.ingest(updates, now: now)
-        return ledger.snapshot(at: now, windows: true)
+        var snapshot = ledger.snapshot(at: now, windows: true)
+        snapshot.anomalies = incidents(
+            tenant: hostileTenant, customer: hostileCustomers[0], model: hostileModel, note: hostileCustomers[4] + " </p><script>")
+        return snapshot
     }()
 
     static func renderer(

@@ -12,7 +12,8 @@ struct SizeTests {
         }
         var expected = [
             "embed/cost-by-class.svg", "embed/cost-by-model.svg", "embed/gauge.svg", "embed/spend-over-time.svg", "embed/spend-per-hour.svg",
-            "embed/token-usage.svg", "embed/top-customers.svg", "index.html", "live-10s.html", "live-1s.html", "live-2s.html", "live-5s.html",
+            "embed/token-usage.svg", "embed/top-customers.svg", "embed/anomalies.svg", "index.html", "live-10s.html", "live-1s.html", "live-2s.html",
+            "live-5s.html",
             "paused.html", "stats.json",
         ]
         for window in ["5m", "15m", "24h", "7d", "30d"] {

@@ -74,7 +74,7 @@ public struct ArchiveRenderer: Sendable {
     ) throws -> [(path: String, bytes: [UInt8])] {
         let when = Format.dateTime(entry.generatedAt)
         let moment = Self.preciseTime(entry.generatedAt)
-        let embeds = ReportRenderer.chartIDs.map { ArchiveLink(label: "\($0).svg", href: "embed/\($0).svg") }
+        let embeds = ReportRenderer.embedIDs.map { ArchiveLink(label: "\($0).svg", href: "embed/\($0).svg") }
         func link(_ other: ArchiveEntry?, page: String) -> ArchiveLink? {
             other.map { ArchiveLink(label: Self.label($0.generatedAt, relativeTo: entry.generatedAt), href: "../\($0.folder)/\(page)") }
         }

@@ -64,12 +64,15 @@ enum ChartStyle {
         .partial{fill:#8250df;fill-opacity:.45;stroke:#8250df;stroke-dasharray:3 2}\
         .spend{fill:none;stroke:#8250df;stroke-width:2}.area{fill:#8250df;fill-opacity:.12}.spend-key{fill:#8250df}\
         .earlier{fill:none;stroke:#59636e;stroke-width:1.5;stroke-dasharray:4 3}\
+        .band{fill:#8250df;fill-opacity:.14}.hot{fill:none;stroke:#d1242f;stroke-width:2}.cold{fill:none;stroke:#9a6700;stroke-width:2}\
+        .hot-text{fill:#d1242f}.cold-text{fill:#9a6700}.marker{stroke:#d1242f;stroke-width:1;stroke-dasharray:3 2}.marker-head{fill:#d1242f}\
         .big{font-size:22px;font-weight:600}.small{font-size:11px}.num{font-variant-numeric:tabular-nums}\
         @media (prefers-color-scheme:dark){.bg{fill:#0d1117}.fg{fill:#e6edf3}.muted{fill:#9198a1}\
         .grid{stroke:#3d444d}.axis{stroke:#656c76}.track{stroke:#3d444d}.value{stroke:#4493f8}\
         .needle{stroke:#e6edf3}.pivot{fill:#e6edf3}.in{stroke:#4493f8}.out{stroke:#f0883e}\
         .in-key{fill:#4493f8}.out-key{fill:#f0883e}.bar{fill:#a371f7}\
         .partial{fill:#a371f7;stroke:#a371f7}.spend{stroke:#a371f7}.area{fill:#a371f7}.spend-key{fill:#a371f7}\
-        .earlier{stroke:#9198a1}}
+        .earlier{stroke:#9198a1}.band{fill:#a371f7}.hot{stroke:#f85149}.cold{stroke:#d29922}.hot-text{fill:#f85149}\
+        .cold-text{fill:#d29922}.marker{stroke:#f85149}.marker-head{fill:#f85149}}
         """
 }

@@ -12,6 +12,8 @@ struct SpendOverTimeChart {
     var period: ChartPeriod
     /// What the dashed line is, for its legend: "previous hour", "a day earlier".
     var comparisonLabel: String
+    /// Anomalies to mark where they began (those that began inside the window).
+    var markers: [Incident] = []
 
     static func rate(_ point: WindowReport.Point) -> Double {
         let hours = Double(point.end.millisecondsSinceEpoch - point.start.millisecondsSinceEpoch) / 3_600_000
@@ -64,6 +66,14 @@ struct SpendOverTimeChart {
             body +=
                 "<polygon class=\"area\" points=\"\(f(x(points[0]))),\(f(p.bottom)) \(line.joined(separator: " ")) \(f(x(points[points.count - 1]))),\(f(p.bottom))\"/>"
             body += "<polyline class=\"spend\" points=\"\(line.joined(separator: " "))\"/>"
+        }
+        // Where anomalies began: a dashed line and a head, named in its tooltip.
+        for incident in markers where incident.start >= report.current.start && incident.start < report.current.end {
+            let mx = time.x(incident.start, left: p.left, right: p.right)
+            let name = "\(AnomalyPanel.kindName(incident.kind)) of \(incident.subject) from \(Format.clock(incident.start)) UTC"
+            body += "<g class=\"anomaly-marker\"><title>\(XMLText.escaped(XMLText.sanitized(name)))</title>"
+            body += "<line class=\"marker\" x1=\"\(f(mx))\" y1=\"\(f(p.top))\" x2=\"\(f(mx))\" y2=\"\(f(p.bottom))\"/>"
+            body += "<path class=\"marker-head\" d=\"M\(f(mx - 5)),\(f(p.top - 8))h10l-5,8z\"/></g>"
         }
         // Legend, on two lines so that it fits a phone.
         body += "<rect class=\"spend-key\" x=\"\(f(p.left))\" y=\"10\" width=\"14\" height=\"4\"/>"

@@ -103,6 +103,8 @@ struct MainView {
     let customersTitle: String
     let customersEmbed: String?
     let customers: DataTable
+    /// The anomaly panel; nil on pages without one (windows, ranges).
+    var anomalies: AnomalyPanel? = nil
 }
 
 // Keys by name rather than by reflection: swift-mustache's `Mirror` lookup builds a mirror and
@@ -166,6 +168,7 @@ extension MainView: MustacheParent {
         case "customersTitle": customersTitle
         case "customersEmbed": customersEmbed
         case "customers": customers
+        case "anomalies": anomalies
         default: nil
         }
     }

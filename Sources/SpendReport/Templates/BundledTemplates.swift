@@ -3,6 +3,44 @@
 /// Copies of the templates in `Templates/`, compiled into the binary.
 enum BundledTemplates {
     static let templates: [String: String] = [
+        "anomalies": #####"""
+        <section class="card wide anomalies" id="anomalies" aria-labelledby="anomalies-heading">
+        <h2 id="anomalies-heading">Anomalies</h2>
+        <p class="summary">{{summary}}</p>
+        {{#items}}
+        <article class="anomaly {{kind}} {{state}}" id="anomaly-{{id}}">
+        <h3><span class="badge {{state}}">{{badge}}</span> {{title}}</h3>
+        <div class="anomaly-body">
+        <div class="anomaly-facts">
+        <p class="rates">{{rates}}</p>
+        <p class="muted">{{since}}; {{peak}}.</p>
+        <p class="impact">{{impact}}</p>
+        {{#adapted}}<p class="muted">Lasted long enough to be taken as the new normal level.</p>{{/adapted}}
+        {{#hasContributors}}<p class="muted">Contributors:</p>
+        <ul class="contributors">
+        {{#contributors}}
+        <li><span class="change">{{change}}</span> {{name}} <span class="muted">({{detail}})</span></li>
+        {{/contributors}}
+        </ul>{{/hasContributors}}
+        </div>
+        <figure class="anomaly-chart">{{{svg}}}</figure>
+        </div>
+        {{#acknowledged}}<p class="acknowledged">{{acknowledged}}{{#note}} &#8220;{{note}}&#8221;{{/note}}</p>{{/acknowledged}}
+        <details class="ack"><summary>{{#acknowledged}}Change acknowledgement{{/acknowledged}}{{^acknowledged}}Acknowledge{{/acknowledged}}</summary>
+        <form method="post" action="{{formAction}}">
+        <input type="hidden" name="back" value="/#anomaly-{{id}}"/>
+        <label>Reason <select name="reason">{{#reasons}}<option value="{{value}}"{{#selected}} selected="selected"{{/selected}}>{{label}}</option>{{/reasons}}</select></label>
+        <label>Note <input type="text" name="note" maxlength="500"/></label>
+        <label>Token <input type="password" name="token" autocomplete="off" placeholder="if the server requires one"/></label>
+        <button type="submit">Acknowledge</button>
+        </form>
+        </details>
+        </article>
+        {{/items}}
+        <p class="embed"><a href="embed/anomalies.svg">embed/anomalies.svg</a></p>
+        </section>
+
+        """#####,
         "archive-latest": #####"""
         <!DOCTYPE html>
         <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
@@ -216,6 +254,9 @@ enum BundledTemplates {
         <div class="stat"><span class="label">{{label}}</span> <span class="figure">{{value}}</span>{{#comparison}} <span class="compare"><span class="change {{trend}}">{{change}}</span> against {{previous}}</span>{{/comparison}}</div>
         {{/stats}}
         </section>
+        {{#anomalies}}
+        {{> anomalies}}
+        {{/anomalies}}
         <div class="cards">
         {{#charts}}
         {{> chart}}
@@ -338,6 +379,16 @@ enum BundledTemplates {
         nav.refresh,nav.windows,nav.history,.status,.stale,.embed,details,footer{display:none}
         .card{break-inside:avoid}
         .fg,.pivot{fill:#000}.muted{fill:#444}.needle{stroke:#000}.grid,.track{stroke:#ccc}}
+        .anomalies{margin:0 0 1rem}.anomalies h3{margin:.25rem 0;font-size:1.05rem}.anomalies p{margin:.2rem 0}
+        .anomaly{border-top:1px solid var(--line);padding:.6rem 0}.anomaly.spike h3{color:var(--bad)}.anomaly.drop h3{color:var(--warn)}
+        .anomaly.resolved h3{color:var(--muted)}.anomaly .muted{color:var(--muted)}.anomaly-body{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:flex-start}
+        .anomaly-facts{flex:1 1 18rem;min-width:0}.anomaly-chart{margin:0;flex:0 1 300px;max-width:100%}.anomaly-chart svg{max-width:100%;height:auto}
+        .badge{display:inline-block;font-size:.75rem;padding:0 .5rem;border-radius:999px;border:1px solid currentColor;vertical-align:middle}
+        .contributors{margin:.1rem 0 .2rem;padding-left:1.2rem}.contributors .change{font-weight:600;font-variant-numeric:tabular-nums}
+        .rates,.impact{font-variant-numeric:tabular-nums}.acknowledged{color:var(--ok)}
+        .ack form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.4rem 0}.ack label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted)}
+        .ack input,.ack select,.ack button{font:inherit;padding:.2rem .4rem;border:1px solid var(--line);border-radius:6px;background:var(--card);color:var(--fg)}
+        .ack button{cursor:pointer;border-color:var(--accent);color:var(--accent)}
 
         """#####,
         "table": #####"""

@@ -9,7 +9,7 @@ import Mustache
 struct TemplateSet: Sendable {
     /// Every template the renderer uses, by name (file `<name>.mustache`).
     static let required = [
-        "page", "main", "chart", "table", "style", "live-script",
+        "page", "main", "chart", "table", "anomalies", "style", "live-script",
         "archive-page", "archive-list", "archive-latest", "archive-style",
     ]
     /// The only keys that may be rendered unescaped: markup we generate ourselves.
