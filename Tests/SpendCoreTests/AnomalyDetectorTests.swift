@@ -17,6 +17,9 @@ struct AnomalyFeed {
     var detector: AnomalyDetector
     var now: Timestamp
     var events: [AnomalyEvent] = []
+    /// How late the updates arrive: a producer that sends every 30 seconds stamps them up to
+    /// 30 seconds before they reach the store.
+    var lateness: Duration = .zero
     private var rng = SplitMix64(seed: 7, stream: 1)
 
     init(start: Timestamp = Timestamp(secondsSinceEpoch: 1_790_000_000).floored(to: .seconds(86_400)), settings: AnomalySettings = .init()) {
@@ -31,7 +34,7 @@ struct AnomalyFeed {
             let noise = 0.9 + 0.2 * rng.unit()
             let picodollars = Int128((s.dollarsPerHour / 720 * noise * 1e12).rounded())
             return UsageUpdate(
-                timestamp: now.advanced(by: .milliseconds(1000)), tenantId: s.tenant, customerId: s.customer, model: s.model,
+                timestamp: now.advanced(by: .milliseconds(1000) - lateness), tenantId: s.tenant, customerId: s.customer, model: s.model,
                 calls: Int64((s.callsPerMinute / 12).rounded(.up)), totalTokens: 100, cost: Money(picodollars: picodollars), avgLatencyMs: 100)
         }
     }
@@ -122,6 +125,19 @@ struct AnomalyDetectorTests {
         #expect(resolved.points.count > 20)
         #expect(resolved.points.contains { $0.actualPerHour > $0.upperPerHour })
         #expect(feed.detector.panel(at: feed.now).map(\.id) == [incident.id])
+    }
+
+    @Test("updates that arrive up to a few minutes late are still judged")
+    func lateProducers() throws {
+        var feed = AnomalyFeed()
+        feed.lateness = .seconds(90)
+        feed.run(.seconds(40 * 60)) { _ in platform() }
+        let start = feed.now
+        feed.run(.seconds(10 * 60)) { _ in platform { $0.customer == "cust-002" ? 3 : 1 } }
+        #expect(feed.opened.map(\.subject) == [.customer("acme", "cust-002")])
+        let incident = try #require(feed.opened.first)
+        // Seen once the late minute is read again: later than on time, still within minutes.
+        #expect(incident.openedAt.duration(since: start) <= .seconds(240))
     }
 
     @Test("a tenant going silent opens one drop on the tenant within five minutes, its customers as contributors")

@@ -33,6 +33,8 @@ public struct AnomalyDetector: Sendable {
     /// A bucket is read once it ended at least this long before `now`: producers that send a
     /// few seconds late are still in it.
     static let settleMs: Int64 = 5000
+    /// How far judging may trail the clock when every producer sends late.
+    static let maximumLag: Duration = .seconds(120)
     /// The periods whose same time gives the seasonal shape: a day and a week.
     static let seasonalPeriodsMs: [Int64] = [86_400_000, 604_800_000]
     /// The most contributors kept per incident.
@@ -63,10 +65,9 @@ public struct AnomalyDetector: Sendable {
         /// Minutes of history since the series was first seen spending or calling.
         var historyCount = 0
         var idleMinutes = 0
+        /// Spend and calls of the last minute (the last `windowBuckets` settled buckets).
         var windowSpend: Double = 0
         var windowCalls: Int64 = 0
-        var minuteSpend: Double = 0
-        var minuteCalls: Int64 = 0
         var mean: Double = 0
         var deviation: Double = 0
         var meanCalls: Double = 0
@@ -103,9 +104,7 @@ public struct AnomalyDetector: Sendable {
     /// The triple track of each ledger series id (-1: not looked up yet).
     private var ledgerMap: [Int32] = []
     private var ledgerGeneration = -1
-    /// Per track: the last `windowBuckets` buckets and the last `historyMinutes` minutes.
-    private var windowSpend: [Float] = []
-    private var windowCalls: [UInt32] = []
+    /// Per track: the last `historyMinutes` minutes.
     private var historySpend: [Float] = []
     private var historyCalls: [UInt32] = []
     private var scratchCost: [Int128] = []
@@ -140,7 +139,12 @@ public struct AnomalyDetector: Sendable {
     public mutating func advance(_ ledger: UsageLedger, now: Timestamp) -> [AnomalyEvent] {
         syncNames(ledger)
         let width = ledger.fine.width
-        let settled = (now.millisecondsSinceEpoch - Self.settleMs).flooredDivision(by: width) - 1
+        // The last bucket that ended `settleMs` ago, or, when every producer is late (the
+        // newest bucket written is older), the one before the newest written, but never more
+        // than `maximumLag` behind: a platform that stops sending is a drop, not a late one.
+        let onTime = (now.millisecondsSinceEpoch - Self.settleMs).flooredDivision(by: width) - 1
+        let newest = ledger.fine.newestIndex
+        let settled = newest == .min ? onTime : max(onTime - Self.maximumLag.milliseconds / width, min(onTime, newest - 1))
         let reach = Int64(Self.windowBuckets * (Self.historyMinutes + 1))
         var events: [AnomalyEvent] = []
         if lastBucket == nil || settled - lastBucket! > reach {
@@ -215,10 +219,6 @@ public struct AnomalyDetector: Sendable {
         if let index = freeTracks.popLast() {
             tracks[Int(index)] = track
             let i = Int(index)
-            for slot in 0..<Self.windowBuckets {
-                windowSpend[i * Self.windowBuckets + slot] = 0
-                windowCalls[i * Self.windowBuckets + slot] = 0
-            }
             for slot in 0..<Self.historyMinutes {
                 historySpend[i * Self.historyMinutes + slot] = 0
                 historyCalls[i * Self.historyMinutes + slot] = 0
@@ -226,8 +226,6 @@ public struct AnomalyDetector: Sendable {
             return index
         }
         tracks.append(track)
-        windowSpend.append(contentsOf: repeatElement(0, count: Self.windowBuckets))
-        windowCalls.append(contentsOf: repeatElement(0, count: Self.windowBuckets))
         historySpend.append(contentsOf: repeatElement(0, count: Self.historyMinutes))
         historyCalls.append(contentsOf: repeatElement(0, count: Self.historyMinutes))
         scratchCost.append(0)
@@ -280,12 +278,6 @@ public struct AnomalyDetector: Sendable {
             tracks[i].historyCount = 0
             tracks[i].windowSpend = 0
             tracks[i].windowCalls = 0
-            tracks[i].minuteSpend = 0
-            tracks[i].minuteCalls = 0
-        }
-        for i in windowSpend.indices {
-            windowSpend[i] = 0
-            windowCalls[i] = 0
         }
         for i in historySpend.indices {
             historySpend[i] = 0
@@ -295,8 +287,11 @@ public struct AnomalyDetector: Sendable {
 
     // MARK: Folding
 
-    private mutating func fold(_ bucket: Int64, _ ledger: UsageLedger, judge: Bool, events: inout [AnomalyEvent]) {
-        if let stored = ledger.fine.bucket(index: bucket) {
+    /// Adds the buckets `range` of the 5-second tier into the scratch counters of every track
+    /// they count for (each series' triple, customer, tenant, model and the total).
+    private mutating func accumulate(_ range: ClosedRange<Int64>, _ ledger: UsageLedger) {
+        for index in range {
+            guard let stored = ledger.fine.bucket(index: index) else { continue }
             for (key, entry) in zip(stored.keys, stored.values) {
                 guard let triple = tripleTrack(ledgerSeries: key, ledger, create: true) else { continue }
                 let cost = Int128(entry.costHigh) << 64 | Int128(entry.costLow)
@@ -307,56 +302,86 @@ public struct AnomalyDetector: Sendable {
                 }
             }
         }
-        let slot = Int(bucket - bucket.flooredDivision(by: Int64(Self.windowBuckets)) * Int64(Self.windowBuckets))
-        for i in tracks.indices where tracks[i].live {
-            let cost = scratchCost[i]
-            let spend = Double(cost) / 1e12
-            let calls = scratchCalls[i]
+    }
+
+    /// Takes the scratch counters of track `i` and clears them.
+    private mutating func takeScratch(_ i: Int) -> (cost: Int128, calls: Int64) {
+        defer {
             scratchCost[i] = 0
             scratchCalls[i] = 0
-            let w = i * Self.windowBuckets + slot
-            tracks[i].windowSpend += spend - Double(windowSpend[w])
-            tracks[i].windowCalls += calls - Int64(windowCalls[w])
-            windowSpend[w] = Float(spend)
-            windowCalls[w] = UInt32(clamping: calls)
-            tracks[i].minuteSpend += spend
-            tracks[i].minuteCalls += calls
-            if tracks[i].pending != nil || tracks[i].incident != nil {
-                let expected = expectedPerMinute(i) / Double(Self.windowBuckets)
-                if tracks[i].pending != nil {
-                    tracks[i].pending!.impact += spend - expected
-                    tracks[i].pending!.spent += cost
-                }
-                if let id = tracks[i].incident, incidents[id]?.state == .open {
-                    incidents[id]!.impact += spend - expected
-                    incidents[id]!.spent += Money(picodollars: cost)
-                }
+        }
+        return (scratchCost[i], scratchCalls[i])
+    }
+
+    /// One more settled bucket: its spend goes into the impact of what is pending or open; at
+    /// a minute's end the recent minutes are read again; the last minute is read again for the
+    /// actual rates. Reading again (rather than adding each bucket once) takes in updates that
+    /// arrived late, up to `recheckMinutes` old.
+    private mutating func fold(_ bucket: Int64, _ ledger: UsageLedger, judge: Bool, events: inout [AnomalyEvent]) {
+        let end = Timestamp(millisecondsSinceEpoch: (bucket + 1) * ledger.fine.width)
+        accumulate(bucket...bucket, ledger)
+        for i in tracks.indices where tracks[i].live {
+            let (cost, _) = takeScratch(i)
+            guard tracks[i].pending != nil || tracks[i].incident != nil else { continue }
+            let spend = Double(cost) / 1e12
+            let expected = expectedPerMinute(i) / Double(Self.windowBuckets)
+            if tracks[i].pending != nil {
+                tracks[i].pending!.impact += spend - expected
+                tracks[i].pending!.spent += cost
+            }
+            if let id = tracks[i].incident, incidents[id]?.state == .open {
+                incidents[id]!.impact += spend - expected
+                incidents[id]!.spent += Money(picodollars: cost)
             }
         }
-        let end = Timestamp(millisecondsSinceEpoch: (bucket + 1) * ledger.fine.width)
-        if slot == Self.windowBuckets - 1 {
+        if (bucket + 1) % Int64(Self.windowBuckets) == 0 {
             completeMinute(end: end, ledger)
         }
         if judge {
+            accumulate((bucket - Int64(Self.windowBuckets) + 1)...bucket, ledger)
+            for i in tracks.indices where tracks[i].live {
+                let (cost, calls) = takeScratch(i)
+                tracks[i].windowSpend = Double(cost) / 1e12
+                tracks[i].windowCalls = calls
+            }
             judgeAll(at: end, ledger, events: &events)
         }
     }
 
+    /// Minutes read again at each minute's end, for updates that arrive late.
+    static let recheckMinutes = 5
+
     private mutating func completeMinute(end: Timestamp, _ ledger: UsageLedger) {
         let minute = end.millisecondsSinceEpoch / 60_000 - 1
+        let buckets = Int64(Self.windowBuckets)
+        for back in stride(from: Self.recheckMinutes - 1, through: 0, by: -1) {
+            let m = minute - Int64(back)
+            accumulate((m * buckets)...(m * buckets + buckets - 1), ledger)
+            let slot = Int(m % Int64(Self.historyMinutes))
+            for i in tracks.indices where tracks[i].live {
+                let (cost, calls) = takeScratch(i)
+                let h = i * Self.historyMinutes + slot
+                if back > 0 {
+                    // A minute already counted: only its value changes (within what was seen).
+                    if tracks[i].historyCount > back {
+                        historySpend[h] = Float(Double(cost) / 1e12)
+                        historyCalls[h] = UInt32(clamping: calls)
+                    }
+                    continue
+                }
+                historySpend[h] = Float(Double(cost) / 1e12)
+                historyCalls[h] = UInt32(clamping: calls)
+                let idle = cost == 0 && calls == 0
+                if tracks[i].historyCount > 0 || !idle {
+                    tracks[i].historyCount = min(Self.historyMinutes, tracks[i].historyCount + 1)
+                }
+                tracks[i].idleMinutes = idle ? tracks[i].idleMinutes + 1 : 0
+            }
+        }
         let slot = Int(minute % Int64(Self.historyMinutes))
         for i in tracks.indices where tracks[i].live {
-            let h = i * Self.historyMinutes
-            historySpend[h + slot] = Float(tracks[i].minuteSpend)
-            historyCalls[h + slot] = UInt32(clamping: tracks[i].minuteCalls)
-            let idle = tracks[i].minuteSpend == 0 && tracks[i].minuteCalls == 0
-            if tracks[i].historyCount > 0 || !idle {
-                tracks[i].historyCount = min(Self.historyMinutes, tracks[i].historyCount + 1)
-            }
-            tracks[i].idleMinutes = idle ? tracks[i].idleMinutes + 1 : 0
-            tracks[i].minuteSpend = 0
-            tracks[i].minuteCalls = 0
             // The statistics of the last `historyCount` minutes, recomputed (no drift).
+            let h = i * Self.historyMinutes
             let count = max(1, tracks[i].historyCount)
             var sum = 0.0
             var squares = 0.0
@@ -372,14 +397,6 @@ public struct AnomalyDetector: Sendable {
             tracks[i].mean = mean
             tracks[i].deviation = (max(0, squares / Double(count) - mean * mean)).squareRoot()
             tracks[i].meanCalls = calls / Double(count)
-            var window = 0.0
-            var windowCalls: Int64 = 0
-            for w in 0..<Self.windowBuckets {
-                window += Double(windowSpend[i * Self.windowBuckets + w])
-                windowCalls += Int64(self.windowCalls[i * Self.windowBuckets + w])
-            }
-            tracks[i].windowSpend = window
-            tracks[i].windowCalls = windowCalls
         }
         updateSeasonal(end: end, ledger)
         var freed = false

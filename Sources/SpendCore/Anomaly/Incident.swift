@@ -45,7 +45,7 @@ public struct AnomalySubject: Hashable, Sendable, Comparable, CustomStringConver
 /// One anomaly: a series spending well above (`spike`) or well below (`drop`) what it usually
 /// spends at this time, from when it was first seen until it ends. Rates are dollars per hour;
 /// expected values are estimates from the series' own history (`AnomalyDetector`), so they
-/// are kept as `Double` and rounded wherever people read them. `spent` is exact.
+/// are kept as `Double` and rounded wherever people read them. `spent` is an exact sum.
 public struct Incident: Hashable, Sendable, Identifiable {
     public enum Kind: String, Hashable, Sendable, CaseIterable {
         /// Spend well above expected.
@@ -144,7 +144,8 @@ public struct Incident: Hashable, Sendable, Identifiable {
     /// Actual minus expected spend, accumulated from the first sighting to the end, in dollars:
     /// positive for a spike, negative for a drop.
     public var impact: Double
-    /// What the subject spent, exactly, from the first sighting to the end.
+    /// What the subject spent from the first sighting to the end, in exact sums of what each
+    /// 5 seconds held when it settled (updates that arrive later are in the rollups, not here).
     public var spent: Money
     public var contributors: [Contributor]
     public var acknowledgement: Acknowledgement?
