@@ -60,8 +60,9 @@ public struct SimulatorSettings: Sendable {
     public var load: Double = 1
     /// Simulated history generated before the first snapshot.
     public var backfill: Duration
-    /// Unusual traffic played in, from 3 minutes after start (`serve --scenario`).
+    /// Unusual traffic played in (`serve --scenario`), from `scenarioStart` after start.
     public var scenarios: [Scenario.Name] = []
+    public var scenarioStart: Duration = .seconds(180)
 
     /// Backfill up to this much (the 1-minute tier's reach).
     public static let maximumBackfill: Duration = .seconds(86_400)
@@ -75,6 +76,9 @@ public struct SimulatorSettings: Sendable {
     /// - Parameter allowsNoBackfill: `serve` may start without history; `render` needs some.
     public func validate(allowsNoBackfill: Bool) throws(ConfigurationError) {
         guard load > 0, load <= 1000 else { throw ConfigurationError("--load must be greater than 0 and at most 1000; got \(load)") }
+        guard scenarioStart >= .zero, scenarioStart <= .seconds(86_400) else {
+            throw ConfigurationError("--scenario-start must be from 0s to 24h; got \(DurationText.format(scenarioStart))")
+        }
         if allowsNoBackfill {
             guard backfill >= .zero, backfill <= Self.maximumBackfill else {
                 throw ConfigurationError("--backfill must be at most 24h; got \(DurationText.format(backfill))")
@@ -90,7 +94,7 @@ public struct SimulatorSettings: Sendable {
     func simulator(start: Timestamp) -> Simulator {
         let reference = Simulator(configuration: .init(seed: seed, load: load))
         guard !scenarios.isEmpty else { return reference }
-        let played = scenarios.map { Scenario.named($0, simulator: reference, start: start) }
+        let played = scenarios.map { Scenario.named($0, simulator: reference, start: start, after: scenarioStart) }
         return Simulator(configuration: .init(seed: seed, load: load, scenarios: played))
     }
 

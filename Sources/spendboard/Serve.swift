@@ -50,9 +50,12 @@ struct Serve: AsyncParsableCommand {
     @Option(
         name: .customLong("scenario"),
         help: ArgumentHelp(
-            "Unusual traffic to play into the simulator, from 3 minutes after start; repeat for more: "
+            "Unusual traffic to play into the simulator, from --scenario-start on; repeat for more: "
                 + Scenario.Name.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ") + "."))
     var scenarios: [Scenario.Name] = []
+
+    @Option(help: "How long after start the scenarios begin.")
+    var scenarioStart = DurationArgument(.seconds(180))
 
     @OptionGroup(title: "Anomalies")
     var anomalies: AnomalyOptions
@@ -70,6 +73,7 @@ struct Serve: AsyncParsableCommand {
         configuration.report = report.settings
         configuration.simulator = noSimulator ? nil : simulator.settings(backfill: backfill.duration)
         configuration.simulator?.scenarios = scenarios
+        configuration.simulator?.scenarioStart = scenarioStart.duration
         configuration.anomalies = anomalies.settings
         configuration.data = data
         configuration.ingestToken = ingestToken ?? ProcessInfo.processInfo.environment["SPENDBOARD_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }

@@ -43,6 +43,8 @@ struct SiteServingTests {
                 #expect(response.headers[.cacheControl] == "public, max-age=4")
                 #expect(response.headers[.crossOriginResourcePolicy] == "same-origin")
                 #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+                // The anomaly panel's form posts to this server, and nowhere else.
+                #expect(response.headers[.contentSecurityPolicy]?.contains("form-action 'self'") == true)
             }
             try await client.execute(uri: "/embed/gauge.svg", method: .get) { response in
                 #expect(response.headers[.contentType] == "image/svg+xml")

@@ -8,22 +8,22 @@
 /// ```
 public struct Scenario: Hashable, Sendable {
     public enum Name: String, Hashable, Sendable, CaseIterable {
-        /// One customer at four times its usage for 20 minutes, from 3 minutes after the start.
+        /// One customer at four times its usage for 20 minutes.
         case runawayCustomer = "runaway-customer"
-        /// One tenant sends nothing for 15 minutes, from 3 minutes after the start.
+        /// One tenant sends nothing for 15 minutes.
         case tenantOutage = "tenant-outage"
-        /// One model costs three times as much, from 3 minutes after the start on.
+        /// One model costs three times as much, for good.
         case modelPriceJump = "model-price-jump"
-        /// One tenant uses twice as much, from 3 minutes after the start on: a new level.
+        /// One tenant uses twice as much, for good: a new level.
         case levelShift = "level-shift"
 
         /// What it does, for `--help` and the docs.
         public var summary: String {
             switch self {
-            case .runawayCustomer: "one customer at 4x its usage for 20 minutes, from 3 minutes after start"
-            case .tenantOutage: "one tenant silent for 15 minutes, from 3 minutes after start"
-            case .modelPriceJump: "one model at 3x its price, from 3 minutes after start on"
-            case .levelShift: "one tenant at 2x its usage, from 3 minutes after start on"
+            case .runawayCustomer: "one customer at 4x its usage for 20 minutes"
+            case .tenantOutage: "one tenant silent for 15 minutes"
+            case .modelPriceJump: "one model at 3x its price for good"
+            case .levelShift: "one tenant at 2x its usage for good"
             }
         }
     }
@@ -87,11 +87,11 @@ public struct Scenario: Hashable, Sendable {
         self.effects = effects
     }
 
-    /// The built-in scenario `name` for this simulator's customers, starting 3 minutes after
-    /// `start`. The customer, tenant and model are chosen from the simulator's own, the same
-    /// for the same seed.
-    public static func named(_ name: Name, simulator: Simulator, start: Timestamp) -> Scenario {
-        let from = start.advanced(by: .seconds(180))
+    /// The built-in scenario `name` for this simulator's customers, starting `after` (3
+    /// minutes) after `start`. The customer, tenant and model are chosen from the simulator's
+    /// own, the same for the same seed.
+    public static func named(_ name: Name, simulator: Simulator, start: Timestamp, after: Duration = .seconds(180)) -> Scenario {
+        let from = start.advanced(by: after)
         let tenants = simulator.customers.map(\.tenantId).uniqued()
         let effect: Effect
         switch name {

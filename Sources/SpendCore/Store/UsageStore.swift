@@ -187,6 +187,9 @@ public actor UsageStore {
 
     public func incident(_ id: String) -> Incident? { detector.incidents[id] }
 
+    /// How many series the detector follows.
+    public var anomalySeries: Int { detector.trackedSeries }
+
     /// How writing incidents fares, for `/api/health`.
     public var anomalyStatus: AnomalyJournalStatus { anomalyHealth }
 

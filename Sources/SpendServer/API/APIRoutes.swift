@@ -92,6 +92,9 @@ struct APIRoutes: Sendable {
         let now = store.clock.now
         let status = await store.status
         let journal = await store.journalStatus
+        let anomalyJournal = await store.anomalyStatus
+        let incidents = await store.incidents
+        let tracked = await store.anomalySeries
         let latest = board.latest
         let age = latest.map { now.duration(since: $0.snapshot.generatedAt).secondsDouble }
         let stale = age.map { $0 > 3 * settings.renderInterval.secondsDouble } ?? true
@@ -101,7 +104,7 @@ struct APIRoutes: Sendable {
         let priceStatus = prices?.status
         let degraded =
             stale || lastError != nil || archiveFailing || cleanup.lastError != nil || journal.lastError != nil
-            || priceStatus?.lastReloadProblems != nil
+            || priceStatus?.lastReloadProblems != nil || anomalyJournal.lastError != nil
         var writer = JSONWriter()
         writer.object { o in
             o.field("status") { $0.string(latest == nil ? "starting" : (degraded ? "degraded" : "ok")) }
@@ -132,6 +135,19 @@ struct APIRoutes: Sendable {
             }
             if let priceStatus {
                 o.field("prices") { $0.priceHealth(priceStatus) }
+            }
+            o.field("anomalies") { w in
+                w.object { a in
+                    let open = incidents.filter { $0.state == .open }
+                    a.field("open") { $0.integer(open.count) }
+                    a.field("openAcknowledged") { $0.integer(open.count { $0.acknowledgement != nil }) }
+                    a.field("kept") { $0.integer(incidents.count) }
+                    a.field("seriesFollowed") { $0.integer(tracked) }
+                    a.field("writeFailures") { $0.integer(anomalyJournal.writeFailures) }
+                    a.field("lastWriteError") { w in
+                        if let error = anomalyJournal.lastError { w.string(error) } else { w.null() }
+                    }
+                }
             }
             o.field("store") { w in
                 w.object { s in

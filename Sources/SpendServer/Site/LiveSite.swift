@@ -51,7 +51,7 @@ public final class LiveSite: Sendable {
     var current: State { state.withLock { $0 } }
 
     static let contentSecurityPolicy =
-        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'"
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'"
 
     static func prepare(_ file: RenderedSite.File) -> ServedFile {
         var common: HTTPFields = [.contentType: file.contentType, .xContentTypeOptions: "nosniff"]

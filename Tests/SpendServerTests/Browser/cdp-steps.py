@@ -6,6 +6,8 @@ Usage: cdp-steps.py CHROMIUM [--no-scripts] STEP...
   load URL       open URL and wait for its load event
   wait SECONDS   let the page run (reloads, the live script) for this long, in real time
   click CSS      click the element the selector finds, as a mouse would, and wait for the load
+  submit CSS Q   fill the form CSS finds with the fields of the query string Q (a select's
+                 option by value), press its submit button and wait for the page that follows
   dump           print {"url", "html", "loads", "console"}: the current address, the DOM as
                  serialised by the browser, the page loads since the last dump (a reload counts)
                  and the console and log errors since the last dump
@@ -164,6 +166,37 @@ class Browser:
                     raise SystemExit(f"click {selector}: {error}")
 
 
+    def submit(self, form, fields):
+        """Fills a form as a person would leave it (attributes: the values it submits), opens
+        the `details` around it, presses its submit button with the mouse and waits for the
+        page the answer leads to."""
+        root = self.command("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = self.command("DOM.querySelector", {"nodeId": root, "selector": form})["nodeId"]
+        if node == 0:
+            raise SystemExit(f"submit: nothing matches {form}")
+        for details in self.command("DOM.querySelectorAll", {"nodeId": root, "selector": "details"})["nodeIds"]:
+            self.command("DOM.setAttributeValue", {"nodeId": details, "name": "open", "value": ""})
+        for name, value in urllib.parse.parse_qsl(fields, keep_blank_values=True):
+            field = self.command("DOM.querySelector", {"nodeId": node, "selector": f"[name='{name}']"})["nodeId"]
+            if field == 0:
+                raise SystemExit(f"submit: {form} has no field {name}")
+            option = self.command("DOM.querySelector", {"nodeId": field, "selector": f"option[value='{value}']"})["nodeId"]
+            if option:
+                self.command("DOM.setAttributeValue", {"nodeId": option, "name": "selected", "value": "selected"})
+            else:
+                self.command("DOM.setAttributeValue", {"nodeId": field, "name": "value", "value": value})
+        button = self.command("DOM.querySelector", {"nodeId": node, "selector": "button[type='submit']"})["nodeId"]
+        self.command("DOM.scrollIntoViewIfNeeded", {"nodeId": button})
+        quads = self.command("DOM.getContentQuads", {"nodeId": button})["quads"]
+        if not quads:
+            raise SystemExit(f"submit: the button of {form} is not displayed")
+        x, y = sum(quads[0][0::2]) / 4, sum(quads[0][1::2]) / 4
+        mark = len(self.events)
+        for kind in ("mousePressed", "mouseReleased"):
+            self.command("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
+        self.wait_for("Page.loadEventFired", mark)
+
+
 def main():
     arguments = sys.argv[1:]
     if not arguments:
@@ -200,6 +233,9 @@ def main():
                     browser.pump(float(take()))
                 elif step == "click":
                     browser.click(take())
+                elif step == "submit":
+                    form = take()
+                    browser.submit(form, take())
                 elif step == "dump":
                     history = browser.command("Page.getNavigationHistory")
                     url = history["entries"][history["currentIndex"]]["url"]
