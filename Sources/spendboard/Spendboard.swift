@@ -3,7 +3,7 @@ import ArgumentParser
 struct Spendboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Live AI spend dashboards: usage in, validated HTML and SVG out.",
-        subcommands: [Serve.self, Render.self, Import.self, Archive.self],
+        subcommands: [Serve.self, Render.self, Import.self, Archive.self, Anomalies.self],
         defaultSubcommand: Serve.self
     )
 }

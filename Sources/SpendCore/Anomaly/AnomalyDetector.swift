@@ -421,36 +421,60 @@ public struct AnomalyDetector: Sendable {
     /// before `end`, from the hour tier (spread evenly within each hour).
     private mutating func updateSeasonal(end: Timestamp, _ ledger: UsageLedger) {
         let hourMs = ledger.hour.width
+        let covered = seasonalCoverage(end: end, ledger)
         for (p, period) in Self.seasonalPeriodsMs.enumerated() {
             let then = end.millisecondsSinceEpoch - period
             var recent = [Double](repeating: 0, count: tracks.count)
             var hour = [Double](repeating: 0, count: tracks.count)
-            var seen = false
-            for index in ledger.hour.bucketIndex(of: then - 3_600_000)...ledger.hour.bucketIndex(of: then - 1) {
-                guard let bucket = ledger.hour.bucket(index: index) else { continue }
-                seen = true
-                let start = index * hourMs
-                func overlap(_ from: Int64, _ to: Int64) -> Double {
-                    Double(max(0, min(to, start + hourMs) - max(from, start))) / Double(hourMs)
-                }
-                let recentShare = overlap(then - 60_000, then)
-                let hourShare = overlap(then - 3_600_000, then)
-                for (key, entry) in zip(bucket.keys, bucket.values) {
-                    guard Int(key) < ledgerMap.count, let triple = tripleTrack(ledgerSeries: key, ledger, create: false) else { continue }
-                    let cost = Double(Int128(entry.costHigh) << 64 | Int128(entry.costLow)) / 1e12
-                    let track = tracks[Int(triple)]
-                    for target in [Int(triple), Int(track.customerTrack), Int(track.tenantTrack), Int(track.modelTrack), 0] {
-                        recent[target] += cost * recentShare
-                        hour[target] += cost * hourShare / 60
+            if covered[p] {
+                for index in ledger.hour.bucketIndex(of: then - 3_600_000)...ledger.hour.bucketIndex(of: then - 1) {
+                    guard let bucket = ledger.hour.bucket(index: index) else { continue }
+                    let start = index * hourMs
+                    func overlap(_ from: Int64, _ to: Int64) -> Double {
+                        Double(max(0, min(to, start + hourMs) - max(from, start))) / Double(hourMs)
+                    }
+                    let recentShare = overlap(then - 60_000, then)
+                    let hourShare = overlap(then - 3_600_000, then)
+                    for (key, entry) in zip(bucket.keys, bucket.values) {
+                        guard Int(key) < ledgerMap.count, let triple = tripleTrack(ledgerSeries: key, ledger, create: false) else { continue }
+                        let cost = Double(Int128(entry.costHigh) << 64 | Int128(entry.costLow)) / 1e12
+                        let track = tracks[Int(triple)]
+                        for target in [Int(triple), Int(track.customerTrack), Int(track.tenantTrack), Int(track.modelTrack), 0] {
+                            recent[target] += cost * recentShare
+                            hour[target] += cost * hourShare / 60
+                        }
                     }
                 }
             }
             for i in tracks.indices where tracks[i].live {
-                let usable = seen && hour[i] > 0
+                let usable = covered[p] && hour[i] > 0 && recent[i] > 0
                 tracks[i].seasonalNow[p] = usable ? recent[i] : .nan
                 tracks[i].seasonalBase[p] = usable ? hour[i] : .nan
             }
         }
+    }
+
+    /// Whether each period's history is whole around the same time: spreading an hour bucket
+    /// evenly is right only if the platform was counting all through it (a store that started,
+    /// or stopped, in the middle of that hour would scale every baseline wrongly). A day ago is
+    /// checked minute by minute in the 1-minute tier (95 % of the 61 minutes hold updates); a
+    /// week ago, only when a day ago is whole, by the platform's updates in each hour bucket
+    /// against the same hour a day ago (at least half).
+    private func seasonalCoverage(end: Timestamp, _ ledger: UsageLedger) -> [Bool] {
+        let dayAgo = end.millisecondsSinceEpoch - Self.seasonalPeriodsMs[0]
+        let minutes = ledger.minute.bucketIndex(of: dayAgo - 3_660_000)..<ledger.minute.bucketIndex(of: dayAgo)
+        let held = minutes.count { ledger.minute.totals(index: $0).updates > 0 }
+        let day = Double(held) >= 0.95 * Double(minutes.count)
+        guard day else { return [false, false] }
+        let weekAgo = end.millisecondsSinceEpoch - Self.seasonalPeriodsMs[1]
+        var week = true
+        for offset in 0...1 {
+            let dayBucket = ledger.hour.bucketIndex(of: dayAgo - 1) - Int64(offset)
+            let weekBucket = ledger.hour.bucketIndex(of: weekAgo - 1) - Int64(offset)
+            let dayUpdates = ledger.hour.totals(index: dayBucket).updates
+            if ledger.hour.totals(index: weekBucket).updates * 2 < dayUpdates { week = false }
+        }
+        return [day, week]
     }
 
     /// How the same minute compared with its hour one day and one week earlier (1 without
