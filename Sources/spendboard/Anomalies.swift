@@ -1,12 +1,146 @@
 import ArgumentParser
+import Foundation
 import SpendCore
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// `spendboard anomalies …`: the anomaly detector from the command line.
 struct Anomalies: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Anomalies: measure the detector on labelled simulated traffic.",
-        subcommands: [Evaluate.self]
+        abstract: "List and acknowledge the anomalies of a running server; measure the detector.",
+        subcommands: [List.self, Ack.self, Evaluate.self]
     )
+
+    /// Where the server is and the token writes need.
+    struct Server: ParsableArguments {
+        @Option(help: "The running server's address.")
+        var server = "http://127.0.0.1:8080"
+
+        @Option(help: "Bearer token, when the server has --ingest-token (or SPENDBOARD_INGEST_TOKEN).")
+        var token: String?
+
+        var bearer: String? { token ?? ProcessInfo.processInfo.environment["SPENDBOARD_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } }
+
+        func validate() throws {
+            guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ValidationError("--server must be an http(s) address such as http://127.0.0.1:8080; got '\(server)'")
+            }
+        }
+
+        /// Sends the request; returns the body, or exits with the server's error message.
+        func send(_ path: String, method: String = "GET", body: [UInt8]? = nil) async throws -> [UInt8] {
+            let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+            guard let url = URL(string: base + path) else { throw ValidationError("cannot make an address of \(base + path)") }
+            var request = URLRequest(url: url, timeoutInterval: 30)
+            request.httpMethod = method
+            if let body {
+                request.httpBody = Data(body)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+            if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+            let data: Data
+            let response: URLResponse
+            do {
+                (data, response) = try await URLSession.shared.data(for: request)
+            } catch {
+                printError("cannot reach \(server): \(error.localizedDescription)")
+                throw ExitCode.failure
+            }
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            guard (200..<300).contains(status) else {
+                let message = (try? JSONParser.parse(Array(data)))?["error"].flatMap { value -> String? in
+                    if case .string(let text) = value { return text }
+                    return nil
+                }
+                printError("\(server) answered \(status): \(message ?? String(decoding: data, as: UTF8.self))")
+                throw ExitCode.failure
+            }
+            return Array(data)
+        }
+    }
+
+    /// `spendboard anomalies list`: the server's incidents, newest first, one line each.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a running server's anomalies, newest first (GET /api/anomalies).")
+
+        @OptionGroup var server: Server
+
+        @Option(help: "open or resolved.")
+        var state: Incident.State?
+
+        @Option(help: "spike or drop.")
+        var kind: Incident.Kind?
+
+        @Option(help: "Most anomalies listed (1 to 500).")
+        var limit = 50
+
+        @Flag(help: "Print the server's JSON instead of lines.")
+        var json = false
+
+        func validate() throws {
+            guard (1...500).contains(limit) else { throw ValidationError("--limit must be from 1 to 500; got \(limit)") }
+        }
+
+        func run() async throws {
+            var query = ["limit=\(limit)"]
+            if let state { query.append("state=\(state.rawValue)") }
+            if let kind { query.append("kind=\(kind.rawValue)") }
+            let body = try await server.send("/api/anomalies?" + query.joined(separator: "&"))
+            if json {
+                print(String(decoding: body, as: UTF8.self))
+                return
+            }
+            guard case .array(let items)? = (try JSONParser.parse(body))["anomalies"] else {
+                printError("\(server.server) did not answer a list of anomalies")
+                throw ExitCode.failure
+            }
+            for item in items {
+                let incident = try Incident(json: item)
+                let ack = incident.acknowledgement.map { "  acknowledged: \($0.reason.rawValue)\($0.note.map { " (\($0))" } ?? "")" } ?? ""
+                print(
+                    "\(incident.id)  \(incident.state.rawValue)  \(incident.kind.rawValue)  \(incident.subject)  since \(incident.start)  "
+                        + "\(Evaluate.fixed(incident.actualPerHour, 2)) $/h against \(Evaluate.fixed(incident.expectedPerHour, 2))  impact \(Evaluate.fixed(incident.impact, 2)) $\(ack)"
+                )
+            }
+            print("\(items.count) anomal\(items.count == 1 ? "y" : "ies")")
+        }
+    }
+
+    /// `spendboard anomalies ack ID --reason …`: acknowledges one incident.
+    struct Ack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Acknowledge one anomaly of a running server (POST /api/anomalies/ID/ack).")
+
+        @OptionGroup var server: Server
+
+        @Argument(help: "The anomaly's id, as `anomalies list` prints it.")
+        var id: String
+
+        @Option(help: "expected, not-an-issue or investigating.")
+        var reason: Incident.Acknowledgement.Reason
+
+        @Option(help: "A note of up to 500 characters.")
+        var note: String?
+
+        func validate() throws {
+            guard Incident.isWellFormedId(id) else { throw ValidationError("'\(id)' is not an anomaly id; `spendboard anomalies list` prints them") }
+            if let note, note.count > Incident.Acknowledgement.maximumNoteLength {
+                throw ValidationError("--note must be at most \(Incident.Acknowledgement.maximumNoteLength) characters")
+            }
+        }
+
+        func run() async throws {
+            var writer = JSONWriter()
+            writer.object { o in
+                o.field("reason") { $0.string(reason.rawValue) }
+                if let note { o.field("note") { $0.string(note) } }
+            }
+            let body = try await server.send("/api/anomalies/\(id)/ack", method: "POST", body: writer.bytes)
+            let incident = try Incident(json: JSONParser.parse(body))
+            print("\(incident.id) acknowledged: \(reason.rawValue); \(incident.state.rawValue) \(incident.kind.rawValue) of \(incident.subject)")
+        }
+    }
 
     /// Plays labelled simulated weeks through the detector and prints what it caught, how
     /// fast, what it opened for nothing, and what a tick costs (docs/benchmarks.md).

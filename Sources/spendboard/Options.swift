@@ -114,6 +114,9 @@ struct AnomalyOptions: ParsableArguments {
 }
 
 extension Scenario.Name: ExpressibleByArgument {}
+extension Incident.State: ExpressibleByArgument {}
+extension Incident.Kind: ExpressibleByArgument {}
+extension Incident.Acknowledgement.Reason: ExpressibleByArgument {}
 
 /// `--log-level`.
 struct LoggingOptions: ParsableArguments {

@@ -67,4 +67,17 @@ struct AnomalyEvaluationTests {
         #expect(!AnomalyEvaluation.names(target, incident(.tenant("acme"), at: soon, top: .customer("acme", "cust-001"))))
         #expect(AnomalyEvaluation.names(.init(tenant: "acme"), incident(.tenant("acme"), at: soon)))
     }
+
+    @Test("subjects that may share spend are related; other tenants and customers are not")
+    func relatedSubjects() {
+        let triple = AnomalySubject(scope: .customer, tenant: "acme", customer: "c1", model: "gpt-4")
+        #expect(AnomalyDetector.related(.total, .customer("globex", "c9")))
+        #expect(AnomalyDetector.related(.tenant("acme"), .customer("acme", "c1")))
+        #expect(AnomalyDetector.related(.tenant("acme"), triple))
+        #expect(!AnomalyDetector.related(.tenant("globex"), triple))
+        #expect(!AnomalyDetector.related(.customer("acme", "c2"), .customer("acme", "c1")))
+        #expect(AnomalyDetector.related(.model("gpt-4"), triple))
+        #expect(!AnomalyDetector.related(.model("claude-3-opus"), triple))
+        #expect(AnomalyDetector.related(.model("gpt-4"), .tenant("globex")))
+    }
 }

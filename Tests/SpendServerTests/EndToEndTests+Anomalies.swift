@@ -52,14 +52,28 @@ extension EndToEndTests {
         #expect((list["anomalies"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
         let health = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/health").body) as? [String: Any])
         #expect((health["anomalies"] as? [String: Any])?["openAcknowledged"] as? Int == 1)
+
+        // The command line lists and acknowledges through the same API.
+        let address = "http://127.0.0.1:\(restarted.port)"
+        let (listed, listing) = try Self.run(["anomalies", "list", "--server", address, "--state", "open"])
+        #expect(listed == 0)
+        #expect(listing.contains(id) && listing.contains("acknowledged: investigating (paged <on-call>)"), "\(listing)")
+        let (acked, acknowledging) = try Self.run(["anomalies", "ack", id, "--reason", "expected", "--note", "known load test", "--server", address])
+        #expect(acked == 0 && acknowledging.contains("acknowledged: expected"), "\(acknowledging)")
+        let (unknown, unknownText) = try Self.run(["anomalies", "ack", "spike-total-1-0000000000000000", "--reason", "expected", "--server", address])
+        #expect(unknown != 0 && unknownText.contains("404") && unknownText.contains("no anomaly has this id"), "\(unknownText)")
+        let (malformed, malformedText) = try Self.run(["anomalies", "ack", "../x", "--reason", "expected", "--server", address])
+        #expect(malformed != 0 && malformedText.contains("is not an anomaly id"), "\(malformedText)")
+        let changed = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/anomalies/\(id)").body) as? [String: Any])
+        #expect((changed["acknowledgement"] as? [String: Any])?["note"] as? String == "known load test")
         #expect(await restarted.stop(with: SIGTERM) == 0)
 
-        // The outbox holds each change of state once: opened, acknowledged.
+        // The outbox holds each change of state once: opened, then each acknowledgement.
         let journal = try SQLiteJournal(directory: data)
         let kinds = try await journal.database.read { db in
             try String.fetchAll(db, sql: "SELECT kind FROM anomaly_events WHERE body LIKE ? ORDER BY seq", arguments: ["%\"id\":\"\(id)\"%"])
         }
-        #expect(kinds == ["anomaly.opened", "anomaly.acknowledged"])
+        #expect(kinds == ["anomaly.opened", "anomaly.acknowledged", "anomaly.acknowledged"])
     }
 }
 

@@ -5,9 +5,11 @@
 /// customer) and each model (and, hidden, each (tenant, customer, model), which the others'
 /// contributors are made of). A spike in one tenant and a dip in another never cancel out.
 ///
-/// - **Actual**: what the series spent in the last minute (the last 12 settled 5-second buckets).
+/// - **Actual**: what the series spent in the last minute (the last 12 settled 5-second buckets;
+///   the newest two and the last two minutes are read again, for updates that arrive late).
 /// - **Expected**: the mean of its last 60 complete minutes, scaled by how the same hour moved
-///   a day and a week earlier once the hour tier holds that history (`seasonal`), with a band
+///   a day and a week earlier once the hour tier holds that history whole and no anomaly of a
+///   related series was open then (`seasonal`), with a band
 ///   of `bandSigmas` standard deviations once there are 30 minutes of history (a relative
 ///   band, the ratios alone, before).
 /// - **Gates**: a spike spends at least `spikeRatio` times expected, leaves the band, adds at
@@ -104,7 +106,9 @@ public struct AnomalyDetector: Sendable {
     /// The triple track of each ledger series id (-1: not looked up yet).
     private var ledgerMap: [Int32] = []
     private var ledgerGeneration = -1
-    /// Per track: the last `historyMinutes` minutes.
+    /// Per track: the last `windowBuckets` buckets and the last `historyMinutes` minutes.
+    private var windowSpend: [Float] = []
+    private var windowCalls: [UInt32] = []
     private var historySpend: [Float] = []
     private var historyCalls: [UInt32] = []
     private var scratchCost: [Int128] = []
@@ -219,6 +223,10 @@ public struct AnomalyDetector: Sendable {
         if let index = freeTracks.popLast() {
             tracks[Int(index)] = track
             let i = Int(index)
+            for slot in 0..<Self.windowBuckets {
+                windowSpend[i * Self.windowBuckets + slot] = 0
+                windowCalls[i * Self.windowBuckets + slot] = 0
+            }
             for slot in 0..<Self.historyMinutes {
                 historySpend[i * Self.historyMinutes + slot] = 0
                 historyCalls[i * Self.historyMinutes + slot] = 0
@@ -226,6 +234,8 @@ public struct AnomalyDetector: Sendable {
             return index
         }
         tracks.append(track)
+        windowSpend.append(contentsOf: repeatElement(0, count: Self.windowBuckets))
+        windowCalls.append(contentsOf: repeatElement(0, count: Self.windowBuckets))
         historySpend.append(contentsOf: repeatElement(0, count: Self.historyMinutes))
         historyCalls.append(contentsOf: repeatElement(0, count: Self.historyMinutes))
         scratchCost.append(0)
@@ -279,6 +289,10 @@ public struct AnomalyDetector: Sendable {
             tracks[i].windowSpend = 0
             tracks[i].windowCalls = 0
         }
+        for i in windowSpend.indices {
+            windowSpend[i] = 0
+            windowCalls[i] = 0
+        }
         for i in historySpend.indices {
             historySpend[i] = 0
             historyCalls[i] = 0
@@ -313,15 +327,17 @@ public struct AnomalyDetector: Sendable {
         return (scratchCost[i], scratchCalls[i])
     }
 
-    /// One more settled bucket: its spend goes into the impact of what is pending or open; at
-    /// a minute's end the recent minutes are read again; the last minute is read again for the
-    /// actual rates. Reading again (rather than adding each bucket once) takes in updates that
-    /// arrived late, up to `recheckMinutes` old.
+    /// One more settled bucket: its spend goes into the impact of what is pending or open and
+    /// into the last minute; the bucket before it is read again (updates a few seconds late),
+    /// and at a minute's end the last `recheckMinutes` minutes are (updates up to 2 minutes
+    /// late, as far as judging may trail the clock).
     private mutating func fold(_ bucket: Int64, _ ledger: UsageLedger, judge: Bool, events: inout [AnomalyEvent]) {
         let end = Timestamp(millisecondsSinceEpoch: (bucket + 1) * ledger.fine.width)
         accumulate(bucket...bucket, ledger)
+        let slot = Self.windowSlot(bucket)
         for i in tracks.indices where tracks[i].live {
-            let (cost, _) = takeScratch(i)
+            let (cost, calls) = takeScratch(i)
+            setWindow(i, slot: slot, cost: cost, calls: calls)
             guard tracks[i].pending != nil || tracks[i].incident != nil else { continue }
             let spend = Double(cost) / 1e12
             let expected = expectedPerMinute(i) / Double(Self.windowBuckets)
@@ -334,22 +350,38 @@ public struct AnomalyDetector: Sendable {
                 incidents[id]!.spent += Money(picodollars: cost)
             }
         }
+        if judge {
+            accumulate((bucket - 1)...(bucket - 1), ledger)
+            let previous = Self.windowSlot(bucket - 1)
+            for i in tracks.indices where tracks[i].live {
+                let (cost, calls) = takeScratch(i)
+                setWindow(i, slot: previous, cost: cost, calls: calls)
+            }
+        }
         if (bucket + 1) % Int64(Self.windowBuckets) == 0 {
             completeMinute(end: end, ledger)
         }
         if judge {
-            accumulate((bucket - Int64(Self.windowBuckets) + 1)...bucket, ledger)
-            for i in tracks.indices where tracks[i].live {
-                let (cost, calls) = takeScratch(i)
-                tracks[i].windowSpend = Double(cost) / 1e12
-                tracks[i].windowCalls = calls
-            }
             judgeAll(at: end, ledger, events: &events)
         }
     }
 
+    static func windowSlot(_ bucket: Int64) -> Int {
+        Int(bucket - bucket.flooredDivision(by: Int64(windowBuckets)) * Int64(windowBuckets))
+    }
+
+    /// Puts one bucket's counts into track `i`'s last minute.
+    private mutating func setWindow(_ i: Int, slot: Int, cost: Int128, calls: Int64) {
+        let w = i * Self.windowBuckets + slot
+        let spend = Float(Double(cost) / 1e12)
+        tracks[i].windowSpend += Double(spend) - Double(windowSpend[w])
+        tracks[i].windowCalls += calls - Int64(windowCalls[w])
+        windowSpend[w] = spend
+        windowCalls[w] = UInt32(clamping: calls)
+    }
+
     /// Minutes read again at each minute's end, for updates that arrive late.
-    static let recheckMinutes = 5
+    static let recheckMinutes = 2
 
     private mutating func completeMinute(end: Timestamp, _ ledger: UsageLedger) {
         let minute = end.millisecondsSinceEpoch / 60_000 - 1
@@ -395,6 +427,14 @@ public struct AnomalyDetector: Sendable {
             }
             let mean = sum / Double(count)
             tracks[i].mean = mean
+            var window = 0.0
+            var windowCalls: Int64 = 0
+            for w in (i * Self.windowBuckets)..<((i + 1) * Self.windowBuckets) {
+                window += Double(windowSpend[w])
+                windowCalls += Int64(self.windowCalls[w])
+            }
+            tracks[i].windowSpend = window
+            tracks[i].windowCalls = windowCalls
             tracks[i].deviation = (max(0, squares / Double(count) - mean * mean)).squareRoot()
             tracks[i].meanCalls = calls / Double(count)
         }
@@ -446,8 +486,16 @@ public struct AnomalyDetector: Sendable {
                     }
                 }
             }
+            // An anomaly then is not a pattern to follow now: any in the hour buckets read
+            // (each is spread over its whole hour), with 5 minutes on either side.
+            let from = ledger.hour.bucketIndex(of: then - 3_600_000) * hourMs
+            let to = (ledger.hour.bucketIndex(of: then - 1) + 1) * hourMs
+            let earlier = incidents.values.filter { incident in
+                incident.start.millisecondsSinceEpoch - 300_000 < to && (incident.end ?? incident.lastSeen).millisecondsSinceEpoch + 300_000 > from
+            }.map(\.subject)
             for i in tracks.indices where tracks[i].live {
-                let usable = covered[p] && hour[i] > 0 && recent[i] > 0
+                let usable =
+                    covered[p] && hour[i] > 0 && recent[i] > 0 && !earlier.contains { Self.related($0, tracks[i].subject) }
                 tracks[i].seasonalNow[p] = usable ? recent[i] : .nan
                 tracks[i].seasonalBase[p] = usable ? hour[i] : .nan
             }
@@ -682,6 +730,22 @@ public struct AnomalyDetector: Sendable {
             if tracks[Int(track.customerTrack)].pending?.kind == kind { byCustomer[track.customerTrack, default: 0] += delta }
         }
         return change != 0 && byCustomer.values.contains { $0 / change >= Self.mostOfTheChange }
+    }
+
+    /// Whether two subjects may share spend: the total with anything, a tenant with its
+    /// customers, a model with anything (any customer may use it). Customers and tenants of
+    /// different names do not. `b` may be a hidden (tenant, customer, model) series.
+    static func related(_ a: AnomalySubject, _ b: AnomalySubject) -> Bool {
+        if a.scope == .total || b.scope == .total { return true }
+        if a.scope == .model || b.scope == .model {
+            // A (tenant, customer, model) series relates to its own model only.
+            if a.scope == .model, b.model != nil { return a.model == b.model }
+            if b.scope == .model, a.model != nil { return a.model == b.model }
+            return true
+        }
+        guard a.tenant == b.tenant else { return false }
+        guard let one = a.customer, let other = b.customer else { return true }
+        return one == other
     }
 
     /// Whether `subject` covers the (tenant, customer, model) series `triple`.
