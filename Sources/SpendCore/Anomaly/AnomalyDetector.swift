@@ -87,9 +87,14 @@ public struct AnomalyDetector: Sendable {
         /// Contributors' expected rates when the incident opened.
         var contributorBaseline: [AnomalySubject: Double] = [:]
 
+        /// `subject.scope`, and nil for triples: read for every track on every tick, without
+        /// copying the names.
+        var judgedScope: AnomalySubject.Scope?
+
         init(subject: AnomalySubject, isTriple: Bool) {
             self.subject = subject
             self.isTriple = isTriple
+            judgedScope = isTriple ? nil : subject.scope
         }
 
         var currentBaseline: Incident.Baseline {
@@ -111,7 +116,13 @@ public struct AnomalyDetector: Sendable {
     private var windowCalls: [UInt32] = []
     private var historySpend: [Float] = []
     private var historyCalls: [UInt32] = []
+    /// Per track: the customer, tenant and model tracks of a triple (x, y, z; -1 otherwise),
+    /// apart from `tracks` so that the hottest loop reads 16 bytes, not a whole `Track`.
+    private var parentTracks: [SIMD4<Int32>] = []
     private var scratchCost: [Int128] = []
+    /// The same sums in dollars: converting `Int128` to `Double` goes through a generic path
+    /// that cost more than the rest of a tick; 64-bit words convert directly.
+    private var scratchSpend: [Double] = []
     private var scratchCalls: [Int64] = []
     /// The newest bucket folded in.
     private var lastBucket: Int64?
@@ -119,8 +130,12 @@ public struct AnomalyDetector: Sendable {
     private var changed: Set<String> = []
     private var revision: Int64 = 0
 
+    /// `settings.minimumChangePerHour` in dollars per minute.
+    private let gatesPerMinute: [AnomalySubject.Scope: Double]
+
     public init(settings: AnomalySettings = AnomalySettings()) {
         self.settings = settings
+        gatesPerMinute = settings.minimumChangePerHour.mapValues { $0 / 60 }
         _ = scopeTrack(.total, create: true)
     }
 
@@ -220,9 +235,11 @@ public struct AnomalyDetector: Sendable {
     }
 
     private mutating func newTrack(_ track: Track) -> Int32 {
+        let parents = SIMD4<Int32>(track.customerTrack, track.tenantTrack, track.modelTrack, -1)
         if let index = freeTracks.popLast() {
             tracks[Int(index)] = track
             let i = Int(index)
+            parentTracks[i] = parents
             for slot in 0..<Self.windowBuckets {
                 windowSpend[i * Self.windowBuckets + slot] = 0
                 windowCalls[i * Self.windowBuckets + slot] = 0
@@ -234,11 +251,13 @@ public struct AnomalyDetector: Sendable {
             return index
         }
         tracks.append(track)
+        parentTracks.append(parents)
         windowSpend.append(contentsOf: repeatElement(0, count: Self.windowBuckets))
         windowCalls.append(contentsOf: repeatElement(0, count: Self.windowBuckets))
         historySpend.append(contentsOf: repeatElement(0, count: Self.historyMinutes))
         historyCalls.append(contentsOf: repeatElement(0, count: Self.historyMinutes))
         scratchCost.append(0)
+        scratchSpend.append(0)
         scratchCalls.append(0)
         return Int32(tracks.count - 1)
     }
@@ -309,22 +328,33 @@ public struct AnomalyDetector: Sendable {
             for (key, entry) in zip(stored.keys, stored.values) {
                 guard let triple = tripleTrack(ledgerSeries: key, ledger, create: true) else { continue }
                 let cost = Int128(entry.costHigh) << 64 | Int128(entry.costLow)
-                let track = tracks[Int(triple)]
-                for target in [Int(triple), Int(track.customerTrack), Int(track.tenantTrack), Int(track.modelTrack), 0] {
-                    scratchCost[target] += cost
-                    scratchCalls[target] += entry.calls
+                let spend = Self.dollars(high: entry.costHigh, low: entry.costLow)
+                let parents = parentTracks[Int(triple)]
+                // The triple, its customer, tenant and model, and the total (track 0): a SIMD
+                // value rather than an array literal, which would allocate for every entry.
+                let targets = SIMD8<Int32>(triple, parents.x, parents.y, parents.z, 0, 0, 0, 0)
+                for k in 0..<5 {
+                    scratchCost[Int(targets[k])] += cost
+                    scratchSpend[Int(targets[k])] += spend
+                    scratchCalls[Int(targets[k])] += entry.calls
                 }
             }
         }
     }
 
     /// Takes the scratch counters of track `i` and clears them.
-    private mutating func takeScratch(_ i: Int) -> (cost: Int128, calls: Int64) {
+    private mutating func takeScratch(_ i: Int) -> (cost: Int128, spend: Double, calls: Int64) {
         defer {
             scratchCost[i] = 0
+            scratchSpend[i] = 0
             scratchCalls[i] = 0
         }
-        return (scratchCost[i], scratchCalls[i])
+        return (scratchCost[i], scratchSpend[i], scratchCalls[i])
+    }
+
+    /// Picodollars held as two 64-bit words, in dollars.
+    static func dollars(high: Int64, low: UInt64) -> Double {
+        (Double(high) * 0x1p64 + Double(low)) / 1e12
     }
 
     /// One more settled bucket: its spend goes into the impact of what is pending or open and
@@ -336,10 +366,9 @@ public struct AnomalyDetector: Sendable {
         accumulate(bucket...bucket, ledger)
         let slot = Self.windowSlot(bucket)
         for i in tracks.indices where tracks[i].live {
-            let (cost, calls) = takeScratch(i)
-            setWindow(i, slot: slot, cost: cost, calls: calls)
+            let (cost, spend, calls) = takeScratch(i)
+            setWindow(i, slot: slot, spend: spend, calls: calls)
             guard tracks[i].pending != nil || tracks[i].incident != nil else { continue }
-            let spend = Double(cost) / 1e12
             let expected = expectedPerMinute(i) / Double(Self.windowBuckets)
             if tracks[i].pending != nil {
                 tracks[i].pending!.impact += spend - expected
@@ -354,8 +383,8 @@ public struct AnomalyDetector: Sendable {
             accumulate((bucket - 1)...(bucket - 1), ledger)
             let previous = Self.windowSlot(bucket - 1)
             for i in tracks.indices where tracks[i].live {
-                let (cost, calls) = takeScratch(i)
-                setWindow(i, slot: previous, cost: cost, calls: calls)
+                let (_, spend, calls) = takeScratch(i)
+                setWindow(i, slot: previous, spend: spend, calls: calls)
             }
         }
         if (bucket + 1) % Int64(Self.windowBuckets) == 0 {
@@ -371,12 +400,12 @@ public struct AnomalyDetector: Sendable {
     }
 
     /// Puts one bucket's counts into track `i`'s last minute.
-    private mutating func setWindow(_ i: Int, slot: Int, cost: Int128, calls: Int64) {
+    private mutating func setWindow(_ i: Int, slot: Int, spend: Double, calls: Int64) {
         let w = i * Self.windowBuckets + slot
-        let spend = Float(Double(cost) / 1e12)
-        tracks[i].windowSpend += Double(spend) - Double(windowSpend[w])
+        let kept = Float(spend)
+        tracks[i].windowSpend += Double(kept) - Double(windowSpend[w])
         tracks[i].windowCalls += calls - Int64(windowCalls[w])
-        windowSpend[w] = spend
+        windowSpend[w] = kept
         windowCalls[w] = UInt32(clamping: calls)
     }
 
@@ -391,19 +420,19 @@ public struct AnomalyDetector: Sendable {
             accumulate((m * buckets)...(m * buckets + buckets - 1), ledger)
             let slot = Int(m % Int64(Self.historyMinutes))
             for i in tracks.indices where tracks[i].live {
-                let (cost, calls) = takeScratch(i)
+                let (_, spend, calls) = takeScratch(i)
                 let h = i * Self.historyMinutes + slot
                 if back > 0 {
                     // A minute already counted: only its value changes (within what was seen).
                     if tracks[i].historyCount > back {
-                        historySpend[h] = Float(Double(cost) / 1e12)
+                        historySpend[h] = Float(spend)
                         historyCalls[h] = UInt32(clamping: calls)
                     }
                     continue
                 }
-                historySpend[h] = Float(Double(cost) / 1e12)
+                historySpend[h] = Float(spend)
                 historyCalls[h] = UInt32(clamping: calls)
-                let idle = cost == 0 && calls == 0
+                let idle = spend == 0 && calls == 0
                 if tracks[i].historyCount > 0 || !idle {
                     tracks[i].historyCount = min(Self.historyMinutes, tracks[i].historyCount + 1)
                 }
@@ -477,11 +506,12 @@ public struct AnomalyDetector: Sendable {
                     let hourShare = overlap(then - 3_600_000, then)
                     for (key, entry) in zip(bucket.keys, bucket.values) {
                         guard Int(key) < ledgerMap.count, let triple = tripleTrack(ledgerSeries: key, ledger, create: false) else { continue }
-                        let cost = Double(Int128(entry.costHigh) << 64 | Int128(entry.costLow)) / 1e12
-                        let track = tracks[Int(triple)]
-                        for target in [Int(triple), Int(track.customerTrack), Int(track.tenantTrack), Int(track.modelTrack), 0] {
-                            recent[target] += cost * recentShare
-                            hour[target] += cost * hourShare / 60
+                        let cost = Self.dollars(high: entry.costHigh, low: entry.costLow)
+                        let parents = parentTracks[Int(triple)]
+                        let targets = SIMD8<Int32>(triple, parents.x, parents.y, parents.z, 0, 0, 0, 0)
+                        for k in 0..<5 {
+                            recent[Int(targets[k])] += cost * recentShare
+                            hour[Int(targets[k])] += cost * hourShare / 60
                         }
                     }
                 }
@@ -528,12 +558,14 @@ public struct AnomalyDetector: Sendable {
     /// How the same minute compared with its hour one day and one week earlier (1 without
     /// that history), clamped so one odd hour cannot scale a baseline by more than 4.
     private func seasonalFactor(_ i: Int) -> Double {
-        let track = tracks[i]
-        let base = track.pending?.seasonalBase ?? track.incidentSeasonalBase ?? track.seasonalBase
+        let now = tracks[i].seasonalNow
+        // Most series, most of the time: no history to scale by.
+        guard !now[0].isNaN || !now[1].isNaN else { return 1 }
+        let base = tracks[i].pending?.seasonalBase ?? tracks[i].incidentSeasonalBase ?? tracks[i].seasonalBase
         var sum = 0.0
         var count = 0
-        for p in 0..<Self.seasonalPeriodsMs.count where !track.seasonalNow[p].isNaN && !base[p].isNaN && base[p] > 0 {
-            sum += min(4, max(0.25, track.seasonalNow[p] / base[p]))
+        for p in 0..<Self.seasonalPeriodsMs.count where !now[p].isNaN && !base[p].isNaN && base[p] > 0 {
+            sum += min(4, max(0.25, now[p] / base[p]))
             count += 1
         }
         return count == 0 ? 1 : sum / Double(count)
@@ -565,16 +597,15 @@ public struct AnomalyDetector: Sendable {
     private enum Verdict { case spike, drop, normal }
 
     private func verdict(_ i: Int) -> Verdict {
-        let track = tracks[i]
         let base = baseline(i)
         let factor = seasonalFactor(i)
         let expected = base.meanPerMinute * factor
         let spread = settings.bandSigmas * base.deviationPerMinute * factor
-        let band = track.historyCount >= Int(settings.bandHistory.milliseconds / 60_000)
-        let gate = (settings.minimumChangePerHour[track.subject.scope] ?? 0) / 60
-        let actual = track.windowSpend
+        let band = tracks[i].historyCount >= Int(settings.bandHistory.milliseconds / 60_000)
+        let gate = gatesPerMinute[tracks[i].judgedScope ?? .customer] ?? 0
+        let actual = tracks[i].windowSpend
         if actual >= expected * settings.spikeRatio, !band || actual >= expected + spread, actual - expected >= gate,
-            track.windowCalls >= settings.minimumCallsPerMinute
+            tracks[i].windowCalls >= settings.minimumCallsPerMinute
         {
             return .spike
         }
@@ -590,7 +621,7 @@ public struct AnomalyDetector: Sendable {
         let minimum = Int(settings.minimumHistory.milliseconds / 60_000)
         // Broader explanations first: tenants and models, then customers, then the total.
         for scope in [AnomalySubject.Scope.tenant, .model, .customer, .total] {
-            for i in tracks.indices where tracks[i].live && !tracks[i].isTriple && tracks[i].subject.scope == scope {
+            for i in tracks.indices where tracks[i].live && tracks[i].judgedScope == scope {
                 if tracks[i].historyCount < minimum && tracks[i].incident == nil {
                     tracks[i].pending = nil
                     continue

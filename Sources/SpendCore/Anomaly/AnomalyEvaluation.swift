@@ -54,6 +54,9 @@ public struct AnomalyEvaluation: Sendable {
         public var tickNanoseconds: [Int64]
         /// Series the detector followed at the end.
         public var trackedSeries: Int
+        /// Time of the snapshot's own computation (`UsageLedger.snapshot(at:)`, the rolling hour
+        /// without windows) once a minute, in nanoseconds: the baseline a tick's detection adds to.
+        public var snapshotNanoseconds: [Int64] = []
 
         public var falsePerDay: Double { Double(falseAnomalies.count) / (Double(judged.milliseconds) / 86_400_000) }
     }
@@ -102,7 +105,7 @@ public struct AnomalyEvaluation: Sendable {
     }
 
     /// Plays the run: an hour of history, then `duration` in 5-second ticks.
-    public func run(start: Timestamp, levelShift: Bool = false) -> Result {
+    public func run(start: Timestamp, levelShift: Bool = false, timingSnapshots: Bool = false) -> Result {
         var labelled = schedule(start: start, levelShift: levelShift)
         let reference = Simulator(configuration: .init(seed: configuration.seed, customerCount: configuration.customers))
         for index in labelled.indices {
@@ -124,6 +127,7 @@ public struct AnomalyEvaluation: Sendable {
         let end = start.advanced(by: configuration.duration)
         var opened: [Incident] = []
         var ticks: [Int64] = []
+        var snapshots: [Int64] = []
         ticks.reserveCapacity(Int(configuration.duration.milliseconds / 5000))
         let clock = ContinuousClock()
         while now < end {
@@ -137,6 +141,12 @@ public struct AnomalyEvaluation: Sendable {
             // The first tick learns the last hour; the others are the steady cost.
             if now > start.advanced(by: .seconds(5)) {
                 ticks.append(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            }
+            if timingSnapshots && now.millisecondsSinceEpoch % 60_000 == 0 {
+                let before = clock.now
+                _ = ledger.snapshot(at: now)
+                let elapsed = before.duration(to: clock.now)
+                snapshots.append(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             }
             opened += events.filter { $0.kind == .opened }.map(\.incident)
             _ = detector.takeChanges(now: now)
@@ -154,7 +164,7 @@ public struct AnomalyEvaluation: Sendable {
         }
         return Result(
             judged: configuration.duration, labelled: labelled, falseAnomalies: unexplained, tickNanoseconds: ticks,
-            trackedSeries: detector.trackedSeries)
+            trackedSeries: detector.trackedSeries, snapshotNanoseconds: snapshots)
     }
 
     /// Whether the incident is about the labelled one: it began while that one was playing
