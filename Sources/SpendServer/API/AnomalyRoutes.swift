@@ -141,7 +141,7 @@ struct AnomalyRoutes: Sendable {
         try Self.refuseCrossSite(request)
         let body = try await Self.body(request)
         let acknowledgement = try Self.acknowledgement(request, body: body)
-        try authorize(request, context: context, formToken: acknowledgement.token)
+        try IngestRoute.authorizeWrite(request, context: context, token: settings.ingestToken, formToken: acknowledgement.token)
         let incident: Incident?
         do {
             incident = try await store.acknowledge(id, reason: acknowledgement.reason, note: acknowledgement.note)
@@ -246,24 +246,6 @@ struct AnomalyRoutes: Sendable {
             back = nil
         }
         return Acknowledgement(reason: parsed, note: note, token: token.flatMap { $0.isEmpty ? nil : $0 }, back: back, isForm: isForm)
-    }
-
-    /// The write rule of ingest; the form may carry the token as a field.
-    func authorize(_ request: Request, context: SpendRequestContext, formToken: String?) throws(APIError) {
-        if let token = settings.ingestToken {
-            let header = request.headers[.authorization].flatMap { value -> Substring? in
-                let parts = value.split(separator: " ", maxSplits: 1)
-                guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-                return parts[1]
-            }
-            guard let given = header.map(String.init) ?? formToken, IngestRoute.constantTimeEquals(Array(given.utf8), Array(token.utf8)) else {
-                throw APIError(
-                    .unauthorized, "acknowledging needs the server's token: Authorization: Bearer <token>, or the form's token field",
-                    headers: [.wwwAuthenticate: "Bearer realm=\"spendboard\""])
-            }
-        } else if !IngestRoute.isLoopback(context.remoteAddress) {
-            throw APIError(.forbidden, "writes are accepted from loopback only; start the server with --ingest-token to accept them from elsewhere")
-        }
     }
 
     static func json(_ bytes: [UInt8]) -> Response {

@@ -79,20 +79,27 @@ struct IngestRoute: Sendable {
 
     /// With a token configured, writes need `Authorization: Bearer <token>`; without one, they
     /// are accepted from loopback only.
-    func authorize(_ request: Request, context: SpendRequestContext) throws {
-        if let token = settings.ingestToken {
-            let given = request.headers[.authorization].flatMap { value -> Substring? in
+    func authorize(_ request: Request, context: SpendRequestContext) throws(APIError) {
+        try Self.authorizeWrite(request, context: context, token: settings.ingestToken)
+    }
+
+    /// The write rule of every write (ingest, acknowledgements): with `token`, the request
+    /// carries it as `Authorization: Bearer <token>` (or, from the page's form, as `formToken`);
+    /// without one, it comes from loopback.
+    static func authorizeWrite(_ request: Request, context: SpendRequestContext, token: String?, formToken: String? = nil) throws(APIError) {
+        if let token {
+            let header = request.headers[.authorization].flatMap { value -> Substring? in
                 let parts = value.split(separator: " ", maxSplits: 1)
                 guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
                 return parts[1]
             }
-            guard let given, Self.constantTimeEquals(Array(given.utf8), Array(token.utf8)) else {
+            guard let given = header.map(String.init) ?? formToken, constantTimeEquals(Array(given.utf8), Array(token.utf8)) else {
                 throw APIError(
-                    .unauthorized, "writes need Authorization: Bearer <token> with the server's ingest token",
+                    .unauthorized, "writes need Authorization: Bearer <token> with the server's ingest token (a form sends it as its token field)",
                     headers: [.wwwAuthenticate: "Bearer realm=\"spendboard\""]
                 )
             }
-        } else if !Self.isLoopback(context.remoteAddress) {
+        } else if !isLoopback(context.remoteAddress) {
             throw APIError(.forbidden, "writes are accepted from loopback only; start the server with --ingest-token to accept them from elsewhere")
         }
     }
