@@ -28,12 +28,12 @@ public actor UsageStore {
     /// How often the journal drops what no tier needs any more.
     static let pruneInterval: Duration = .seconds(60)
 
-    /// - Parameter logger: where journal failures that no caller sees (a failed prune, updates
-    ///   a restore refused) are reported; by default they are only counted in `journalStatus`.
     /// - Parameters:
     ///   - anomalies: the detector's gates (`AnomalySettings`).
     ///   - anomalyJournal: where incidents and their events are kept (usually the same
     ///     `SQLiteJournal` as `journal`); without one they live as long as the process.
+    ///   - logger: where journal failures that no caller sees (a failed prune, updates a
+    ///     restore refused) are reported; by default they are only counted in `journalStatus`.
     public init(
         configuration: UsageLedger.Configuration = .init(), clock: any TimeSource, journal: (any UsageJournal)? = nil,
         anomalies: AnomalySettings = AnomalySettings(), anomalyJournal: (any AnomalyJournal)? = nil,
