@@ -107,13 +107,13 @@ struct AnomalyRoutes: Sendable {
                 }
             }
         }
-        return Self.json(writer.bytes)
+        return .json(writer.bytes)
     }
 
     func show(_ context: SpendRequestContext) async throws -> Response {
         let id = try Self.id(context)
         guard let incident = await store.incident(id) else { throw Self.notFound }
-        return Self.json(incident.json)
+        return .json(incident.json)
     }
 
     // MARK: Acknowledging
@@ -154,7 +154,7 @@ struct AnomalyRoutes: Sendable {
             // Back to the page it came from; the next snapshot shows the acknowledgement.
             return Response(status: .seeOther, headers: [.location: acknowledgement.back ?? "/", .cacheControl: "no-store"])
         }
-        return Self.json(incident.json)
+        return .json(incident.json)
     }
 
     /// The path's id, checked before it is looked up.
@@ -246,11 +246,5 @@ struct AnomalyRoutes: Sendable {
             back = nil
         }
         return Acknowledgement(reason: parsed, note: note, token: token.flatMap { $0.isEmpty ? nil : $0 }, back: back, isForm: isForm)
-    }
-
-    static func json(_ bytes: [UInt8]) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
