@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -55,12 +56,23 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SpendAlerts",
+            dependencies: [
+                "SpendCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "SpendStorage",
             dependencies: ["SpendCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "SpendApp",
             dependencies: [
+                "SpendAlerts",
                 "SpendCore",
                 "SpendReport",
                 "SpendServer",
@@ -74,6 +86,7 @@ let package = Package(
         .executableTarget(
             name: "spendboard",
             dependencies: [
+                "SpendAlerts",
                 "SpendApp",
                 "SpendCore",
                 "SpendReport",
@@ -95,6 +108,13 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
+        .testTarget(
+            name: "SpendAlertsTests",
+            dependencies: [
+                "SpendAlerts", "SpendCore", "SpendStorage", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "SpendStorageTests", dependencies: ["SpendCore", "SpendStorage", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"]

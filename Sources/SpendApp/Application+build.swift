@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import SpendAlerts
 import SpendCore
 import SpendReport
 import SpendServer
@@ -88,6 +89,9 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     await snapshots.tick()
     services.append(snapshots)
 
+    let alerts = try await Components.alerts(configuration.alerts, outbox: journal, store: store, logger: logger)
+    services += alerts.services
+
     let settings = ServerSettings(
         host: configuration.host, port: configuration.port, maxPage: configuration.maxPage, corsOrigins: configuration.corsOrigins,
         renderInterval: report.renderInterval, ingestToken: configuration.ingestToken, idleTimeout: configuration.idleTimeout
@@ -102,6 +106,6 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     )
     return SpendboardApplication.application(
         store: store, board: board, site: site, settings: settings, prices: prices,
-        services: services, logger: logger, archive: archive, renderer: renderer
+        services: services, logger: logger, archive: archive, renderer: renderer, alerts: alerts.health
     )
 }

@@ -1,3 +1,5 @@
+import Foundation
+import SpendAlerts
 import SpendCore
 import SpendReport
 
@@ -123,6 +125,68 @@ public struct ArchiveSettings: Sendable {
     public var retention: ArchiveRetention { ArchiveRetention(keep: keep, maxAge: maxAge) }
 }
 
+/// Where anomalies are announced: signed webhooks from the durable outbox, and Alertmanager.
+/// Targets come only from here (the operator's flags), never from a request.
+public struct AlertSettings: Sendable {
+    /// `--alert-webhook`: receivers of `anomaly.opened`, `.resolved` and `.acknowledged`.
+    public var webhooks: [String] = []
+    /// `--alert-secret` (or `SPENDBOARD_ALERT_SECRET`): `whsec_<base64>`, needed with webhooks.
+    public var secret: String?
+    /// `--alertmanager`: an Alertmanager's base address.
+    public var alertmanager: String?
+    /// How often the open anomalies are posted to Alertmanager.
+    public var alertmanagerInterval: Duration = .seconds(30)
+    /// Webhook retries.
+    public var retry = RetryPolicy()
+
+    public init() {}
+
+    public func validate() throws(ConfigurationError) {
+        for webhook in webhooks {
+            try Self.validateAddress(webhook, flag: "--alert-webhook", example: "https://hooks.example.com/spendboard")
+        }
+        if let alertmanager {
+            try Self.validateAddress(alertmanager, flag: "--alertmanager", example: "http://127.0.0.1:9093")
+        }
+        if Set(webhooks).count != webhooks.count {
+            throw ConfigurationError("--alert-webhook names the same address twice")
+        }
+        if !webhooks.isEmpty {
+            guard let secret else {
+                throw ConfigurationError(
+                    "--alert-webhook needs --alert-secret (or SPENDBOARD_ALERT_SECRET) to sign deliveries; `spendboard anomalies secret` prints a new one"
+                )
+            }
+            do {
+                _ = try StandardWebhookSigner(secret: secret)
+            } catch {
+                throw ConfigurationError("--alert-secret \(error)")
+            }
+        }
+        guard alertmanagerInterval >= .seconds(1), alertmanagerInterval <= .seconds(300) else {
+            throw ConfigurationError("--alertmanager-interval must be from 1s to 5m; got \(DurationText.format(alertmanagerInterval))")
+        }
+    }
+
+    static func validateAddress(_ address: String, flag: String, example: String) throws(ConfigurationError) {
+        guard let url = URL(string: address), url.scheme == "http" || url.scheme == "https", let host = url.host, !host.isEmpty,
+            url.user == nil
+        else {
+            throw ConfigurationError("\(flag) must be an http(s) address such as \(example), without user:password@; got '\(address)'")
+        }
+    }
+
+    /// The signer of webhook deliveries; nil without webhooks.
+    func signer() throws(ConfigurationError) -> StandardWebhookSigner? {
+        guard !webhooks.isEmpty, let secret else { return nil }
+        do {
+            return try StandardWebhookSigner(secret: secret)
+        } catch {
+            throw ConfigurationError("--alert-secret \(error)")
+        }
+    }
+}
+
 /// Everything `spendboard serve` is told, with the command line's defaults. Tests build one
 /// directly and hand it to ``buildApplication(_:logger:)``.
 public struct ServeConfiguration: Sendable {
@@ -150,6 +214,8 @@ public struct ServeConfiguration: Sendable {
     public var archive = ArchiveSettings()
     /// The anomaly detector's gates.
     public var anomalies = AnomalySettings()
+    /// Where anomalies are announced.
+    public var alerts = AlertSettings()
 
     public init() {}
 
@@ -185,6 +251,7 @@ public struct ServeConfiguration: Sendable {
         if let problem = anomalies.problems.first {
             throw ConfigurationError("\(Self.anomalyFlag(problem.setting)) \(problem.rule)")
         }
+        try alerts.validate()
     }
 }
 

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
+import ServiceLifecycle
+import SpendAlerts
 import SpendCore
 import SpendReport
+import SpendServer
 
 /// Why Spendboard could not start: a setting, the templates, the data folder. The executable
 /// prints it and exits with code 2; nothing was served or published.
@@ -67,5 +70,38 @@ extension ArchiveWriter {
     /// change the archive without serving (`spendboard archive prune`).
     public static func opening(_ settings: ArchiveSettings, report: ReportSettings, logger: Logger) throws -> ArchiveWriter {
         try Components.archive(settings, output: report.output, renderer: Components.renderer(report, logger: logger), logger: logger)
+    }
+}
+
+extension Components {
+    /// The alert services of `settings`, and how they fare for `/api/health` (nil when there
+    /// is no target). Each webhook gets its cursor in the outbox here, before anything runs.
+    static func alerts(
+        _ settings: AlertSettings, outbox: any AlertOutbox, store: UsageStore, logger: Logger
+    ) async throws -> (services: [any Service], health: SpendboardApplication.AlertHealthSource?) {
+        var delivery: WebhookDelivery?
+        if let signer = try settings.signer() {
+            do {
+                try await outbox.registerAlertTargets(settings.webhooks)
+            } catch {
+                throw StartupError("cannot prepare alert delivery in the data folder: \(error)")
+            }
+            delivery = WebhookDelivery(targets: settings.webhooks, outbox: outbox, signer: signer, policy: settings.retry, logger: logger)
+            logger.info("alert webhooks", metadata: ["targets": "\(settings.webhooks.map(WebhookDelivery.display))"])
+        }
+        let alertmanager = settings.alertmanager.map { url in
+            AlertmanagerService(url: url, incidents: { await store.incidents }, interval: settings.alertmanagerInterval, logger: logger)
+        }
+        if let alertmanager { logger.info("alertmanager", metadata: ["target": "\(WebhookDelivery.display(alertmanager.url))"]) }
+        let services: [any Service] = [delivery as (any Service)?, alertmanager].compactMap { $0 }
+        let webhookDelivery = delivery
+        guard delivery != nil || alertmanager != nil else { return ([], nil) }
+        return (
+            services,
+            {
+                let webhooks = await webhookDelivery?.status()
+                return AlertHealth(webhooks: webhooks?.targets ?? [], webhookError: webhooks?.error, alertmanager: alertmanager?.status)
+            }
+        )
     }
 }

@@ -13,10 +13,13 @@ import SpendReport
 /// try await app.runService()
 /// ```
 public enum SpendboardApplication {
+    /// How alert delivery stands, for `/api/health`; nil when no alert target is configured.
+    public typealias AlertHealthSource = @Sendable () async -> AlertHealth
+
     public static func router(
         store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings,
         decoder: UsageBatchDecoder = UsageBatchDecoder(), prices: PriceBook? = nil, startedAt: Timestamp? = nil,
-        archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil
+        archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil, alerts: AlertHealthSource? = nil
     ) -> Router<SpendRequestContext> {
         let router = Router(context: SpendRequestContext.self, options: .autoGenerateHeadEndpoints)
         if !settings.corsOrigins.isEmpty {
@@ -33,7 +36,7 @@ public enum SpendboardApplication {
         }
         APIRoutes(
             store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder, prices: prices,
-            archive: archive, reports: renderer.map { ReportRoute(store: store, renderer: $0) }
+            archive: archive, reports: renderer.map { ReportRoute(store: store, renderer: $0) }, alerts: alerts
         )
         .register(on: router)
         return router
@@ -42,10 +45,12 @@ public enum SpendboardApplication {
     /// The whole server: router, listening address and the background services.
     public static func application(
         store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, prices: PriceBook,
-        services: [any Service], logger: Logger, archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil
+        services: [any Service], logger: Logger, archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil,
+        alerts: AlertHealthSource? = nil
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, board: board, site: site, settings: settings, prices: prices, archive: archive, renderer: renderer),
+            router: router(
+                store: store, board: board, site: site, settings: settings, prices: prices, archive: archive, renderer: renderer, alerts: alerts),
             server: .http1(configuration: .init(idleTimeout: .milliseconds(settings.idleTimeout.milliseconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,

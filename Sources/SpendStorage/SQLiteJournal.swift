@@ -135,6 +135,26 @@ public final class SQLiteJournal: UsageJournal {
                     """
             )
         }
+        migrator.registerMigration("v4: alert delivery") { db in
+            // `alerts` is 0 for an event kept for the record but not sent (an acknowledged
+            // anomaly's resolution); `alert_targets` is each webhook's cursor into the outbox.
+            try db.execute(
+                sql: """
+                    ALTER TABLE anomaly_events ADD COLUMN alerts INTEGER NOT NULL DEFAULT 1;
+                    CREATE TABLE alert_targets (
+                        target TEXT PRIMARY KEY,
+                        after_seq INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        failing_since INTEGER,
+                        next_attempt INTEGER,
+                        last_error TEXT,
+                        last_delivered INTEGER,
+                        delivered INTEGER NOT NULL DEFAULT 0,
+                        abandoned INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -385,10 +405,12 @@ extension SQLiteJournal: AnomalyJournal {
                 ])
             }
             // The same event twice (a retried write) is kept once.
-            let append = try db.cachedStatement(sql: "INSERT OR IGNORE INTO anomaly_events (event_id, kind, at, body) VALUES (?, ?, ?, ?)")
+            let append = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO anomaly_events (event_id, kind, at, body, alerts) VALUES (?, ?, ?, ?, ?)")
             for event in events {
                 try append.execute(arguments: [
                     event.id, event.kind.rawValue, event.at.millisecondsSinceEpoch, String(decoding: event.json, as: UTF8.self),
+                    event.alerts,
                 ])
             }
         }
@@ -413,6 +435,94 @@ extension SQLiteJournal: AnomalyJournal {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM incidents WHERE state != 'open' AND last_seen < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM anomaly_events WHERE at < ?", arguments: [cutoff])
+        }
+    }
+}
+
+extension SQLiteJournal: AlertOutbox {
+    public func registerAlertTargets(_ targets: [String]) async throws {
+        try await database.write { db in
+            let newest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM anomaly_events") ?? 0
+            for target in targets {
+                try db.execute(
+                    sql: "INSERT INTO alert_targets (target, after_seq) VALUES (?, ?) ON CONFLICT (target) DO NOTHING", arguments: [target, newest])
+            }
+        }
+    }
+
+    public func nextAlert(for target: String) async throws -> PendingAlert? {
+        let row = try await database.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT e.seq, e.event_id, e.kind, e.body, t.attempts, t.failing_since, t.next_attempt
+                    FROM alert_targets t JOIN anomaly_events e ON e.seq > t.after_seq AND e.alerts = 1
+                    WHERE t.target = ? ORDER BY e.seq LIMIT 1
+                    """, arguments: [target])
+        }
+        guard let row else { return nil }
+        let kindName: String = row["kind"]
+        guard let kind = AnomalyEvent.Kind(rawValue: kindName) else {
+            throw JournalError(message: "\(path): the outbox holds an event of unknown kind '\(kindName)'")
+        }
+        let body: String = row["body"]
+        return PendingAlert(
+            sequence: row["seq"], eventID: row["event_id"], kind: kind, body: Array(body.utf8), attempts: row["attempts"],
+            failingSince: (row["failing_since"] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)),
+            nextAttempt: (row["next_attempt"] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
+        )
+    }
+
+    public func recordAlertAttempt(_ outcome: AlertAttemptOutcome, for target: String, sequence: Int64, at now: Timestamp) async throws {
+        let at = now.millisecondsSinceEpoch
+        try await database.write { db in
+            // Only the head's outcome counts: a cursor never moves back or skips an event.
+            switch outcome {
+            case .delivered:
+                try db.execute(
+                    sql: """
+                        UPDATE alert_targets SET after_seq = ?, attempts = 0, failing_since = NULL, next_attempt = NULL,
+                            last_error = NULL, last_delivered = ?, delivered = delivered + 1
+                        WHERE target = ? AND after_seq < ?
+                        """, arguments: [sequence, at, target, sequence])
+            case .failed(let error, let retryAt):
+                try db.execute(
+                    sql: """
+                        UPDATE alert_targets SET attempts = attempts + 1, failing_since = COALESCE(failing_since, ?),
+                            next_attempt = ?, last_error = ?
+                        WHERE target = ? AND after_seq < ?
+                        """, arguments: [at, retryAt.millisecondsSinceEpoch, error, target, sequence])
+            case .abandoned(let error):
+                try db.execute(
+                    sql: """
+                        UPDATE alert_targets SET after_seq = ?, attempts = 0, failing_since = NULL, next_attempt = NULL,
+                            last_error = ?, abandoned = abandoned + 1
+                        WHERE target = ? AND after_seq < ?
+                        """, arguments: [sequence, error, target, sequence])
+            }
+        }
+    }
+
+    public func alertTargetStatus(_ targets: [String]) async throws -> [AlertTargetStatus] {
+        try await database.read { db in
+            try targets.map { target in
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT t.*, (SELECT COUNT(*) FROM anomaly_events e WHERE e.seq > t.after_seq AND e.alerts = 1) AS pending
+                            FROM alert_targets t WHERE t.target = ?
+                            """, arguments: [target])
+                else { return AlertTargetStatus(target: target) }
+                func timestamp(_ column: String) -> Timestamp? {
+                    (row[column] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
+                }
+                return AlertTargetStatus(
+                    target: target, pending: row["pending"], delivered: row["delivered"], abandoned: row["abandoned"],
+                    attempts: row["attempts"], failingSince: timestamp("failing_since"), nextAttempt: timestamp("next_attempt"),
+                    lastError: row["last_error"], lastDelivered: timestamp("last_delivered")
+                )
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpendAlerts
 import SpendCore
 
 #if canImport(FoundationNetworking)
@@ -10,7 +11,7 @@ import FoundationNetworking
 struct Anomalies: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List and acknowledge the anomalies of a running server; measure the detector.",
-        subcommands: [List.self, Ack.self, Evaluate.self]
+        subcommands: [List.self, Ack.self, Evaluate.self, Secret.self]
     )
 
     /// Where the server is and the token writes need.
@@ -58,6 +59,16 @@ struct Anomalies: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             return Array(data)
+        }
+    }
+
+    /// `spendboard anomalies secret`: a new webhook signing secret.
+    struct Secret: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a new random webhook signing secret (whsec_ and 32 bytes in base64) for --alert-secret.")
+
+        func run() {
+            print(StandardWebhookSigner.newSecret())
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import SpendApp
 import SpendCore
@@ -179,5 +180,31 @@ func exitingOnStartupFailure<T>(_ logger: Logger, _ body: () async throws -> T) 
     } catch let error as ConfigurationError {
         // Its message names the flag.
         throw ValidationError("\(error)")
+    }
+}
+
+/// Where anomalies are announced (`AlertSettings`; see docs/operations.md, "Alerts").
+struct AlertOptions: ParsableArguments {
+    @Option(
+        name: .customLong("alert-webhook"),
+        help: "A receiver of anomaly.opened, .resolved and .acknowledged, signed as Standard Webhooks says; repeat for more.")
+    var webhooks: [String] = []
+
+    @Option(help: "The webhook signing secret, whsec_<base64> (or SPENDBOARD_ALERT_SECRET); `spendboard anomalies secret` prints a new one.")
+    var alertSecret: String?
+
+    @Option(help: "An Alertmanager's address, such as http://127.0.0.1:9093: open anomalies are posted to its /api/v2/alerts.")
+    var alertmanager: String?
+
+    @Option(help: "How often open anomalies are posted to Alertmanager.")
+    var alertmanagerInterval = DurationArgument(.seconds(30))
+
+    var settings: AlertSettings {
+        var settings = AlertSettings()
+        settings.webhooks = webhooks
+        settings.secret = alertSecret ?? ProcessInfo.processInfo.environment["SPENDBOARD_ALERT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        settings.alertmanager = alertmanager
+        settings.alertmanagerInterval = alertmanagerInterval.duration
+        return settings
     }
 }

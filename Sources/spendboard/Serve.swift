@@ -60,6 +60,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Anomalies")
     var anomalies: AnomalyOptions
 
+    @OptionGroup(title: "Alerts")
+    var alerts: AlertOptions
+
     @OptionGroup var logging: LoggingOptions
 
     @OptionGroup(title: "Archive")
@@ -75,6 +78,7 @@ struct Serve: AsyncParsableCommand {
         configuration.simulator?.scenarios = scenarios
         configuration.simulator?.scenarioStart = scenarioStart.duration
         configuration.anomalies = anomalies.settings
+        configuration.alerts = alerts.settings
         configuration.data = data
         configuration.ingestToken = ingestToken ?? ProcessInfo.processInfo.environment["SPENDBOARD_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.prices = pricing.prices

@@ -15,6 +15,8 @@ struct APIRoutes: Sendable {
     var archive: ArchiveWriter? = nil
     /// Renders `/report`; nil: no `/report`.
     var reports: ReportRoute? = nil
+    /// Alert delivery's state; nil: no alert targets.
+    var alerts: SpendboardApplication.AlertHealthSource? = nil
 
     /// Paths and the methods they answer, for 405 answers with `Allow`.
     static let allowedMethods: [String: [HTTPRequest.Method]] = [
@@ -102,9 +104,10 @@ struct APIRoutes: Sendable {
         let archiveFailing = archive?.catalog.status.lastError != nil
         let cleanup = board.cleanup
         let priceStatus = prices?.status
+        let alertHealth = await alerts?()
         let degraded =
             stale || lastError != nil || archiveFailing || cleanup.lastError != nil || journal.lastError != nil
-            || priceStatus?.lastReloadProblems != nil || anomalyJournal.lastError != nil
+            || priceStatus?.lastReloadProblems != nil || anomalyJournal.lastError != nil || alertHealth?.isFailing == true
         var writer = JSONWriter()
         writer.object { o in
             o.field("status") { $0.string(latest == nil ? "starting" : (degraded ? "degraded" : "ok")) }
@@ -149,6 +152,9 @@ struct APIRoutes: Sendable {
                     }
                 }
             }
+            if let alertHealth {
+                o.field("alerts") { $0.alertHealth(alertHealth) }
+            }
             o.field("store") { w in
                 w.object { s in
                     s.field("rawUpdates") { $0.integer(status.rawUpdates) }
@@ -174,6 +180,43 @@ struct APIRoutes: Sendable {
 
 extension JSONWriter {
     /// The price table in force and the last reload (`kill -HUP`).
+    mutating func alertHealth(_ health: AlertHealth) {
+        func optional(_ value: Timestamp?) -> (inout JSONWriter) -> Void {
+            { w in if let value { w.timestamp(value) } else { w.null() } }
+        }
+        func optional(_ value: String?) -> (inout JSONWriter) -> Void {
+            { w in if let value { w.string(value) } else { w.null() } }
+        }
+        object { o in
+            o.field("webhooks") { w in
+                w.array(health.webhooks) { w, target in
+                    w.object { t in
+                        t.field("target") { $0.string(target.target) }
+                        t.field("pending") { $0.integer(target.pending) }
+                        t.field("delivered") { $0.integer(target.delivered) }
+                        t.field("abandoned") { $0.integer(target.abandoned) }
+                        t.field("attempts") { $0.integer(target.attempts) }
+                        t.field("failingSince", optional(target.failingSince))
+                        t.field("nextAttempt", optional(target.nextAttempt))
+                        t.field("lastError", optional(target.lastError))
+                        t.field("lastDelivered", optional(target.lastDelivered))
+                    }
+                }
+            }
+            o.field("outboxError", optional(health.webhookError))
+            if let alertmanager = health.alertmanager {
+                o.field("alertmanager") { w in
+                    w.object { a in
+                        a.field("target") { $0.string(alertmanager.target) }
+                        a.field("lastSuccess", optional(alertmanager.lastSuccess))
+                        a.field("lastError", optional(alertmanager.lastError))
+                        a.field("alertsSent") { $0.integer(alertmanager.alertsSent) }
+                    }
+                }
+            }
+        }
+    }
+
     mutating func priceHealth(_ status: PriceBook.Status) {
         object { p in
             p.field("source") { w in

@@ -1,0 +1,174 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SpendCore
+import Synchronization
+
+/// Delivers the anomaly outbox to each `--alert-webhook`, signed as Standard Webhooks says.
+///
+/// Each target follows its own cursor in the outbox (``AlertOutbox``): its oldest undelivered
+/// event is posted, and retried with exponential backoff (``RetryPolicy``) until the receiver
+/// answers 2xx; only then does the cursor move on, and it is stored, so delivery is at least
+/// once across restarts and `kill -9`. Every attempt carries the event's id as `webhook-id`, so
+/// a receiver drops the duplicates a crash between its answer and the stored cursor can cause.
+/// Targets are independent: a receiver that is down delays only its own alerts.
+public final class WebhookDelivery: Service, Sendable {
+    public let targets: [String]
+    let outbox: any AlertOutbox
+    let signer: StandardWebhookSigner
+    let policy: RetryPolicy
+    let clock: any TimeSource
+    let client: HTTPClient
+    let logger: Logger
+    /// How long one attempt may take, connection included.
+    static let attemptTimeout: TimeAmount = .seconds(10)
+    /// How often an idle target looks for new events.
+    let pollInterval: Duration
+    /// The last failure to read or write the outbox, for `/api/health`.
+    private let storeError = Mutex<String?>(nil)
+
+    public init(
+        targets: [String], outbox: any AlertOutbox, signer: StandardWebhookSigner, policy: RetryPolicy = RetryPolicy(),
+        clock: any TimeSource = WallClock(), pollInterval: Duration = .seconds(1), logger: Logger
+    ) {
+        self.targets = targets
+        self.outbox = outbox
+        self.signer = signer
+        self.policy = policy
+        self.clock = clock
+        self.pollInterval = pollInterval
+        self.logger = logger
+        // Alerts go only where the operator pointed them: no redirects.
+        client = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        )
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for target in self.targets {
+                    group.addTask { await self.follow(target) }
+                }
+            }
+        }
+        try await client.shutdown()
+    }
+
+    /// Closes the HTTP client of a delivery that was never `run` (tests step it by hand).
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    private func follow(_ target: String) async {
+        while !Task.isCancelled {
+            var wait = pollInterval
+            do {
+                if let next = try await deliverDue(to: target) {
+                    wait = min(pollInterval, max(.zero, clock.now.duration(to: next)))
+                }
+                storeError.withLock { $0 = nil }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("cannot read or write the alert outbox", metadata: ["target": "\(Self.display(target))", "error": "\(error)"])
+                storeError.withLock { $0 = "\(error)" }
+            }
+            do { try await Task.sleep(for: wait) } catch { return }
+        }
+    }
+
+    /// Sends `target` every event that is due, oldest first, and stops at the first failure.
+    /// Returns when the head is due again, or nil when the target has had every event.
+    @discardableResult
+    public func deliverDue(to target: String) async throws -> Timestamp? {
+        while let head = try await outbox.nextAlert(for: target) {
+            if let next = head.nextAttempt, next > clock.now { return next }
+            let now = clock.now
+            let outcome: AlertAttemptOutcome
+            switch await attempt(head, to: target, at: now) {
+            case .success:
+                outcome = .delivered
+            case .failure(let error):
+                outcome = policy.outcome(error: error.description, attempts: head.attempts + 1, failingSince: head.failingSince ?? now, now: now)
+            }
+            try Task.checkCancellation()
+            try await outbox.recordAlertAttempt(outcome, for: target, sequence: head.sequence, at: now)
+            switch outcome {
+            case .delivered:
+                logger.info(
+                    "alert delivered",
+                    metadata: ["target": "\(Self.display(target))", "event": "\(head.eventID)", "attempts": "\(head.attempts + 1)"])
+            case .failed(let error, let retryAt):
+                logger.warning(
+                    "alert delivery failed",
+                    metadata: [
+                        "target": "\(Self.display(target))", "event": "\(head.eventID)", "attempts": "\(head.attempts + 1)", "error": "\(error)",
+                        "retryAt": "\(retryAt)",
+                    ])
+                return retryAt
+            case .abandoned(let error):
+                logger.error(
+                    "alert abandoned: it failed for longer than the retry policy allows",
+                    metadata: ["target": "\(Self.display(target))", "event": "\(head.eventID)", "error": "\(error)"])
+            }
+        }
+        return nil
+    }
+
+    struct AttemptError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// One signed POST of `alert`; success is a 2xx answer.
+    func attempt(_ alert: PendingAlert, to target: String, at now: Timestamp) async -> Result<Void, AttemptError> {
+        var request = HTTPClientRequest(url: target)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "spendboard")
+        let timestamp = now.millisecondsSinceEpoch / 1000
+        for header in signer.headers(id: alert.eventID, timestamp: timestamp, body: alert.body) {
+            request.headers.add(name: header.name, value: header.value)
+        }
+        request.body = .bytes(ByteBuffer(bytes: alert.body))
+        do {
+            let response = try await client.execute(request, timeout: Self.attemptTimeout, logger: logger)
+            // The answer's body is read (so the connection can be reused) and not kept.
+            _ = try await response.body.collect(upTo: 64 * 1024)
+            guard (200..<300).contains(response.status.code) else {
+                return .failure(AttemptError(description: "the receiver answered \(response.status.code)"))
+            }
+            return .success(())
+        } catch {
+            return .failure(AttemptError(description: "\(error)"))
+        }
+    }
+
+    /// Each target's progress, its address shown without path or query.
+    public func status() async -> (targets: [AlertTargetStatus], error: String?) {
+        do {
+            let statuses = try await outbox.alertTargetStatus(targets)
+            return (
+                statuses.map { status in
+                    var shown = status
+                    shown.target = Self.display(status.target)
+                    return shown
+                }, storeError.withLock { $0 }
+            )
+        } catch {
+            return (targets.map { AlertTargetStatus(target: Self.display($0)) }, "\(error)")
+        }
+    }
+
+    /// `scheme://host:port/…`: a webhook URL's path and query often hold its token, so logs and
+    /// `/api/health` show only where it goes.
+    public static func display(_ target: String) -> String {
+        guard let url = URL(string: target), let scheme = url.scheme, let host = url.host else { return "(not a URL)" }
+        let port = url.port.map { ":\($0)" } ?? ""
+        let rest = url.path.isEmpty || url.path == "/" ? "/" : "/…"
+        return "\(scheme)://\(host)\(port)\(rest)"
+    }
+}
