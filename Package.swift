@@ -136,8 +136,9 @@ let package = Package(
                 "SpendStorage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            // The DevTools-protocol driver the browser check runs with python3.
-            exclude: ["Browser"]
+            // The DevTools-protocol driver the browser check runs with python3, and the webhook
+            // receiver of the alert test.
+            exclude: ["Browser", "Receivers"]
         ),
     ]
 )

@@ -116,6 +116,12 @@ struct ApplicationTests {
         case "--archive-every": configuration.archive.every = .milliseconds(500)
         case "--archive-keep": configuration.archive.keep = 0
         case "--idle-timeout": configuration.idleTimeout = .milliseconds(10)
+        case "--alert-webhook": configuration.alerts.webhooks = ["ftp://hooks.example.com/x"]
+        case "--alert-secret":
+            configuration.alerts.webhooks = ["https://hooks.example.com/x"]
+            configuration.alerts.secret = "whsec_c2hvcnQ="
+        case "--alertmanager": configuration.alerts.alertmanager = "http://user:password@127.0.0.1:9093"
+        case "--alertmanager-interval": configuration.alerts.alertmanagerInterval = .zero
         default: Issue.record("no way to break \(flag)")
         }
         return configuration
@@ -124,12 +130,24 @@ struct ApplicationTests {
     /// Every rule is checked before anything starts, named by its flag.
     @Test(arguments: [
         "--port", "--render-interval", "--gauge-max", "--load", "--backfill", "--raw-capacity", "--max-page", "--cors-origin",
-        "--archive-every", "--archive-keep", "--idle-timeout",
+        "--archive-every", "--archive-keep", "--idle-timeout", "--alert-webhook", "--alert-secret", "--alertmanager",
+        "--alertmanager-interval",
     ])
     func badSettingsAreRefusedByName(flag: String) throws {
         #expect(throws: Never.self) { try ServeConfiguration().validate() }
         let error = try #require(throws: ConfigurationError.self) { try Self.broken(flag).validate() }
         #expect(error.description.hasPrefix(flag), "\(error)")
+    }
+
+    /// Webhooks are signed: a webhook without a secret is refused at start, with the way to
+    /// make one.
+    @Test func aWebhookNeedsASecret() throws {
+        var configuration = ServeConfiguration()
+        configuration.alerts.webhooks = ["https://hooks.example.com/spendboard"]
+        let error = try #require(throws: ConfigurationError.self) { try configuration.validate() }
+        #expect(error.description.contains("--alert-secret") && error.description.contains("spendboard anomalies secret"), "\(error)")
+        configuration.alerts.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        #expect(throws: Never.self) { try configuration.validate() }
     }
 
     @Test func renderNeedsSomeHistory() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @testable import SpendStorage
@@ -27,21 +28,113 @@ extension EndToEndTests {
         throw CancellationError()
     }
 
+    /// `Receivers/webhook-receiver.py`: a Standard Webhooks receiver in another process, with
+    /// its own signature check, logging each delivery as a JSON line.
+    final class WebhookReceiver: Sendable {
+        let process: Process
+        let port: Int
+        let log: String
+
+        static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+        struct Delivery: Decodable, Equatable {
+            var id: String
+            var verified: Bool
+            var type: String
+            var incident: String
+            var status: Int
+        }
+
+        init(port: Int = 0, log: String, failing: Bool) throws {
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Receivers/webhook-receiver.py").path
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script, String(port), Self.secret, log, failing ? "1000000" : "0"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            var line = Data()
+            while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+                line.append(byte)
+            }
+            self.port = try #require(Int(String(decoding: line, as: UTF8.self)), "the receiver never said where it listens")
+            self.log = log
+        }
+
+        var deliveries: [Delivery] {
+            get throws {
+                guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
+                return try text.split(separator: "\n").map { try JSONDecoder().decode(Delivery.self, from: Data($0.utf8)) }
+            }
+        }
+
+        /// SIGKILL: a child of the test process may start with SIGTERM blocked.
+        func stop() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// The server's `alerts.webhooks[0]` in `/api/health`, once `until` holds for it.
+    static func webhookHealth(_ server: Server, until condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var last: [String: Any] = [:]
+        while ContinuousClock.now < deadline {
+            let health = try #require(try JSONSerialization.jsonObject(with: try await server.get("/api/health").body) as? [String: Any])
+            last = ((health["alerts"] as? [String: Any])?["webhooks"] as? [[String: Any]])?.first ?? [:]
+            if condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("the webhook never reached the expected state: \(last)")
+        throw CancellationError()
+    }
+
+    /// Delivered alerts, once there are `count` delivered ones.
+    static func waitForDeliveries(_ receiver: WebhookReceiver, count: Int) async throws -> [WebhookReceiver.Delivery] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let delivered = try receiver.deliveries.filter { $0.status == 204 }
+            if delivered.count >= count { return delivered }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("the receiver had \(try receiver.deliveries) after 60 s, not \(count) delivered")
+        throw CancellationError()
+    }
+
+    /// The anomaly's life through the real binary: opened, acknowledged over HTTP while the
+    /// webhook receiver refuses every delivery, `kill -9`, the receiver back, the server back:
+    /// the alerts held in the outbox arrive, signed, in order, with the ids they had before.
     @Test func anAcknowledgedAnomalySurvivesKillNine() async throws {
         let data = Self.scratch("data")
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        let server = try await Server(arguments: Self.anomalyArguments(data: data))
+        let log = Self.scratch("webhooks.jsonl")
+        defer {
+            try? FileManager.default.removeItem(atPath: data)
+            try? FileManager.default.removeItem(atPath: log)
+        }
+        let refusing = try WebhookReceiver(log: log, failing: true)
+        let alerting = ["--alert-webhook", "http://127.0.0.1:\(refusing.port)/hook", "--alert-secret", WebhookReceiver.secret]
+        let server = try await Server(arguments: Self.anomalyArguments(data: data) + alerting)
         let incident = try await Self.waitForAnomaly(server)
         let id = try #require(incident["id"] as? String)
         #expect(incident["kind"] as? String == "spike" && incident["scope"] as? String == "customer")
         let ack = try await server.post("/api/anomalies/\(id)/ack", body: #"{"reason":"investigating","note":"paged <on-call>"}"#)
         #expect(ack.status == 200, "\(String(decoding: ack.body, as: UTF8.self))")
+        let failing = try await Self.webhookHealth(server) { ($0["pending"] as? Int) == 2 && $0["lastError"] is String }
+        #expect(failing["target"] as? String == "http://127.0.0.1:\(refusing.port)/…" && failing["delivered"] as? Int == 0)
+        #expect(failing["lastError"] as? String == "the receiver answered 503")
+        let health = try #require(try JSONSerialization.jsonObject(with: try await server.get("/api/health").body) as? [String: Any])
+        #expect(health["status"] as? String == "degraded", "alerts that do not get through make the server degraded")
 
         _ = await server.stop(with: SIGKILL)
+        refusing.stop()
+        let refused = try refusing.deliveries
+        #expect(!refused.isEmpty && refused.allSatisfy { $0.id == refused[0].id && $0.verified && $0.type == "anomaly.opened" })
 
         // Back without the scenario: the incident is still open (it resolves only after 3 quiet
         // minutes), still acknowledged, and not opened a second time.
-        let restarted = try await Server(arguments: Self.anomalyArguments(data: data, scenario: false))
+        let receiver = try WebhookReceiver(port: refusing.port, log: log, failing: false)
+        defer { receiver.stop() }
+        let restarted = try await Server(arguments: Self.anomalyArguments(data: data, scenario: false) + alerting)
         let after = try await restarted.get("/api/anomalies/\(id)")
         #expect(after.status == 200)
         let json = try #require(try JSONSerialization.jsonObject(with: after.body) as? [String: Any])
@@ -50,8 +143,13 @@ extension EndToEndTests {
         #expect(acknowledgement["reason"] as? String == "investigating" && acknowledgement["note"] as? String == "paged <on-call>")
         let list = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/anomalies").body) as? [String: Any])
         #expect((list["anomalies"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
-        let health = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/health").body) as? [String: Any])
-        #expect((health["anomalies"] as? [String: Any])?["openAcknowledged"] as? Int == 1)
+        let restartedHealth = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/health").body) as? [String: Any])
+        #expect((restartedHealth["anomalies"] as? [String: Any])?["openAcknowledged"] as? Int == 1)
+
+        // The alerts held while the receiver refused them arrive after the restart.
+        let delivered = try await Self.waitForDeliveries(receiver, count: 2)
+        #expect(delivered.map(\.type) == ["anomaly.opened", "anomaly.acknowledged"] && delivered.allSatisfy { $0.verified && $0.incident == id })
+        #expect(delivered[0].id == refused[0].id, "a retry carries the webhook-id of the first attempt")
 
         // The command line lists and acknowledges through the same API.
         let address = "http://127.0.0.1:\(restarted.port)"
@@ -66,14 +164,20 @@ extension EndToEndTests {
         #expect(malformed != 0 && malformedText.contains("is not an anomaly id"), "\(malformedText)")
         let changed = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/anomalies/\(id)").body) as? [String: Any])
         #expect((changed["acknowledgement"] as? [String: Any])?["note"] as? String == "known load test")
+        let third = try await Self.waitForDeliveries(receiver, count: 3)
+        #expect(third.map(\.type) == ["anomaly.opened", "anomaly.acknowledged", "anomaly.acknowledged"])
+        let settled = try await Self.webhookHealth(restarted) { ($0["delivered"] as? Int) == 3 }
+        #expect(settled["pending"] as? Int == 0 && settled["lastError"] is NSNull)
         #expect(await restarted.stop(with: SIGTERM) == 0)
 
-        // The outbox holds each change of state once: opened, then each acknowledgement.
+        // The outbox holds each change of state once: opened, then each acknowledgement, with
+        // the ids the receiver saw.
         let journal = try SQLiteJournal(directory: data)
-        let kinds = try await journal.database.read { db in
-            try String.fetchAll(db, sql: "SELECT kind FROM anomaly_events WHERE body LIKE ? ORDER BY seq", arguments: ["%\"id\":\"\(id)\"%"])
+        let events = try await journal.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT event_id, kind FROM anomaly_events WHERE body LIKE ? ORDER BY seq", arguments: ["%\"id\":\"\(id)\"%"])
         }
-        #expect(kinds == ["anomaly.opened", "anomaly.acknowledged", "anomaly.acknowledged"])
+        #expect(events.map { $0["kind"] as String } == ["anomaly.opened", "anomaly.acknowledged", "anomaly.acknowledged"])
+        #expect(events.map { $0["event_id"] as String } == third.map(\.id))
     }
 }
 

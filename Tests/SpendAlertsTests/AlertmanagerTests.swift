@@ -1,0 +1,150 @@
+import Foundation
+import SpendAlerts
+import SpendCore
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Open anomalies posted to a real Alertmanager (Debian's `prometheus-alertmanager`) and read
+/// back from its API. Runs when it is installed; `SPENDBOARD_REQUIRE_ALERTMANAGER=1` (set by
+/// `.ci/run`) makes a missing Alertmanager a failure instead of a skip.
+@Suite(.serialized, .enabled(if: Alertmanager.path != nil || Alertmanager.required, "prometheus-alertmanager is not installed"))
+struct AlertmanagerTests {
+    @Test func postsOpenAnomaliesWithTheirLabelsAndLeavesResolvedOnesOut() async throws {
+        let alertmanager = try await Alertmanager.start()
+        defer { alertmanager.stop() }
+        let now = WallClock().now
+        let open = AlertFixtures.incident(tenant: #""acme" <ops>"#, customer: "cust-ü7", start: now.advanced(by: .seconds(-300)))
+        var acknowledged = AlertFixtures.incident(customer: "cust-042", start: now.advanced(by: .seconds(-600)))
+        acknowledged.acknowledgement = .init(at: now, reason: .investigating, note: "paged on-call")
+        let justResolved = AlertFixtures.resolved(
+            AlertFixtures.incident(customer: "cust-100", start: now.advanced(by: .seconds(-900))), at: now.advanced(by: .seconds(-120)))
+        let longResolved = AlertFixtures.resolved(
+            AlertFixtures.incident(customer: "cust-200", start: now.advanced(by: .seconds(-9000))), at: now.advanced(by: .seconds(-7200)))
+        let incidents = [open, acknowledged, justResolved, longResolved]
+        let service = AlertmanagerService(
+            url: alertmanager.url, incidents: { incidents }, clock: ManualTimeSource(now),
+            logger: AlertFixtures.logger)
+        await service.post()
+        try await service.shutdown()
+        let status = service.status
+        #expect(status.lastError == nil && status.lastSuccess == now)
+        #expect(status.alertsSent == 3, "open, acknowledged and resolved in the last 15 minutes; not the one resolved 2 hours ago")
+
+        let alerts = try await alertmanager.alerts()
+        let byID = Dictionary(uniqueKeysWithValues: alerts.compactMap { alert in (alert.labels["anomaly_id"]).map { ($0, alert) } })
+        #expect(Set(byID.keys) == [open.id, acknowledged.id], "Alertmanager lists the firing alerts only: \(byID.keys.sorted())")
+        let firing = try #require(byID[open.id])
+        #expect(
+            firing.labels == [
+                "alertname": "SpendboardAnomaly", "anomaly_id": open.id, "kind": "spike", "scope": "customer", "tenant": #""acme" <ops>"#,
+                "customer": "cust-ü7",
+            ])
+        #expect(firing.annotations["summary"] == #"Spike: "acme" <ops> / cust-ü7 at $2140.50/h, expected $620.00/h"#)
+        #expect(firing.annotations["impact"] == "$283.40" && firing.annotations["acknowledged"] == nil)
+        #expect(firing.state == "active")
+        #expect(byID[acknowledged.id]?.annotations["acknowledged"] == "investigating (paged on-call)")
+    }
+
+    @Test func anUnreachableAlertmanagerIsReportedNotThrown() async throws {
+        let service = AlertmanagerService(
+            url: "http://127.0.0.1:1", incidents: { [AlertFixtures.incident(start: WallClock().now)] }, logger: AlertFixtures.logger)
+        await service.post()
+        try await service.shutdown()
+        #expect(service.status.lastError?.isEmpty == false && service.status.lastSuccess == nil)
+        #expect(AlertHealth(alertmanager: service.status).isFailing)
+    }
+
+    @Test func firingAlertsLastFourIntervalsAndResolvedOnesEndWhenTheyEnded() throws {
+        let now = AlertFixtures.start.advanced(by: .seconds(3600))
+        let open = AlertFixtures.incident()
+        let resolved = AlertFixtures.resolved(AlertFixtures.incident(customer: "b"), at: now.advanced(by: .seconds(-60)))
+        let (body, count) = AlertmanagerService.alerts([resolved, open], now: now, interval: .seconds(30))
+        #expect(count == 2)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]])
+        let ends = json.compactMap { $0["endsAt"] as? String }
+        let expected = [open, resolved].sorted { $0.id < $1.id }.map { ($0.end ?? now.advanced(by: .seconds(120))).description }
+        #expect(ends == expected)
+        #expect(json.compactMap { $0["startsAt"] as? String } == [open, resolved].sorted { $0.id < $1.id }.map(\.start.description))
+    }
+}
+
+/// A throw-away Alertmanager on a free loopback port, with its own folder.
+struct Alertmanager {
+    static let required = ProcessInfo.processInfo.environment["SPENDBOARD_REQUIRE_ALERTMANAGER"] == "1"
+    static let path: String? = ["/usr/bin/prometheus-alertmanager", "/usr/bin/alertmanager", "/usr/local/bin/alertmanager"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    let process: Process
+    let directory: String
+    let url: String
+
+    struct Alert {
+        var labels: [String: String]
+        var annotations: [String: String]
+        var state: String?
+    }
+
+    static func start() async throws -> Alertmanager {
+        let binary = try #require(path, "install Debian's prometheus-alertmanager to run the Alertmanager check")
+        let directory = try AlertFixtures.temporaryDirectory()
+        let config = directory + "/alertmanager.yml"
+        try "route:\n  receiver: none\nreceivers:\n  - name: none\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--config.file=\(config)", "--storage.path=\(directory)/data", "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+        ]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let alertmanager = Alertmanager(process: process, directory: directory, url: "http://127.0.0.1:\(port)")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let (_, response) = try? await URLSession.shared.data(from: URL(string: alertmanager.url + "/-/ready")!),
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
+                return alertmanager
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        alertmanager.stop()
+        Issue.record("Alertmanager did not become ready within 30 s")
+        throw CancellationError()
+    }
+
+    func alerts() async throws -> [Alert] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: url + "/api/v2/alerts")!)
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        return json.map { alert in
+            Alert(
+                labels: alert["labels"] as? [String: String] ?? [:], annotations: alert["annotations"] as? [String: String] ?? [:],
+                state: (alert["status"] as? [String: Any])?["state"] as? String)
+        }
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A port nothing listens on now: bound to 0 by the kernel, then released.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound, "cannot bind a loopback socket")
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
