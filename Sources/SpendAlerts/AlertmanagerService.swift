@@ -70,7 +70,12 @@ public final class AlertmanagerService: Service, Sendable {
         let now = clock.now
         let alerts = Self.alerts(await incidents(), now: now, interval: interval)
         guard alerts.count > 0 else {
-            state.withLock { $0.lastError = nil }
+            // Nothing open or lately resolved: nothing to say (Alertmanager resolves what it
+            // was told by its endsAt).
+            state.withLock {
+                $0.lastError = nil
+                $0.alertsSent = 0
+            }
             return
         }
         var request = HTTPClientRequest(url: url.hasSuffix("/") ? url + "api/v2/alerts" : url + "/api/v2/alerts")

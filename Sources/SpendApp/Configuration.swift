@@ -163,6 +163,14 @@ public struct AlertSettings: Sendable {
                 throw ConfigurationError("--alert-secret \(error)")
             }
         }
+        guard retry.maximum >= .seconds(1), retry.maximum <= .seconds(86_400) else {
+            throw ConfigurationError("--alert-retry-max must be from 1s to 24h; got \(DurationText.format(retry.maximum))")
+        }
+        guard retry.giveUpAfter >= retry.maximum, retry.giveUpAfter <= .seconds(30 * 86_400) else {
+            throw ConfigurationError(
+                "--alert-give-up-after must be from --alert-retry-max (\(DurationText.format(retry.maximum))) to 30d, the outbox's retention; got \(DurationText.format(retry.giveUpAfter))"
+            )
+        }
         guard alertmanagerInterval >= .seconds(1), alertmanagerInterval <= .seconds(300) else {
             throw ConfigurationError("--alertmanager-interval must be from 1s to 5m; got \(DurationText.format(alertmanagerInterval))")
         }

@@ -199,12 +199,20 @@ struct AlertOptions: ParsableArguments {
     @Option(help: "How often open anomalies are posted to Alertmanager.")
     var alertmanagerInterval = DurationArgument(.seconds(30))
 
+    @Option(help: "Longest wait between two attempts of a webhook delivery (the waits double from 5s up to this).")
+    var alertRetryMax = DurationArgument(RetryPolicy().maximum)
+
+    @Option(help: "A webhook delivery failing for this long is abandoned (logged and counted), and the next one goes on.")
+    var alertGiveUpAfter = DurationArgument(RetryPolicy().giveUpAfter)
+
     var settings: AlertSettings {
         var settings = AlertSettings()
         settings.webhooks = webhooks
         settings.secret = alertSecret ?? ProcessInfo.processInfo.environment["SPENDBOARD_ALERT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         settings.alertmanager = alertmanager
         settings.alertmanagerInterval = alertmanagerInterval.duration
+        settings.retry.maximum = alertRetryMax.duration
+        settings.retry.giveUpAfter = alertGiveUpAfter.duration
         return settings
     }
 }

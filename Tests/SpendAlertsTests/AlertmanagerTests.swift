@@ -99,20 +99,34 @@ struct Alertmanager {
             "--config.file=\(config)", "--storage.path=\(directory)/data", "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
         ]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let log = directory + "/alertmanager.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
         let alertmanager = Alertmanager(process: process, directory: directory, url: "http://127.0.0.1:\(port)")
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let (_, response) = try? await URLSession.shared.data(from: URL(string: alertmanager.url + "/-/ready")!),
-                (response as? HTTPURLResponse)?.statusCode == 200
-            {
-                return alertmanager
+        // Each probe may take 2 s; on a loaded machine Alertmanager can take a while to start.
+        let deadline = ContinuousClock.now + .seconds(90)
+        var last = "no answer"
+        // Probed once more after the deadline: a test starved by the rest of the suite must not
+        // fail for want of a last look.
+        while process.isRunning {
+            let probe = URLRequest(url: URL(string: alertmanager.url + "/-/ready")!, timeoutInterval: 2)
+            do {
+                let (_, response) = try await URLSession.shared.data(for: probe)
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                if status == 200 { return alertmanager }
+                last = "status \(status)"
+            } catch {
+                last = "\(error)"
             }
+            guard ContinuousClock.now < deadline else { break }
             try await Task.sleep(for: .milliseconds(100))
         }
+        let running = process.isRunning
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         alertmanager.stop()
-        Issue.record("Alertmanager did not become ready within 30 s")
+        Issue.record(
+            "Alertmanager on port \(port) was not ready within 90 s (running: \(running), last probe: \(last)); it said: \(output.suffix(2000))")
         throw CancellationError()
     }
 

@@ -122,6 +122,8 @@ struct ApplicationTests {
             configuration.alerts.secret = "whsec_c2hvcnQ="
         case "--alertmanager": configuration.alerts.alertmanager = "http://user:password@127.0.0.1:9093"
         case "--alertmanager-interval": configuration.alerts.alertmanagerInterval = .zero
+        case "--alert-retry-max": configuration.alerts.retry.maximum = .milliseconds(10)
+        case "--alert-give-up-after": configuration.alerts.retry.giveUpAfter = .seconds(60)
         default: Issue.record("no way to break \(flag)")
         }
         return configuration
@@ -131,7 +133,7 @@ struct ApplicationTests {
     @Test(arguments: [
         "--port", "--render-interval", "--gauge-max", "--load", "--backfill", "--raw-capacity", "--max-page", "--cors-origin",
         "--archive-every", "--archive-keep", "--idle-timeout", "--alert-webhook", "--alert-secret", "--alertmanager",
-        "--alertmanager-interval",
+        "--alertmanager-interval", "--alert-retry-max", "--alert-give-up-after",
     ])
     func badSettingsAreRefusedByName(flag: String) throws {
         #expect(throws: Never.self) { try ServeConfiguration().validate() }
