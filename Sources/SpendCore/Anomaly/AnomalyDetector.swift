@@ -126,6 +126,9 @@ public struct AnomalyDetector: Sendable {
     private var scratchCalls: [Int64] = []
     /// The newest bucket folded in.
     private var lastBucket: Int64?
+    /// The updates each recent 5-second bucket held when it was last read: a minute whose
+    /// buckets still hold as many need not be read again at its end (no update came late).
+    private var readUpdates: [Int64: Int64] = [:]
     /// Ids of incidents changed since `takeChanges(now:)`.
     private var changed: Set<String> = []
     private var revision: Int64 = 0
@@ -316,6 +319,7 @@ public struct AnomalyDetector: Sendable {
             historySpend[i] = 0
             historyCalls[i] = 0
         }
+        readUpdates = [:]
     }
 
     // MARK: Folding
@@ -324,7 +328,11 @@ public struct AnomalyDetector: Sendable {
     /// they count for (each series' triple, customer, tenant, model and the total).
     private mutating func accumulate(_ range: ClosedRange<Int64>, _ ledger: UsageLedger) {
         for index in range {
-            guard let stored = ledger.fine.bucket(index: index) else { continue }
+            guard let stored = ledger.fine.bucket(index: index) else {
+                readUpdates[index] = 0
+                continue
+            }
+            readUpdates[index] = stored.totals.updates
             for (key, entry) in zip(stored.keys, stored.values) {
                 guard let triple = tripleTrack(ledgerSeries: key, ledger, create: true) else { continue }
                 let cost = Int128(entry.costHigh) << 64 | Int128(entry.costLow)
@@ -395,6 +403,31 @@ public struct AnomalyDetector: Sendable {
         }
     }
 
+    /// Spend, its squares and calls over the history slots `range`.
+    private func historySums(_ range: Range<Int>) -> (sum: Double, squares: Double, calls: Double) {
+        var sum = 0.0
+        var squares = 0.0
+        var calls = 0.0
+        for s in range {
+            let value = Double(historySpend[s])
+            sum += value
+            squares += value * value
+            calls += Double(historyCalls[s])
+        }
+        return (sum, squares, calls)
+    }
+
+    /// Track `i`'s last minute, added up again from its buckets (no drift).
+    private func windowSums(_ i: Int) -> (spend: Double, calls: Int64) {
+        var spend = 0.0
+        var calls: Int64 = 0
+        for w in (i * Self.windowBuckets)..<((i + 1) * Self.windowBuckets) {
+            spend += Double(windowSpend[w])
+            calls += Int64(windowCalls[w])
+        }
+        return (spend, calls)
+    }
+
     static func windowSlot(_ bucket: Int64) -> Int {
         Int(bucket - bucket.flooredDivision(by: Int64(windowBuckets)) * Int64(windowBuckets))
     }
@@ -417,10 +450,22 @@ public struct AnomalyDetector: Sendable {
         let buckets = Int64(Self.windowBuckets)
         for back in stride(from: Self.recheckMinutes - 1, through: 0, by: -1) {
             let m = minute - Int64(back)
-            accumulate((m * buckets)...(m * buckets + buckets - 1), ledger)
+            let range = (m * buckets)...(m * buckets + buckets - 1)
+            // Usually no update came late: the minute's buckets hold what was read, a minute
+            // already counted stays as it is, and the minute ending now is the last-minute
+            // ring. Reading 24 buckets again was most of the tick that ends a minute.
+            let unchanged = range.allSatisfy { readUpdates[$0] == ledger.fine.totals(index: $0).updates }
+            if back > 0 && unchanged { continue }
+            if !unchanged { accumulate(range, ledger) }
             let slot = Int(m % Int64(Self.historyMinutes))
             for i in tracks.indices where tracks[i].live {
-                let (_, spend, calls) = takeScratch(i)
+                let spend: Double
+                let calls: Int64
+                if unchanged {
+                    (spend, calls) = windowSums(i)
+                } else {
+                    (_, spend, calls) = takeScratch(i)
+                }
                 let h = i * Self.historyMinutes + slot
                 if back > 0 {
                     // A minute already counted: only its value changes (within what was seen).
@@ -444,29 +489,24 @@ public struct AnomalyDetector: Sendable {
             // The statistics of the last `historyCount` minutes, recomputed (no drift).
             let h = i * Self.historyMinutes
             let count = max(1, tracks[i].historyCount)
-            var sum = 0.0
-            var squares = 0.0
-            var calls = 0.0
-            for back in 0..<count {
-                let s = h + (slot - back + Self.historyMinutes) % Self.historyMinutes
-                let value = Double(historySpend[s])
-                sum += value
-                squares += value * value
-                calls += Double(historyCalls[s])
-            }
+            // The minutes `slot - count + 1 ... slot` of the ring, as at most two runs of
+            // adjacent slots (a remainder per minute was most of this loop).
+            let first = slot - count + 1
+            let older = first >= 0 ? h..<h : (h + first + Self.historyMinutes)..<(h + Self.historyMinutes)
+            let newer = (h + max(first, 0))..<(h + slot + 1)
+            var (sum, squares, calls) = historySums(older)
+            let (newerSum, newerSquares, newerCalls) = historySums(newer)
+            sum += newerSum
+            squares += newerSquares
+            calls += newerCalls
             let mean = sum / Double(count)
             tracks[i].mean = mean
-            var window = 0.0
-            var windowCalls: Int64 = 0
-            for w in (i * Self.windowBuckets)..<((i + 1) * Self.windowBuckets) {
-                window += Double(windowSpend[w])
-                windowCalls += Int64(self.windowCalls[w])
-            }
-            tracks[i].windowSpend = window
-            tracks[i].windowCalls = windowCalls
+            (tracks[i].windowSpend, tracks[i].windowCalls) = windowSums(i)
             tracks[i].deviation = (max(0, squares / Double(count) - mean * mean)).squareRoot()
             tracks[i].meanCalls = calls / Double(count)
         }
+        let oldest = (minute - Int64(Self.recheckMinutes)) * buckets
+        readUpdates = readUpdates.filter { $0.key >= oldest }
         updateSeasonal(end: end, ledger)
         var freed = false
         for i in tracks.indices where tracks[i].live {
