@@ -31,11 +31,16 @@ public final class AlertmanagerService: Service, Sendable {
     ///   - url: Alertmanager's base address, such as `http://127.0.0.1:9093`.
     ///   - interval: how often the alerts are posted; each firing alert says it lasts four
     ///     intervals, so three missed posts in a row do not resolve it.
+    /// How long after an anomaly's end it is resolved (`AnomalySettings.resolveAfter`): the
+    /// resolution is re-sent for ``resolvedResend`` from then.
+    let resolveAfter: Duration
+
     public init(
         url: String, incidents: @escaping @Sendable () async -> [Incident], clock: any TimeSource = WallClock(),
-        interval: Duration = .seconds(30), logger: Logger
+        interval: Duration = .seconds(30), resolveAfter: Duration = AnomalySettings().resolveAfter, logger: Logger
     ) {
         self.url = url
+        self.resolveAfter = resolveAfter
         self.incidents = incidents
         self.clock = clock
         self.interval = interval
@@ -49,9 +54,12 @@ public final class AlertmanagerService: Service, Sendable {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await post()
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+                // A post to an Alertmanager that does not answer must not hold up shutdown.
+                try await cancelWhenGracefulShutdown {
+                    await self.post()
+                    try await Task.sleep(for: self.interval)
+                }
             } catch {
                 break
             }
@@ -68,7 +76,7 @@ public final class AlertmanagerService: Service, Sendable {
     /// Posts the current alerts once; the outcome is kept for `/api/health`.
     public func post() async {
         let now = clock.now
-        let alerts = Self.alerts(await incidents(), now: now, interval: interval)
+        let alerts = Self.alerts(await incidents(), now: now, interval: interval, resolveAfter: resolveAfter)
         guard alerts.count > 0 else {
             // Nothing open or lately resolved: nothing to say (Alertmanager resolves what it
             // was told by its endsAt).
@@ -102,11 +110,14 @@ public final class AlertmanagerService: Service, Sendable {
     }
 
     /// The body of one post: every open incident, firing until four intervals from `now`, and
-    /// each incident resolved in the last ``resolvedResend``, ending when it ended.
-    public static func alerts(_ incidents: [Incident], now: Timestamp, interval: Duration) -> (body: [UInt8], count: Int) {
+    /// each incident resolved in the last ``resolvedResend``, ending when it ended. An incident
+    /// is resolved `resolveAfter` after its end.
+    public static func alerts(_ incidents: [Incident], now: Timestamp, interval: Duration, resolveAfter: Duration) -> (
+        body: [UInt8], count: Int
+    ) {
         let firingUntil = now.advanced(by: interval * 4)
         let sent = incidents.filter { incident in
-            incident.state == .open || (incident.end.map { $0.duration(to: now) <= resolvedResend } ?? false)
+            incident.state == .open || (incident.end.map { $0.duration(to: now) <= resolveAfter + resolvedResend } ?? false)
         }
         .sorted { $0.id < $1.id }
         var writer = JSONWriter(capacity: 512 * sent.count + 2)

@@ -26,8 +26,10 @@ public final class WebhookDelivery: Service, Sendable {
     static let attemptTimeout: TimeAmount = .seconds(10)
     /// How often an idle target looks for new events.
     let pollInterval: Duration
-    /// The last failure to read or write the outbox, for `/api/health`.
-    private let storeError = Mutex<String?>(nil)
+    /// Per target: the last failure to read or write the outbox, and its progress as last
+    /// read, so `/api/health` answers from memory instead of waiting on the database.
+    private let storeErrors = Mutex<[String: String]>([:])
+    private let statuses: Mutex<[String: AlertTargetStatus]>
 
     public init(
         targets: [String], outbox: any AlertOutbox, signer: StandardWebhookSigner, policy: RetryPolicy = RetryPolicy(),
@@ -40,6 +42,7 @@ public final class WebhookDelivery: Service, Sendable {
         self.clock = clock
         self.pollInterval = pollInterval
         self.logger = logger
+        statuses = Mutex(Dictionary(targets.map { ($0, AlertTargetStatus(target: $0)) }, uniquingKeysWith: { first, _ in first }))
         // Alerts go only where the operator pointed them: no redirects.
         client = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
@@ -48,6 +51,7 @@ public final class WebhookDelivery: Service, Sendable {
     }
 
     public func run() async throws {
+        for target in targets { await refreshStatus(of: target) }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for target in self.targets {
@@ -64,18 +68,24 @@ public final class WebhookDelivery: Service, Sendable {
     }
 
     private func follow(_ target: String) async {
+        var storeFailures = 0
         while !Task.isCancelled {
             var wait = pollInterval
             do {
                 if let next = try await deliverDue(to: target) {
                     wait = min(pollInterval, max(.zero, clock.now.duration(to: next)))
                 }
-                storeError.withLock { $0 = nil }
+                storeFailures = 0
+                storeErrors.withLock { $0[target] = nil }
             } catch is CancellationError {
                 return
             } catch {
+                // An outcome that cannot be stored is not retried every second: the outbox's
+                // own trouble backs off too, up to a minute.
+                storeFailures += 1
+                wait = min(pollInterval * (1 << min(storeFailures, 6)), .seconds(60))
                 logger.error("cannot read or write the alert outbox", metadata: ["target": "\(Self.display(target))", "error": "\(error)"])
-                storeError.withLock { $0 = "\(error)" }
+                storeErrors.withLock { $0[target] = "\(error)" }
             }
             do { try await Task.sleep(for: wait) } catch { return }
         }
@@ -83,8 +93,15 @@ public final class WebhookDelivery: Service, Sendable {
 
     /// Sends `target` every event that is due, oldest first, and stops at the first failure.
     /// Returns when the head is due again, or nil when the target has had every event.
+    /// The target's progress in memory is read again after each step.
     @discardableResult
     public func deliverDue(to target: String) async throws -> Timestamp? {
+        let next = try await deliverEachDue(to: target)
+        await refreshStatus(of: target)
+        return next
+    }
+
+    private func deliverEachDue(to target: String) async throws -> Timestamp? {
         while let head = try await outbox.nextAlert(for: target) {
             if let next = head.nextAttempt, next > clock.now { return next }
             let now = clock.now
@@ -147,20 +164,28 @@ public final class WebhookDelivery: Service, Sendable {
         }
     }
 
-    /// Each target's progress, its address shown without path or query.
-    public func status() async -> (targets: [AlertTargetStatus], error: String?) {
+    /// Reads `target`'s progress from the outbox into memory.
+    public func refreshStatus(of target: String) async {
         do {
-            let statuses = try await outbox.alertTargetStatus(targets)
-            return (
-                statuses.map { status in
-                    var shown = status
-                    shown.target = Self.display(status.target)
-                    return shown
-                }, storeError.withLock { $0 }
-            )
+            guard let status = try await outbox.alertTargetStatus([target]).first else { return }
+            statuses.withLock { $0[target] = status }
         } catch {
-            return (targets.map { AlertTargetStatus(target: Self.display($0)) }, "\(error)")
+            storeErrors.withLock { $0[target] = "\(error)" }
         }
+    }
+
+    /// Each target's progress as last read (the delivery loop reads it after every step), its
+    /// address shown without path or query, and the first target's outbox error, if any.
+    /// Answers from memory: `/api/health` never waits on the database.
+    public func status() -> (targets: [AlertTargetStatus], error: String?) {
+        let known = statuses.withLock { $0 }
+        let errors = storeErrors.withLock { $0 }
+        let shown = targets.map { target in
+            var status = known[target] ?? AlertTargetStatus(target: target)
+            status.target = Self.display(target)
+            return status
+        }
+        return (shown, targets.lazy.compactMap { errors[$0] }.first)
     }
 
     /// `scheme://host:port/…`: a webhook URL's path and query often hold its token, so logs and

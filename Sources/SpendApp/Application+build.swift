@@ -89,7 +89,8 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     await snapshots.tick()
     services.append(snapshots)
 
-    let alerts = try await Components.alerts(configuration.alerts, outbox: journal, store: store, logger: logger)
+    let alerts = try await Components.alerts(
+        configuration.alerts, outbox: journal, store: store, resolveAfter: configuration.anomalies.resolveAfter, logger: logger)
     services += alerts.services
 
     let settings = ServerSettings(

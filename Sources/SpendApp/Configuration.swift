@@ -177,6 +177,10 @@ public struct AlertSettings: Sendable {
     }
 
     static func validateAddress(_ address: String, flag: String, example: String) throws(ConfigurationError) {
+        if let url = URL(string: address), url.user != nil || url.password != nil {
+            // Not repeated: the address holds a password.
+            throw ConfigurationError("\(flag) must not carry user:password@ (put a token in the path or query instead)")
+        }
         guard let url = URL(string: address), url.scheme == "http" || url.scheme == "https", let host = url.host, !host.isEmpty,
             url.user == nil
         else {

@@ -77,7 +77,7 @@ extension Components {
     /// The alert services of `settings`, and how they fare for `/api/health` (nil when there
     /// is no target). Each webhook gets its cursor in the outbox here, before anything runs.
     static func alerts(
-        _ settings: AlertSettings, outbox: any AlertOutbox, store: UsageStore, logger: Logger
+        _ settings: AlertSettings, outbox: any AlertOutbox, store: UsageStore, resolveAfter: Duration, logger: Logger
     ) async throws -> (services: [any Service], health: SpendboardApplication.AlertHealthSource?) {
         var delivery: WebhookDelivery?
         if let signer = try settings.signer() {
@@ -90,7 +90,9 @@ extension Components {
             logger.info("alert webhooks", metadata: ["targets": "\(settings.webhooks.map(WebhookDelivery.display))"])
         }
         let alertmanager = settings.alertmanager.map { url in
-            AlertmanagerService(url: url, incidents: { await store.incidents }, interval: settings.alertmanagerInterval, logger: logger)
+            AlertmanagerService(
+                url: url, incidents: { await store.incidents }, interval: settings.alertmanagerInterval, resolveAfter: resolveAfter,
+                logger: logger)
         }
         if let alertmanager { logger.info("alertmanager", metadata: ["target": "\(WebhookDelivery.display(alertmanager.url))"]) }
         let services: [any Service] = [delivery as (any Service)?, alertmanager].compactMap { $0 }
@@ -99,7 +101,7 @@ extension Components {
         return (
             services,
             {
-                let webhooks = await webhookDelivery?.status()
+                let webhooks = webhookDelivery?.status()
                 return AlertHealth(webhooks: webhooks?.targets ?? [], webhookError: webhooks?.error, alertmanager: alertmanager?.status)
             }
         )

@@ -434,7 +434,23 @@ extension SQLiteJournal: AnomalyJournal {
         let cutoff = now.millisecondsSinceEpoch - retention.milliseconds
         try await database.write { db in
             try db.execute(sql: "DELETE FROM incidents WHERE state != 'open' AND last_seen < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM anomaly_events WHERE at < ?", arguments: [cutoff])
+            // The newest event is always kept: `seq` is a rowid, and an empty table would
+            // number the next event 1, behind every target's cursor.
+            guard let newest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM anomaly_events"),
+                let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM anomaly_events WHERE at < ? AND seq < ?", arguments: [cutoff, newest])
+            else { return }
+            // Events a target never had are counted as abandoned before they go, and its cursor
+            // moves past them.
+            try db.execute(
+                sql: """
+                    UPDATE alert_targets SET
+                        abandoned = abandoned + (SELECT COUNT(*) FROM anomaly_events e
+                            WHERE e.seq > alert_targets.after_seq AND e.seq <= ? AND e.alerts = 1),
+                        after_seq = ?, attempts = 0, failing_since = NULL, next_attempt = NULL,
+                        last_error = 'abandoned: older than the outbox keeps'
+                    WHERE after_seq < ?
+                    """, arguments: [last, last, last])
+            try db.execute(sql: "DELETE FROM anomaly_events WHERE seq <= ?", arguments: [last])
         }
     }
 }
@@ -451,26 +467,28 @@ extension SQLiteJournal: AlertOutbox {
     }
 
     public func nextAlert(for target: String) async throws -> PendingAlert? {
-        let row = try await database.read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT e.seq, e.event_id, e.kind, e.body, t.attempts, t.failing_since, t.next_attempt
-                    FROM alert_targets t JOIN anomaly_events e ON e.seq > t.after_seq AND e.alerts = 1
-                    WHERE t.target = ? ORDER BY e.seq LIMIT 1
-                    """, arguments: [target])
+        let path = path
+        return try await database.read { db -> PendingAlert? in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT e.seq, e.event_id, e.kind, e.body, t.attempts, t.failing_since, t.next_attempt
+                        FROM alert_targets t JOIN anomaly_events e ON e.seq > t.after_seq AND e.alerts = 1
+                        WHERE t.target = ? ORDER BY e.seq LIMIT 1
+                        """, arguments: [target])
+            else { return nil }
+            let kindName: String = row["kind"]
+            guard let kind = AnomalyEvent.Kind(rawValue: kindName) else {
+                throw JournalError(message: "\(path): the outbox holds an event of unknown kind '\(kindName)'")
+            }
+            let body: String = row["body"]
+            return PendingAlert(
+                sequence: row["seq"], eventID: row["event_id"], kind: kind, body: Array(body.utf8), attempts: row["attempts"],
+                failingSince: (row["failing_since"] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)),
+                nextAttempt: (row["next_attempt"] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
+            )
         }
-        guard let row else { return nil }
-        let kindName: String = row["kind"]
-        guard let kind = AnomalyEvent.Kind(rawValue: kindName) else {
-            throw JournalError(message: "\(path): the outbox holds an event of unknown kind '\(kindName)'")
-        }
-        let body: String = row["body"]
-        return PendingAlert(
-            sequence: row["seq"], eventID: row["event_id"], kind: kind, body: Array(body.utf8), attempts: row["attempts"],
-            failingSince: (row["failing_since"] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)),
-            nextAttempt: (row["next_attempt"] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
-        )
     }
 
     public func recordAlertAttempt(_ outcome: AlertAttemptOutcome, for target: String, sequence: Int64, at now: Timestamp) async throws {

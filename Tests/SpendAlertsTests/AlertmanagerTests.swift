@@ -61,7 +61,11 @@ struct AlertmanagerTests {
         let now = AlertFixtures.start.advanced(by: .seconds(3600))
         let open = AlertFixtures.incident()
         let resolved = AlertFixtures.resolved(AlertFixtures.incident(customer: "b"), at: now.advanced(by: .seconds(-60)))
-        let (body, count) = AlertmanagerService.alerts([resolved, open], now: now, interval: .seconds(30))
+        // Resolved 3 minutes after its end: re-sent for 15 minutes from then, so 18 from the end.
+        let stillSent = AlertFixtures.resolved(AlertFixtures.incident(customer: "c"), at: now.advanced(by: .seconds(-17 * 60)))
+        let done = AlertFixtures.resolved(AlertFixtures.incident(customer: "d"), at: now.advanced(by: .seconds(-19 * 60)))
+        #expect(AlertmanagerService.alerts([stillSent, done], now: now, interval: .seconds(30), resolveAfter: .seconds(180)).count == 1)
+        let (body, count) = AlertmanagerService.alerts([resolved, open], now: now, interval: .seconds(30), resolveAfter: .seconds(180))
         #expect(count == 2)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]])
         let ends = json.compactMap { $0["endsAt"] as? String }

@@ -41,7 +41,7 @@ struct WebhookDeliveryTests {
             let delivery = try delivery([url], journal, clock: clock)
             let first = clock.now
             #expect(try await delivery.deliverDue(to: url) == first.advanced(by: .seconds(5)))
-            var status = try #require(await delivery.status().targets.first)
+            var status = try #require(delivery.status().targets.first)
             #expect(status.pending == 2 && status.attempts == 1 && status.failingSince == first)
             #expect(status.lastError == "the receiver answered 503" && status.isFailing)
 
@@ -65,7 +65,7 @@ struct WebhookDeliveryTests {
                 #expect(signer.verifies(id: delivery.id, timestamp: delivery.timestamp, body: delivery.body, signatureHeader: delivery.signature))
                 #expect(delivery.contentType == "application/json")
             }
-            status = try #require(await delivery.status().targets.first)
+            status = try #require(delivery.status().targets.first)
             #expect(status.pending == 0 && status.delivered == 2 && status.attempts == 0 && !status.isFailing && status.lastError == nil)
             #expect(status.lastDelivered == first.advanced(by: .seconds(15)))
             try await delivery.shutdown()
@@ -91,7 +91,7 @@ struct WebhookDeliveryTests {
             let delivery = try delivery([url], journal, clock: clock)
             #expect(try await delivery.deliverDue(to: url) == nil)
             #expect(receiver.deliveries.map(\.id) == [opened.id, acknowledged.id])
-            #expect(try await delivery.status().targets.first?.pending == 0)
+            #expect(try delivery.status().targets.first?.pending == 0)
             try await delivery.shutdown()
         }
     }
@@ -119,7 +119,7 @@ struct WebhookDeliveryTests {
             // abandoned, and the second is tried at once.
             let ids = receiver.deliveries.map(\.id)
             #expect(ids == Array(repeating: events[0].id, count: 5) + [events[1].id], "\(ids)")
-            let status = try #require(await delivery.status().targets.first)
+            let status = try #require(delivery.status().targets.first)
             #expect(status.abandoned == 1 && status.delivered == 0 && status.pending == 1 && status.attempts == 1)
             try await delivery.shutdown()
         }
@@ -145,7 +145,7 @@ struct WebhookDeliveryTests {
                 let delivery = try delivery([url, down], journal, clock: clock)
                 try await delivery.deliverDue(to: url)
                 try await delivery.deliverDue(to: down)
-                let statuses = await delivery.status().targets
+                let statuses = delivery.status().targets
                 #expect(statuses.map(\.pending) == [2, 2] && statuses.allSatisfy(\.isFailing))
                 #expect(statuses[1].lastError?.isEmpty == false)
                 try await delivery.shutdown()
@@ -159,10 +159,49 @@ struct WebhookDeliveryTests {
             #expect(receiver.deliveries.map(\.id) == [events[0].id, events[0].id, events[1].id])
             #expect(try await delivery.deliverDue(to: url) == nil)
             #expect(receiver.deliveries.count == 3, "a delivered event is not sent again")
-            let statuses = await delivery.status().targets
+            // The dead target was not stepped: its progress is read as `run` reads it at start.
+            await delivery.refreshStatus(of: down)
+            let statuses = delivery.status().targets
             #expect(statuses.map(\.delivered) == [2, 0] && statuses.map(\.pending) == [0, 2])
             #expect(statuses[1].attempts == 1, "the attempts made before the restart still count")
             try await delivery.shutdown()
         }
+    }
+}
+
+/// The outbox's upkeep: pruning never renumbers events behind a cursor, and events a target
+/// never had are counted as abandoned before they go.
+@Suite("Alert outbox pruning")
+struct AlertOutboxPruningTests {
+    @Test func pruningKeepsTheNewestEventAndCountsWhatATargetNeverHad() async throws {
+        let directory = try AlertFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        let start = AlertFixtures.start
+        try await journal.registerAlertTargets(["http://a/hook", "http://b/hook"])
+        let incidents = (0..<3).map { AlertFixtures.incident(customer: "c\($0)", start: start.advanced(by: .seconds(Int64($0) * 60))) }
+        for (offset, incident) in incidents.enumerated() {
+            try await journal.record(
+                [incident], revision: Int64(offset + 1), events: [AnomalyEvent(kind: .opened, at: incident.start, incident: incident)])
+        }
+        // Target a had the first event; b had none.
+        let first = try #require(try await journal.nextAlert(for: "http://a/hook"))
+        try await journal.recordAlertAttempt(.delivered, for: "http://a/hook", sequence: first.sequence, at: start)
+
+        // 31 days later every event is past retention: all go but the newest.
+        try await journal.pruneIncidents(now: start.advanced(by: .seconds(31 * 86_400)), retention: .seconds(30 * 86_400))
+        let statuses = try await journal.alertTargetStatus(["http://a/hook", "http://b/hook"])
+        #expect(statuses.map(\.abandoned) == [1, 2] && statuses.map(\.pending) == [1, 1])
+        #expect(statuses.allSatisfy { $0.lastError == "abandoned: older than the outbox keeps" })
+        #expect(
+            try await journal.nextAlert(for: "http://b/hook")?.eventID
+                == AnomalyEvent(kind: .opened, at: incidents[2].start, incident: incidents[2]).id)
+
+        // An event recorded after the prune is numbered after the kept one, not from 1 again.
+        let later = AlertFixtures.incident(customer: "later", start: start.advanced(by: .seconds(31 * 86_400)))
+        try await journal.record([later], revision: 9, events: [AnomalyEvent(kind: .opened, at: later.start, incident: later)])
+        let kept = try #require(try await journal.nextAlert(for: "http://a/hook"))
+        try await journal.recordAlertAttempt(.delivered, for: "http://a/hook", sequence: kept.sequence, at: later.start)
+        #expect(try await journal.nextAlert(for: "http://a/hook")?.eventID == AnomalyEvent(kind: .opened, at: later.start, incident: later).id)
     }
 }

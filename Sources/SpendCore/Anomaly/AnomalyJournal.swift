@@ -11,6 +11,7 @@ public protocol AnomalyJournal: Sendable {
     /// The incidents still within retention at `now`, every open one included.
     func incidents(now: Timestamp, retention: Duration) async throws -> [Incident]
 
-    /// Drops resolved incidents, and delivered events, older than `retention`.
+    /// Drops resolved incidents and events older than `retention` (the newest event is kept).
+    /// An event an alert target never had is counted as abandoned for it (`AlertOutbox`).
     func pruneIncidents(now: Timestamp, retention: Duration) async throws
 }

@@ -179,7 +179,7 @@ struct APIRoutes: Sendable {
 }
 
 extension JSONWriter {
-    /// The price table in force and the last reload (`kill -HUP`).
+    /// How alert delivery stands: each webhook's progress and Alertmanager's last post.
     mutating func alertHealth(_ health: AlertHealth) {
         func optional(_ value: Timestamp?) -> (inout JSONWriter) -> Void {
             { w in if let value { w.timestamp(value) } else { w.null() } }
@@ -217,6 +217,7 @@ extension JSONWriter {
         }
     }
 
+    /// The price table in force and the last reload (`kill -HUP`).
     mutating func priceHealth(_ status: PriceBook.Status) {
         object { p in
             p.field("source") { w in
