@@ -92,11 +92,12 @@ extension EndToEndTests {
         throw CancellationError()
     }
 
-    /// Delivered alerts, once there are `count` delivered ones.
-    static func waitForDeliveries(_ receiver: WebhookReceiver, count: Int) async throws -> [WebhookReceiver.Delivery] {
+    /// Delivered alerts of `incident`, once there are `count` of them (on a loaded machine the
+    /// simulator can fall behind and open other anomalies too).
+    static func waitForDeliveries(_ receiver: WebhookReceiver, of incident: String, count: Int) async throws -> [WebhookReceiver.Delivery] {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
-            let delivered = try receiver.deliveries.filter { $0.status == 204 }
+            let delivered = try receiver.deliveries.filter { $0.status == 204 && $0.incident == incident }
             if delivered.count >= count { return delivered }
             guard ContinuousClock.now < deadline else { break }
             try await Task.sleep(for: .milliseconds(250))
@@ -127,7 +128,7 @@ extension EndToEndTests {
         #expect(incident["kind"] as? String == "spike" && incident["scope"] as? String == "customer")
         let ack = try await server.post("/api/anomalies/\(id)/ack", body: #"{"reason":"investigating","note":"paged <on-call>"}"#)
         #expect(ack.status == 200, "\(String(decoding: ack.body, as: UTF8.self))")
-        let failing = try await Self.webhookHealth(server) { ($0["pending"] as? Int) == 2 && $0["lastError"] is String }
+        let failing = try await Self.webhookHealth(server) { ($0["pending"] as? Int ?? 0) >= 2 && $0["lastError"] is String }
         #expect(failing["target"] as? String == "http://127.0.0.1:\(refusing.port)/…" && failing["delivered"] as? Int == 0)
         #expect(failing["lastError"] as? String == "the receiver answered 503")
         let health = try #require(try JSONSerialization.jsonObject(with: try await server.get("/api/health").body) as? [String: Any])
@@ -136,7 +137,7 @@ extension EndToEndTests {
         _ = await server.stop(with: SIGKILL)
         refusing.stop()
         let refused = try refusing.deliveries
-        #expect(!refused.isEmpty && refused.allSatisfy { $0.id == refused[0].id && $0.verified && $0.type == "anomaly.opened" })
+        #expect(!refused.isEmpty && refused.allSatisfy(\.verified))
 
         // Back without the scenario: the incident is still open (it resolves only after 3 quiet
         // minutes), still acknowledged, and not opened a second time.
@@ -150,14 +151,16 @@ extension EndToEndTests {
         let acknowledgement = try #require(json["acknowledgement"] as? [String: Any])
         #expect(acknowledgement["reason"] as? String == "investigating" && acknowledgement["note"] as? String == "paged <on-call>")
         let list = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/anomalies").body) as? [String: Any])
-        #expect((list["anomalies"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
+        let same = (list["anomalies"] as? [[String: Any]] ?? []).filter { $0["subject"] as? String == incident["subject"] as? String }
+        #expect(same.compactMap { $0["id"] as? String } == [id], "opened once")
         let restartedHealth = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/health").body) as? [String: Any])
         #expect((restartedHealth["anomalies"] as? [String: Any])?["openAcknowledged"] as? Int == 1)
 
         // The alerts held while the receiver refused them arrive after the restart.
-        let delivered = try await Self.waitForDeliveries(receiver, count: 2)
+        let delivered = try await Self.waitForDeliveries(receiver, of: id, count: 2)
         #expect(delivered.map(\.type) == ["anomaly.opened", "anomaly.acknowledged"] && delivered.allSatisfy { $0.verified && $0.incident == id })
-        #expect(delivered[0].id == refused[0].id, "a retry carries the webhook-id of the first attempt")
+        let refusedOpened = refused.filter { $0.incident == id }
+        #expect(refusedOpened.allSatisfy { $0.id == delivered[0].id }, "a retry carries the webhook-id of the first attempt")
 
         // The command line lists and acknowledges through the same API.
         let address = "http://127.0.0.1:\(restarted.port)"
@@ -172,10 +175,10 @@ extension EndToEndTests {
         #expect(malformed != 0 && malformedText.contains("is not an anomaly id"), "\(malformedText)")
         let changed = try #require(try JSONSerialization.jsonObject(with: try await restarted.get("/api/anomalies/\(id)").body) as? [String: Any])
         #expect((changed["acknowledgement"] as? [String: Any])?["note"] as? String == "known load test")
-        let third = try await Self.waitForDeliveries(receiver, count: 3)
+        let third = try await Self.waitForDeliveries(receiver, of: id, count: 3)
         #expect(third.map(\.type) == ["anomaly.opened", "anomaly.acknowledged", "anomaly.acknowledged"])
-        let settled = try await Self.webhookHealth(restarted) { ($0["delivered"] as? Int) == 3 }
-        #expect(settled["pending"] as? Int == 0 && settled["lastError"] is NSNull)
+        let settled = try await Self.webhookHealth(restarted) { ($0["delivered"] as? Int ?? 0) >= 3 && $0["lastError"] is NSNull }
+        #expect(settled["abandoned"] as? Int == 0)
         #expect(await restarted.stop(with: SIGTERM) == 0)
 
         // The outbox holds each change of state once: opened, then each acknowledgement, with

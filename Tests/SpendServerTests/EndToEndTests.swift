@@ -99,8 +99,11 @@ struct EndToEndTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("spendboard-e2e-\(UUID().uuidString)-\(name)").path
     }
 
+    /// Shutdown does not wait for connections or the idle timeout (30 s). The bound is wider
+    /// than the server needs: the exit is seen by this process, which the rest of the suite
+    /// keeps busy on 2 cores (2.03 s and 2.53 s were seen under load).
     @Test(arguments: [SIGTERM, SIGINT])
-    func servesThenShutsDownGracefullyWithinTwoSeconds(signal: Int32) async throws {
+    func servesThenShutsDownGracefullyWithinFiveSeconds(signal: Int32) async throws {
         let server = try await Server(arguments: ["--backfill", "5m", "--seed", "3", "--data", Self.scratch("data")])
         let health = try await server.get("/api/health")
         #expect(health.status == 200)
@@ -114,7 +117,7 @@ struct EndToEndTests {
         let status = await server.stop(with: signal)
         let elapsed = clock.now - started
         #expect(status == 0)
-        #expect(elapsed < .seconds(2), "shutdown took \(elapsed)")
+        #expect(elapsed < .seconds(5), "shutdown took \(elapsed)")
     }
 
     /// An acknowledged batch survives `kill -9`: the restarted server serves the same updates
