@@ -51,7 +51,7 @@ public struct StandardWebhookSigner: Sendable {
     }
 
     /// Checks a delivery as a receiver would: one of the space-separated `v1,` signatures in
-    /// `signatureHeader` matches (compared in constant time). Tests and `anomalies` tooling use it.
+    /// `signatureHeader` matches (compared in constant time). The tests check deliveries with it.
     public func verifies(id: String, timestamp: Int64, body: some Collection<UInt8>, signatureHeader: String) -> Bool {
         let expected = Array(signature(id: id, timestamp: timestamp, body: body).utf8)
         var matched = false
