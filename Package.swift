@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -70,10 +72,21 @@ let package = Package(
             dependencies: ["SpendCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
+            name: "SpendPostgres",
+            dependencies: [
+                "SpendCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "SpendApp",
             dependencies: [
                 "SpendAlerts",
                 "SpendCore",
+                "SpendPostgres",
                 "SpendReport",
                 "SpendServer",
                 "SpendStorage",
@@ -118,6 +131,10 @@ let package = Package(
         .testTarget(
             name: "SpendStorageTests", dependencies: ["SpendCore", "SpendStorage", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SpendPostgresTests",
+            dependencies: ["SpendCore", "SpendPostgres", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "SpendReportTests",

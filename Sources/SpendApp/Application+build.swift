@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SpendAlerts
 import SpendCore
+import SpendPostgres
 import SpendReport
 import SpendServer
 import SpendStorage
@@ -26,21 +27,24 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     let report = configuration.report
     let renderer = try Components.renderer(report, logger: logger)
     let prices = PriceBook(try Components.prices(configuration.prices), source: configuration.prices, at: WallClock().now)
-    let journal: SQLiteJournal
-    do {
-        journal = try SQLiteJournal(directory: configuration.data)
-    } catch {
-        throw StartupError("cannot open the data folder \(configuration.data): \(error)")
-    }
+    let storage = try await Components.storage(configuration, logger: logger)
+    let journal = storage.journal
+    let cluster = storage.cluster
     let store = UsageStore(
         configuration: .init(rawCapacity: configuration.rawCapacity), clock: WallClock(), journal: journal, anomalies: configuration.anomalies,
         anomalyJournal: journal, logger: logger)
     let newest = try await store.restore()
     let restored = await store.status
     logger.info(
-        "restored stored usage", metadata: ["data": "\(journal.path)", "recentUpdates": "\(restored.rawUpdates)", "series": "\(restored.series)"])
+        "restored stored usage",
+        metadata: ["store": "\(storage.description)", "recentUpdates": "\(restored.rawUpdates)", "series": "\(restored.series)"])
 
+    // The pool first: services stop in reverse order, so the database is the last to go.
     var services: [any Service] = []
+    if let cluster {
+        services.append(cluster)
+        services.append(ClusterFollower(journal: cluster, store: store, pollInterval: configuration.clusterPoll, logger: logger))
+    }
     if let path = configuration.prices {
         services.append(await PriceReloadService(book: prices, path: path, clock: WallClock(), logger: logger))
     }
@@ -58,10 +62,18 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
                 }
             }
         }
-        let liveFrom = try await SimulatorService.backfill(
-            simulator: simulator, store: store, duration: settings.backfill, resumingAfter: newest, logger: logger
-        )
-        services.append(SimulatorService(simulator: simulator, store: store, start: liveFrom, logger: logger))
+        if let cluster {
+            // Only the leader simulates, from when it leads: a backfill by every node that
+            // starts would count the same history once per node.
+            logger.notice("cluster: the simulator runs on the leader only, without backfill")
+            services.append(
+                SimulatorService(simulator: simulator, store: store, start: WallClock().now, logger: logger, isActive: { cluster.isLeader }))
+        } else {
+            let liveFrom = try await SimulatorService.backfill(
+                simulator: simulator, store: store, duration: settings.backfill, resumingAfter: newest, logger: logger
+            )
+            services.append(SimulatorService(simulator: simulator, store: store, start: liveFrom, logger: logger))
+        }
     }
 
     let board = SnapshotBoard()
@@ -76,18 +88,27 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     )
     let pipeline = SnapshotPipeline(
         renderer: renderer, publisher: Publisher(outputDirectory: report.output, logger: logger),
-        sinks: [site.sink(renderInterval: report.renderInterval)], archive: archive
+        sinks: [site.sink(renderInterval: report.renderInterval)], archive: archive,
+        archives: { cluster?.isLeader ?? true }
     )
     let snapshots = SnapshotService(
         store: store, board: board, interval: report.renderInterval, clock: ContinuousClock(), logger: logger,
         pipeline: { snapshot in
             let outcome = try await pipeline.run(snapshot)
             board.recordCleanup(outcome.publication?.cleanupFailures ?? [])
-        }
+        },
+        pause: { cluster?.followProblem.map { "the shared database cannot be followed: \($0)" } }
     )
     // The first snapshot exists before the first request can arrive.
     await snapshots.tick()
     services.append(snapshots)
+
+    if let cluster {
+        services.append(
+            ClusterLeadership(
+                journal: cluster, retryInterval: configuration.leaderRetry, clock: WallClock(), logger: logger,
+                onGain: { archive.catalog.reload() }))
+    }
 
     let alerts = try await Components.alerts(
         configuration.alerts, outbox: journal, store: store, resolveAfter: configuration.anomalies.resolveAfter, logger: logger)
@@ -105,8 +126,11 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
             "ingest": "\(configuration.ingestToken == nil ? "loopback only" : "bearer token")",
         ]
     )
+    var clusterHealth: SpendboardApplication.ClusterHealthSource?
+    if let cluster { clusterHealth = { cluster.clusterStatus() } }
     return SpendboardApplication.application(
         store: store, board: board, site: site, settings: settings, prices: prices,
-        services: services, logger: logger, archive: archive, renderer: renderer, alerts: alerts.health
+        services: services, logger: logger, archive: archive, renderer: renderer, alerts: alerts.health,
+        cluster: clusterHealth
     )
 }

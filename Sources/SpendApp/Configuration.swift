@@ -1,6 +1,7 @@
 import Foundation
 import SpendAlerts
 import SpendCore
+import SpendPostgres
 import SpendReport
 
 /// A setting that cannot work, named by its command-line flag: `--port must be from 0 …`.
@@ -211,6 +212,11 @@ public struct ServeConfiguration: Sendable {
     public var simulator: SimulatorSettings? = SimulatorSettings(backfill: .seconds(3600))
     /// Folder of the durable store (SQLite).
     public var data = "data"
+    /// A shared PostgreSQL (`postgres://user@host:port/database`) instead of SQLite in `data`:
+    /// several nodes on one database (`--store`, `SPENDBOARD_DATABASE_URL`).
+    public var store: String?
+    /// How often a cluster node polls the shared log when no notification woke it.
+    public var clusterPoll: Duration = .seconds(1)
     /// Bearer token for writes; nil accepts writes from loopback only.
     public var ingestToken: String?
     /// Price table (JSON) for updates without `totalCost`; nil: the reference prices.
@@ -264,6 +270,23 @@ public struct ServeConfiguration: Sendable {
             throw ConfigurationError("\(Self.anomalyFlag(problem.setting)) \(problem.rule)")
         }
         try alerts.validate()
+        if let store {
+            do {
+                _ = try PostgresLocation(url: store)
+            } catch {
+                throw ConfigurationError("--store: \(error)")
+            }
+        }
+        guard clusterPoll >= .milliseconds(50), clusterPoll <= .seconds(60) else {
+            throw ConfigurationError("--cluster-poll must be from 50ms to 1m; got \(DurationText.format(clusterPoll))")
+        }
+    }
+
+    /// How often a cluster node tries to take the leader's lock: half the archive interval,
+    /// from 1 s to 15 s, so a dead leader's archive is taken over within two intervals.
+    var leaderRetry: Duration {
+        let half = archive.every / 2
+        return half <= .zero ? .seconds(15) : min(.seconds(15), max(.seconds(1), half))
     }
 }
 

@@ -3,8 +3,10 @@ import Logging
 import ServiceLifecycle
 import SpendAlerts
 import SpendCore
+import SpendPostgres
 import SpendReport
 import SpendServer
+import SpendStorage
 
 /// Why Spendboard could not start: a setting, the templates, the data folder. The executable
 /// prints it and exits with code 2; nothing was served or published.
@@ -50,6 +52,34 @@ enum Components {
             catalog: catalog, renderer: pages, configuration: .init(every: settings.every, retention: settings.retention),
             clock: WallClock(), logger: logger
         )
+    }
+}
+
+extension Components {
+    /// The durable store: a shared PostgreSQL with `--store`, else SQLite in the data folder.
+    struct Storage: CustomStringConvertible {
+        var journal: any UsageJournal & AnomalyJournal & AlertOutbox
+        /// The shared database, nil with SQLite.
+        var cluster: PostgresJournal?
+        var description: String
+    }
+
+    static func storage(_ configuration: ServeConfiguration, logger: Logger) async throws -> Storage {
+        if let url = configuration.store {
+            do {
+                let journal = try await PostgresJournal(location: PostgresLocation(url: url), logger: logger)
+                logger.info("cluster node", metadata: ["node": "\(journal.node)", "database": "\(journal.location)"])
+                return Storage(journal: journal, cluster: journal, description: journal.location.description)
+            } catch {
+                throw StartupError("--store: \(error)")
+            }
+        }
+        do {
+            let journal = try SQLiteJournal(directory: configuration.data)
+            return Storage(journal: journal, cluster: nil, description: journal.path)
+        } catch {
+            throw StartupError("cannot open the data folder \(configuration.data): \(error)")
+        }
     }
 }
 

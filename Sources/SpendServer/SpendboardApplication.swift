@@ -15,11 +15,14 @@ import SpendReport
 public enum SpendboardApplication {
     /// How alert delivery stands, for `/api/health`; nil when no alert target is configured.
     public typealias AlertHealthSource = @Sendable () async -> AlertHealth
+    /// How this node stands in its cluster, for `/api/health`; nil for a node on SQLite.
+    public typealias ClusterHealthSource = @Sendable () -> ClusterStatus
 
     public static func router(
         store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings,
         decoder: UsageBatchDecoder = UsageBatchDecoder(), prices: PriceBook? = nil, startedAt: Timestamp? = nil,
-        archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil, alerts: AlertHealthSource? = nil
+        archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil, alerts: AlertHealthSource? = nil,
+        cluster: ClusterHealthSource? = nil
     ) -> Router<SpendRequestContext> {
         let router = Router(context: SpendRequestContext.self, options: .autoGenerateHeadEndpoints)
         if !settings.corsOrigins.isEmpty {
@@ -36,7 +39,8 @@ public enum SpendboardApplication {
         }
         APIRoutes(
             store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder, prices: prices,
-            archive: archive, reports: renderer.map { ReportRoute(store: store, renderer: $0) }, alerts: alerts
+            archive: archive, reports: renderer.map { ReportRoute(store: store, renderer: $0) }, alerts: alerts,
+            cluster: cluster
         )
         .register(on: router)
         return router
@@ -46,11 +50,12 @@ public enum SpendboardApplication {
     public static func application(
         store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, prices: PriceBook,
         services: [any Service], logger: Logger, archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil,
-        alerts: AlertHealthSource? = nil
+        alerts: AlertHealthSource? = nil, cluster: ClusterHealthSource? = nil
     ) -> some ApplicationProtocol {
         Application(
             router: router(
-                store: store, board: board, site: site, settings: settings, prices: prices, archive: archive, renderer: renderer, alerts: alerts),
+                store: store, board: board, site: site, settings: settings, prices: prices, archive: archive, renderer: renderer, alerts: alerts,
+                cluster: cluster),
             server: .http1(configuration: .init(idleTimeout: .milliseconds(settings.idleTimeout.milliseconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,

@@ -30,6 +30,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder of the durable store (SQLite, WAL mode); created when missing.")
     var data = "data"
 
+    @Option(
+        help: ArgumentHelp(
+            "A PostgreSQL database shared by several nodes instead of SQLite in --data (or SPENDBOARD_DATABASE_URL).",
+            valueName: "postgres://user@host:port/database"))
+    var store: String?
+
+    @Option(help: "How often a cluster node polls the shared log when no notification woke it.")
+    var clusterPoll = DurationArgument(.seconds(1))
+
     @Option(help: "Bearer token required for POST /api/metrics (or SPENDBOARD_INGEST_TOKEN). Without one, writes are accepted from loopback only.")
     var ingestToken: String?
 
@@ -80,6 +89,8 @@ struct Serve: AsyncParsableCommand {
         configuration.anomalies = anomalies.settings
         configuration.alerts = alerts.settings
         configuration.data = data
+        configuration.store = store ?? ProcessInfo.processInfo.environment["SPENDBOARD_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.clusterPoll = clusterPoll.duration
         configuration.ingestToken = ingestToken ?? ProcessInfo.processInfo.environment["SPENDBOARD_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.prices = pricing.prices
         configuration.rawCapacity = rawCapacity

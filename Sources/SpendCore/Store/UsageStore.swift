@@ -99,11 +99,54 @@ public actor UsageStore {
             }
         }
         let fresh = admitted.isEmpty ? [] : try await journal.append(admitted, now: now)
+        if journal.isShared {
+            // Counted when the shared log brings them back (`includeFollowed`), like every
+            // other node's.
+            var result = refused
+            result.accepted = fresh.count
+            result.duplicates = admitted.count - fresh.count
+            return result
+        }
         // The same rules at the same instant: the ledger counts every fresh update.
         var result = await count(fresh, now: now)
         result.duplicates = admitted.count - fresh.count
         result.rejected.merge(refused.rejected, uniquingKeysWith: +)
         return result
+    }
+
+    /// Counts updates a shared journal's log brought (this node's and the others'), already
+    /// durable; the same rules apply at this node's clock. What they refuse (a clock far off
+    /// the node that took the update) is logged: the nodes' numbers then differ.
+    @discardableResult
+    public nonisolated func includeFollowed(_ updates: [UsageUpdate]) async -> UsageLedger.IngestResult {
+        let result = await count(updates, now: clock.now)
+        if result.rejectedCount > 0 {
+            logger.warning(
+                "updates from the shared log refused at this node's clock",
+                metadata: ["refused": "\(result.rejectedCount)", "reasons": "\(result.rejected.map { "\($0.key): \($0.value)" }.sorted())"])
+        }
+        return result
+    }
+
+    /// Replaces the ledger with `contents` (a fresh restore): for a node that could not follow
+    /// a shared log for longer than the log keeps its rows.
+    public func replace(with contents: JournalContents) {
+        let now = clock.now
+        ledger = UsageLedger(configuration: configuration)
+        lastSnapshot = nil
+        let result = ledger.restore(contents, now: now)
+        if result.rejectedCount > 0 {
+            logger.warning("rebuild left out stored updates the store refuses", metadata: ["refused": "\(result.rejectedCount)"])
+        }
+    }
+
+    /// Applies an acknowledgement another node stored; returns the event it makes here (nil
+    /// when this node has no such incident, or it was acknowledged already).
+    @discardableResult
+    public func applyAcknowledgement(_ id: String, _ acknowledgement: Incident.Acknowledgement) -> AnomalyEvent? {
+        guard detector.incidents[id]?.acknowledgement == nil, let event = detector.acknowledge(id, acknowledgement) else { return nil }
+        unrecordedEvents.append(event)
+        return event
     }
 
     private func count(_ updates: [UsageUpdate], now: Timestamp) -> UsageLedger.IngestResult {

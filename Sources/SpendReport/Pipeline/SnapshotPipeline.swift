@@ -68,6 +68,8 @@ public struct SnapshotPipeline: Sendable {
     public let publisher: Publisher?
     public let sinks: [any SnapshotSink]
     public let archive: ArchiveWriter?
+    /// Whether this process archives now: in a cluster only the leader does (one archive).
+    let archives: @Sendable () -> Bool
     let thread: PipelineThread
     /// The last site that passed validation: long windows that have not moved keep its files.
     let lastValid = LastSite()
@@ -75,11 +77,17 @@ public struct SnapshotPipeline: Sendable {
     /// - Parameter publisher: writes each snapshot into the output folder; nil keeps it in
     ///   memory (the sinks still get it).
     /// - Parameter archive: keeps a snapshot every so often after it is published.
-    public init(renderer: ReportRenderer, publisher: Publisher?, sinks: [any SnapshotSink] = [], archive: ArchiveWriter? = nil) {
+    /// - Parameter archives: asked before each archive step; false skips it (a cluster node
+    ///   that does not lead).
+    public init(
+        renderer: ReportRenderer, publisher: Publisher?, sinks: [any SnapshotSink] = [], archive: ArchiveWriter? = nil,
+        archives: @escaping @Sendable () -> Bool = { true }
+    ) {
         self.renderer = renderer
         self.publisher = publisher
         self.sinks = sinks
         self.archive = archive
+        self.archives = archives
         self.thread = PipelineThread(label: "spendboard.pipeline")
     }
 
@@ -110,7 +118,7 @@ public struct SnapshotPipeline: Sendable {
         let start = clock.now
         // Last, and never throwing: a full disk or an unwritable archive leaves the live pages alone.
         var archived: ArchiveWriter.Outcome?
-        if let archive {
+        if let archive, archives() {
             // The archive links the published files instead of copying them when they are at
             // least as durable as the archive needs.
             var linkable: String?

@@ -17,6 +17,7 @@ struct APIRoutes: Sendable {
     var reports: ReportRoute? = nil
     /// Alert delivery's state; nil: no alert targets.
     var alerts: SpendboardApplication.AlertHealthSource? = nil
+    var cluster: SpendboardApplication.ClusterHealthSource? = nil
 
     /// Paths and the methods they answer, for 405 answers with `Allow`.
     static let allowedMethods: [String: [HTTPRequest.Method]] = [
@@ -105,9 +106,11 @@ struct APIRoutes: Sendable {
         let cleanup = board.cleanup
         let priceStatus = prices?.status
         let alertHealth = await alerts?()
+        let clusterStatus = cluster?()
         let degraded =
             stale || lastError != nil || archiveFailing || cleanup.lastError != nil || journal.lastError != nil
             || priceStatus?.lastReloadProblems != nil || anomalyJournal.lastError != nil || alertHealth?.isFailing == true
+            || clusterStatus?.isFailing == true
         var writer = JSONWriter()
         writer.object { o in
             o.field("status") { $0.string(latest == nil ? "starting" : (degraded ? "degraded" : "ok")) }
@@ -155,6 +158,9 @@ struct APIRoutes: Sendable {
             if let alertHealth {
                 o.field("alerts") { $0.alertHealth(alertHealth) }
             }
+            if let clusterStatus {
+                o.field("cluster") { $0.clusterHealth(clusterStatus) }
+            }
             o.field("store") { w in
                 w.object { s in
                     s.field("rawUpdates") { $0.integer(status.rawUpdates) }
@@ -179,6 +185,26 @@ struct APIRoutes: Sendable {
 }
 
 extension JSONWriter {
+    /// This node in its cluster: its name, the database, whether it leads, how far it has
+    /// followed the shared log, and what fails.
+    mutating func clusterHealth(_ status: ClusterStatus) {
+        object { o in
+            o.field("node") { $0.string(status.node) }
+            o.field("database") { $0.string(status.database) }
+            o.field("leader") { $0.bool(status.leader) }
+            o.field("position") { $0.integer(status.position) }
+            o.field("lastFollowed") { w in
+                if let at = status.lastFollowed { w.timestamp(at) } else { w.null() }
+            }
+            o.field("problem") { w in
+                if let problem = status.problem { w.string(problem) } else { w.null() }
+            }
+            o.field("failingSince") { w in
+                if let at = status.failingSince { w.timestamp(at) } else { w.null() }
+            }
+        }
+    }
+
     /// How alert delivery stands: each webhook's progress and Alertmanager's last post.
     mutating func alertHealth(_ health: AlertHealth) {
         func optional(_ value: Timestamp?) -> (inout JSONWriter) -> Void {

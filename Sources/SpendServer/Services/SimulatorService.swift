@@ -10,13 +10,20 @@ public struct SimulatorService: Service {
     let logger: Logger
     /// The first second not yet generated.
     private let start: Timestamp
+    /// Whether this process simulates now: in a cluster only the leader does, so the simulated
+    /// traffic is counted once.
+    let isActive: @Sendable () -> Bool
 
     /// - Parameter start: where live generation begins (usually where the backfill ended).
-    public init(simulator: Simulator, store: UsageStore, start: Timestamp, logger: Logger) {
+    /// - Parameter isActive: asked every second; while false, the seconds pass unsimulated.
+    public init(
+        simulator: Simulator, store: UsageStore, start: Timestamp, logger: Logger, isActive: @escaping @Sendable () -> Bool = { true }
+    ) {
         self.simulator = simulator
         self.store = store
         self.start = start.floored(to: .seconds(1))
         self.logger = logger
+        self.isActive = isActive
     }
 
     /// Generates history for `[now - duration, now)` and ingests it; returns where live
@@ -66,7 +73,8 @@ public struct SimulatorService: Service {
         var next = start
         let clock = ContinuousClock()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            next = await step(from: next, now: store.clock.now)
+            let now = store.clock.now
+            next = isActive() ? await step(from: next, now: now) : max(next, now.floored(to: .seconds(1)))
             // Wake just after the next second ends.
             let wait = store.clock.now.duration(to: next.advanced(by: .milliseconds(1010)))
             do {

@@ -15,11 +15,17 @@ public struct SnapshotService<C: Clock>: Service where C.Duration == Duration {
     let clock: C
     let logger: Logger
     let pipeline: Pipeline?
+    /// Why no snapshot should be made now (a cluster node that cannot follow the shared log
+    /// would show numbers missing the other nodes' updates); nil to go on.
+    let pause: @Sendable () -> String?
 
+    /// - Parameter pause: asked before each tick; a reason skips it and is shown by
+    ///   `/api/health`, and the pages keep the last snapshot (their stale warning shows).
     public init(
         store: UsageStore, board: SnapshotBoard, interval: Duration, clock: C, logger: Logger,
-        pipeline: Pipeline? = nil
+        pipeline: Pipeline? = nil, pause: @escaping @Sendable () -> String? = { nil }
     ) {
+        self.pause = pause
         self.store = store
         self.board = board
         self.interval = interval
@@ -52,6 +58,11 @@ public struct SnapshotService<C: Clock>: Service where C.Duration == Duration {
     /// One tick: aggregate, then the pipeline; the snapshot is published only when the whole
     /// pipeline succeeded, and a failure is logged and shown by `/api/health`.
     public func tick() async {
+        if let reason = pause() {
+            if board.lastError != reason { logger.warning("snapshots paused", metadata: ["reason": "\(reason)"]) }
+            board.recordFailure(reason)
+            return
+        }
         let started = clock.now
         let snapshot = await store.snapshot()
         if let pipeline {
