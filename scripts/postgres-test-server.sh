@@ -71,6 +71,19 @@ as_owner() {
   fi
 }
 
+# Closes every descriptor above stderr that this shell inherited. The server outlives the script:
+# any pipe it inherits stays open, and whoever waits on that pipe for the script's end (a test
+# harness that learns a child exited when a pipe closes) waits forever.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then
+      eval "exec $fd>&-" 2>/dev/null || true
+    fi
+  done
+}
+
 # Gives DIR to the postgres user when running as root: it must own the data folder and write the
 # socket and the log, and every folder above DIR must let it through.
 prepare_owner() {
@@ -192,7 +205,7 @@ logging_collector = off
 EOF
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$data/test-server.conf"; fi
 
-  if ! output=$(as_owner "$bindir/pg_ctl" start -D "$data" -l "$dir/postgres.log" -w -t 60 2>&1); then
+  if ! output=$(close_inherited_fds; as_owner "$bindir/pg_ctl" start -D "$data" -l "$dir/postgres.log" -w -t 60 2>&1); then
     echo "$output" >&2
     log_tail
     die "the server did not start on 127.0.0.1:$port (data: $data)"

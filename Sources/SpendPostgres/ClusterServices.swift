@@ -259,8 +259,11 @@ public struct ClusterLeadership: Service {
     /// One session: connect, try the lock until it is ours, hold it while the connection works.
     private func hold() async {
         let connection: PostgresConnection
+        let (location, logger, limit) = (journal.location, logger, journal.operationTimeout)
         do {
-            connection = try await PostgresConnection.connect(configuration: journal.location.connectionConfiguration(), id: 2, logger: logger)
+            connection = try await withDeadline(limit, "PostgreSQL at \(location)") {
+                try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 2, logger: logger)
+            }
         } catch {
             journal.setLeader(false, problem: "cannot reach the database: \(PostgresJournal.explain(error))", at: clock.now)
             return
@@ -268,14 +271,19 @@ public struct ClusterLeadership: Service {
         var leading = false
         do {
             while !Task.isCancelled {
+                // A query on a connection whose server died may never answer: a leader that
+                // cannot check its lock within the deadline stops leading.
                 if leading {
-                    try await connection.query("SELECT 1", logger: logger)
+                    try await withDeadline(limit, "PostgreSQL at \(location)") { try await connection.query("SELECT 1", logger: logger) }
                 } else {
-                    var taken = false
-                    for try await value in try await connection.query(
-                        "SELECT pg_try_advisory_lock(\(PostgresSchema.LockKey.leader.rawValue))", logger: logger
-                    ).decode(Bool.self) {
-                        taken = value
+                    let taken = try await withDeadline(limit, "PostgreSQL at \(location)") {
+                        var taken = false
+                        for try await value in try await connection.query(
+                            "SELECT pg_try_advisory_lock(\(PostgresSchema.LockKey.leader.rawValue))", logger: logger
+                        ).decode(Bool.self) {
+                            taken = value
+                        }
+                        return taken
                     }
                     journal.setLeader(taken, problem: nil, at: clock.now)
                     if taken {
@@ -287,9 +295,17 @@ public struct ClusterLeadership: Service {
                 try await Task.sleep(for: retryInterval)
             }
         } catch {
-            if leading { logger.error("lost the leader's lock: its connection failed", metadata: ["error": "\(PostgresJournal.explain(error))"]) }
-            journal.setLeader(false, problem: Task.isCancelled ? nil : "leader's lock: \(PostgresJournal.explain(error))", at: clock.now)
+            let stopping = Task.isCancelled
+            if leading && !stopping {
+                logger.error("lost the leader's lock: its connection failed", metadata: ["error": "\(PostgresJournal.explain(error))"])
+            }
+            journal.setLeader(false, problem: stopping ? nil : "leader's lock: \(PostgresJournal.explain(error))", at: clock.now)
         }
-        try? await connection.close()
+        // Closing ends the session, which releases the lock; not awaited past the deadline.
+        do {
+            try await withDeadline(limit, "closing") { try await connection.close() }
+        } catch {
+            logger.debug("the leader's connection did not close cleanly", metadata: ["error": "\(PostgresJournal.explain(error))"])
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOSSL
 import PostgresNIO
 import SpendCore
+import Synchronization
 
 /// Where the shared database is: `postgres://user[:password]@host[:port]/database[?sslmode=…]`,
 /// from `--store` or `SPENDBOARD_DATABASE_URL`.
@@ -103,23 +104,42 @@ public struct PostgresLocationError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Runs `operation`, or throws `JournalError` once `limit` has passed (the operation is
-/// cancelled). The pool waits for a connection while the server is down; callers (a producer's
-/// request, the follower) must learn of it within seconds, not when the pool gives up.
+/// Runs `operation`, or throws `JournalError` once `limit` has passed. The pool waits for a
+/// connection while the server is down, and a query on a connection whose server died may
+/// never answer: callers (a producer's request, the follower, the leader's check) must learn
+/// of it within seconds. The operation is cancelled and left behind, never waited for, so a
+/// call that ignores cancellation cannot hold the caller (or shutdown) either.
 func withDeadline<Result: Sendable>(
     _ limit: Duration, _ what: @autoclosure () -> String, operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
     let description = what()
-    return try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
+    let outcome = Mutex<CheckedContinuation<Result, any Error>?>(nil)
+    let finish: @Sendable (Swift.Result<Result, any Error>) -> Void = { result in
+        outcome.withLock { continuation in
+            continuation?.resume(with: result)
+            continuation = nil
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let result = first else {
-            throw JournalError(message: "\(description): no answer within \(limit.components.seconds) s")
+    }
+    let work = Mutex<Task<Void, Never>?>(nil)
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            outcome.withLock { $0 = continuation }
+            let task = Task {
+                do {
+                    finish(.success(try await operation()))
+                } catch {
+                    finish(.failure(error))
+                }
+            }
+            work.withLock { $0 = task }
+            Task {
+                try? await Task.sleep(for: limit)
+                finish(.failure(JournalError(message: "\(description): no answer within \(limit.components.seconds) s")))
+                task.cancel()
+            }
         }
-        return result
+    } onCancel: {
+        finish(.failure(CancellationError()))
+        work.withLock { $0?.cancel() }
     }
 }
