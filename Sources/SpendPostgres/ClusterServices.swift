@@ -156,7 +156,7 @@ public struct ClusterFollower: Service {
 
     public func run() async throws {
         let doorbell = Doorbell()
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await listen(doorbell) }
                 group.addTask { await follow(doorbell) }
@@ -188,9 +188,28 @@ public struct ClusterFollower: Service {
         }
     }
 
-    private func follow(_ doorbell: Doorbell) async {
-        var position = journal.position
+    /// Where a follower is in the shared log and in the acknowledgements.
+    struct Cursor {
+        var log: Int64
         var acknowledgements: Int64 = 0
+    }
+
+    /// Counts everything committed after `cursor` and applies other nodes' acknowledgements;
+    /// moves the cursor past them.
+    func catchUp(_ cursor: inout Cursor) async throws {
+        while true {
+            let (updates, next) = try await journal.follow(after: cursor.log, limit: batch)
+            if !updates.isEmpty { await store.includeFollowed(updates) }
+            cursor.log = next
+            if updates.count < batch { break }
+        }
+        let page = try await journal.acknowledgements(after: cursor.acknowledgements)
+        for ack in page.acknowledgements { await store.applyAcknowledgement(ack.incident, ack.acknowledgement) }
+        cursor.acknowledgements = page.position
+    }
+
+    private func follow(_ doorbell: Doorbell) async {
+        var cursor = Cursor(log: journal.position)
         var lastSuccess = store.clock.now
         while !Task.isCancelled {
             do {
@@ -198,20 +217,12 @@ public struct ClusterFollower: Service {
                     logger.warning("this node could not follow the shared log for over an hour; rebuilding from the database")
                     let contents = try await journal.restore(now: store.clock.now)
                     await store.replace(with: contents)
-                    position = journal.position
+                    cursor.log = journal.position
                 }
-                while true {
-                    let (updates, next) = try await journal.follow(after: position, limit: batch)
-                    if !updates.isEmpty { await store.includeFollowed(updates) }
-                    position = next
-                    if updates.count < batch { break }
-                }
-                let page = try await journal.acknowledgements(after: acknowledgements)
-                for ack in page.acknowledgements { await store.applyAcknowledgement(ack.incident, ack.acknowledgement) }
-                acknowledgements = page.position
+                try await catchUp(&cursor)
                 lastSuccess = store.clock.now
-                if journal.followProblem != nil { logger.notice("following the shared log again", metadata: ["position": "\(position)"]) }
-                journal.recordFollowed(position: position, at: lastSuccess)
+                if journal.followProblem != nil { logger.notice("following the shared log again", metadata: ["position": "\(cursor.log)"]) }
+                journal.recordFollowed(position: cursor.log, at: lastSuccess)
             } catch {
                 if journal.recordFollowFailure("\(error)", at: store.clock.now) {
                     logger.error("cannot follow the shared log; retrying", metadata: ["error": "\(error)"])

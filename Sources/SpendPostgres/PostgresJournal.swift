@@ -137,22 +137,10 @@ public final class PostgresJournal: UsageJournal, Service {
                     }
                     guard !fresh.isEmpty else { return fresh }
                     try await connection.query(Self.insertUpdates(fresh, node: node, now: nowMs), logger: logger)
-                    var minutes: [MinuteKey: UsageCounters] = [:]
-                    var hours: [HourKey: UsageCounters] = [:]
-                    for update in fresh {
-                        let counters = UsageCounters(update)
-                        let ts = update.timestamp.millisecondsSinceEpoch
-                        minutes[MinuteKey(bucket: ts.flooredDivision(by: Self.minuteWidth), model: update.model), default: UsageCounters()].add(
-                            counters)
-                        hours[
-                            HourKey(
-                                bucket: ts.flooredDivision(by: Self.hourWidth), tenant: update.tenantId, customer: update.customerId,
-                                model: update.model),
-                            default: UsageCounters()
-                        ].add(counters)
-                    }
-                    try await connection.query(Self.upsertMinutes(minutes), logger: logger)
-                    try await connection.query(Self.upsertHours(hours), logger: logger)
+                    var rollups = BatchRollups()
+                    for update in fresh { rollups.add(update) }
+                    try await connection.query(Self.upsertMinutes(rollups.minutes), logger: logger)
+                    try await connection.query(Self.upsertHours(rollups.hours), logger: logger)
                     try await connection.query("SELECT pg_notify(\(PostgresSchema.channel), '')", logger: logger)
                     return fresh
                 }
@@ -203,7 +191,7 @@ public final class PostgresJournal: UsageJournal, Service {
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
-    static func upsertMinutes(_ minutes: [MinuteKey: UsageCounters]) -> PostgresQuery {
+    static func upsertMinutes(_ minutes: [BatchRollups.MinuteKey: UsageCounters]) -> PostgresQuery {
         let keys = minutes.keys.sorted { ($0.bucket, $0.model) < ($1.bucket, $1.model) }
         var bindings = PostgresBindings()
         bindings.append(keys.map(\.bucket))
@@ -212,7 +200,7 @@ public final class PostgresJournal: UsageJournal, Service {
         return upsert(table: "rollup_minute", keyColumns: [("bucket", "bigint"), ("model", "text")], bindings: bindings)
     }
 
-    static func upsertHours(_ hours: [HourKey: UsageCounters]) -> PostgresQuery {
+    static func upsertHours(_ hours: [BatchRollups.HourKey: UsageCounters]) -> PostgresQuery {
         let keys = hours.keys.sorted { ($0.bucket, $0.tenant, $0.customer, $0.model) < ($1.bucket, $1.tenant, $1.customer, $1.model) }
         var bindings = PostgresBindings()
         bindings.append(keys.map(\.bucket))
@@ -425,18 +413,6 @@ public final class PostgresJournal: UsageJournal, Service {
         } catch {
             throw JournalError(message: "PostgreSQL at \(location): \(Self.explain(error))")
         }
-    }
-
-    struct MinuteKey: Hashable {
-        var bucket: Int64
-        var model: String
-    }
-
-    struct HourKey: Hashable {
-        var bucket: Int64
-        var tenant: String
-        var customer: String
-        var model: String
     }
 }
 

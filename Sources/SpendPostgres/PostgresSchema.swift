@@ -160,18 +160,3 @@ enum PostgresSchema {
         return applied
     }
 }
-
-extension CostClass {
-    /// The class in column names: `cache_read`, `call_fees`.
-    var columnName: String {
-        switch self {
-        case .input: "input"
-        case .cacheRead: "cache_read"
-        case .cacheWrite: "cache_write"
-        case .output: "output"
-        case .reasoning: "reasoning"
-        case .callFees: "call_fees"
-        case .unattributed: "unattributed"
-        }
-    }
-}

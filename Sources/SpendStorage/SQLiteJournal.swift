@@ -202,8 +202,7 @@ public final class SQLiteJournal: UsageJournal {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(Self.costClassColumns.map { _ in "?" }.joined(separator: ", ")))
                     """
             )
-            var minutes: [MinuteKey: UsageCounters] = [:]
-            var hours: [HourKey: UsageCounters] = [:]
+            var rollups = BatchRollups()
             for update in updates {
                 if let id = update.eventId {
                     try event.execute(arguments: [id, now.millisecondsSinceEpoch])
@@ -222,14 +221,7 @@ public final class SQLiteJournal: UsageJournal {
                     arguments += StatementArguments(CostClass.allCases.map { Int64(cost[$0].picodollars) })
                     try insert.execute(arguments: arguments)
                 }
-                let counters = UsageCounters(update)
-                let ts = update.timestamp.millisecondsSinceEpoch
-                minutes[MinuteKey(bucket: ts.flooredDivision(by: Self.minuteWidth), model: update.model), default: UsageCounters()].add(counters)
-                hours[
-                    HourKey(
-                        bucket: ts.flooredDivision(by: Self.hourWidth), tenant: update.tenantId, customer: update.customerId, model: update.model),
-                    default: UsageCounters()
-                ].add(counters)
+                rollups.add(update)
                 fresh.append(update)
             }
             let names = Self.rollupColumns.joined(separator: ", ")
@@ -238,14 +230,14 @@ public final class SQLiteJournal: UsageJournal {
                 sql:
                     "INSERT INTO rollup_minute (bucket, model, \(names)) VALUES (?, ?, \(placeholders)) ON CONFLICT (bucket, model) DO UPDATE SET \(Self.counterUpsert)"
             )
-            for (key, counters) in minutes {
+            for (key, counters) in rollups.minutes {
                 try minute.execute(arguments: StatementArguments([key.bucket, key.model] as [any DatabaseValueConvertible]) + counters.arguments)
             }
             let hour = try db.cachedStatement(
                 sql:
                     "INSERT INTO rollup_hour (bucket, tenant, customer, model, \(names)) VALUES (?, ?, ?, ?, \(placeholders)) ON CONFLICT (bucket, tenant, customer, model) DO UPDATE SET \(Self.counterUpsert)"
             )
-            for (key, counters) in hours {
+            for (key, counters) in rollups.hours {
                 try hour.execute(
                     arguments: StatementArguments([key.bucket, key.tenant, key.customer, key.model] as [any DatabaseValueConvertible])
                         + counters.arguments)
@@ -317,18 +309,6 @@ public final class SQLiteJournal: UsageJournal {
                 arguments: [(nowMs - Self.hourRetention.milliseconds).flooredDivision(by: Self.hourWidth)])
         }
     }
-
-    struct MinuteKey: Hashable {
-        var bucket: Int64
-        var model: String
-    }
-
-    struct HourKey: Hashable {
-        var bucket: Int64
-        var tenant: String
-        var customer: String
-        var model: String
-    }
 }
 
 extension UsageCounters {
@@ -358,21 +338,6 @@ extension UsageCounters {
             outputTokens: row["output_tokens"], cacheReadTokens: row["cache_read_tokens"], cacheWriteTokens: row["cache_write_tokens"],
             reasoningTokens: row["reasoning_tokens"], cost: cost, latencyWeight: row["latency_weight"], unpricedUpdates: row["unpriced"]
         )
-    }
-}
-
-extension CostClass {
-    /// The class in column names: `cache_read`, `call_fees`.
-    var columnName: String {
-        switch self {
-        case .input: "input"
-        case .cacheRead: "cache_read"
-        case .cacheWrite: "cache_write"
-        case .output: "output"
-        case .reasoning: "reasoning"
-        case .callFees: "call_fees"
-        case .unattributed: "unattributed"
-        }
     }
 }
 

@@ -108,3 +108,53 @@ extension UsageCounters {
         )
     }
 }
+
+/// A batch's sums per rollup row, as the journals upsert them: one row per (minute, model) and
+/// per (hour, tenant, customer, model), so a batch touches each row once.
+public struct BatchRollups: Sendable {
+    public struct MinuteKey: Hashable, Sendable {
+        public var bucket: Int64
+        public var model: String
+    }
+
+    public struct HourKey: Hashable, Sendable {
+        public var bucket: Int64
+        public var tenant: String
+        public var customer: String
+        public var model: String
+    }
+
+    public var minutes: [MinuteKey: UsageCounters] = [:]
+    public var hours: [HourKey: UsageCounters] = [:]
+
+    public init() {}
+
+    /// Adds an admitted update to its minute's and hour's rows.
+    public mutating func add(_ update: UsageUpdate) {
+        let counters = UsageCounters(update)
+        let ts = update.timestamp.millisecondsSinceEpoch
+        minutes[MinuteKey(bucket: ts.flooredDivision(by: UsageLedger.minuteWidth.milliseconds), model: update.model), default: UsageCounters()]
+            .add(counters)
+        hours[
+            HourKey(
+                bucket: ts.flooredDivision(by: UsageLedger.hourWidth.milliseconds), tenant: update.tenantId, customer: update.customerId,
+                model: update.model),
+            default: UsageCounters()
+        ].add(counters)
+    }
+}
+
+extension CostClass {
+    /// The class in the journals' column names: `cache_read`, `call_fees`.
+    public var columnName: String {
+        switch self {
+        case .input: "input"
+        case .cacheRead: "cache_read"
+        case .cacheWrite: "cache_write"
+        case .output: "output"
+        case .reasoning: "reasoning"
+        case .callFees: "call_fees"
+        case .unattributed: "unattributed"
+        }
+    }
+}
