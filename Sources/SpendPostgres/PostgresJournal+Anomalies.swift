@@ -14,10 +14,10 @@ extension PostgresJournal: AnomalyJournal {
         let leader = isLeader
         guard !acknowledgements.isEmpty || (leader && (!incidents.isEmpty || !events.isEmpty)) else { return }
         let fresh = acknowledgements.filter { !isApplied($0) }
-        let (client, logger, node) = (client, logger, node)
+        let (logger, node) = (logger, node)
         do {
-            try await withDeadline(operationTimeout, "PostgreSQL at \(location)") {
-                try await client.withTransaction(logger: logger) { connection in
+            try await leased { connection in
+                try await connection.withTransaction(logger: logger) { connection in
                     for event in fresh {
                         let ack = event.incident.acknowledgement!
                         try await connection.query(
@@ -114,8 +114,8 @@ extension PostgresJournal: AnomalyJournal {
     /// Acknowledgements other nodes stored after `position`, oldest first, and the position
     /// to continue from.
     public func acknowledgements(after position: Int64) async throws -> AcknowledgementPage {
-        try await withDeadline(operationTimeout, "PostgreSQL at \(location)") { [self] in
-            try await acknowledgementsNow(after: position)
+        try await leased { [self] connection in
+            try await acknowledgements(after: position, on: connection)
         }
     }
 
@@ -125,11 +125,11 @@ extension PostgresJournal: AnomalyJournal {
         public var position: Int64
     }
 
-    private func acknowledgementsNow(after position: Int64) async throws -> AcknowledgementPage {
+    private func acknowledgements(after position: Int64, on connection: PostgresConnection) async throws -> AcknowledgementPage {
         var found: [(incident: String, acknowledgement: Incident.Acknowledgement)] = []
         var last = position
         do {
-            let rows = try await client.query(
+            let rows = try await connection.query(
                 """
                 SELECT seq, node, incident, at, reason, note FROM spendboard.acknowledgements
                 WHERE seq > \(position) ORDER BY seq LIMIT 1000

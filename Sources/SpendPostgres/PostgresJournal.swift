@@ -105,17 +105,31 @@ public final class PostgresJournal: UsageJournal, Service {
         return "\(error)"
     }
 
+    /// Leases a connection, failing after `operationTimeout` (the server is down, or every
+    /// connection is busy), then runs `body` on it, failing after `operationTimeout` × 6 in all
+    /// (a connection whose server died may never answer).
+    func leased<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let client = client
+        return try await withDeadline(
+            operationTimeout, extended: operationTimeout * 6, "PostgreSQL at \(location)",
+            disarmable: { disarm in
+                try await client.withConnection { connection in
+                    disarm()
+                    return try await body(connection)
+                }
+            })
+    }
+
     // MARK: Ingest
 
     public func append(_ updates: [UsageUpdate], now: Timestamp) async throws -> [UsageUpdate] {
         let nowMs = now.millisecondsSinceEpoch
         let ids = updates.compactMap(\.eventId)
-        let client = client
         let logger = logger
         let node = node
         do {
-            return try await withDeadline(operationTimeout, "PostgreSQL at \(location)") {
-                try await client.withTransaction(logger: logger) { connection in
+            return try await leased { connection in
+                try await connection.withTransaction(logger: logger) { connection in
                     try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.LockKey.ingest.rawValue))", logger: logger)
                     var accepted = Set<String>()
                     if !ids.isEmpty {
@@ -322,22 +336,24 @@ public final class PostgresJournal: UsageJournal, Service {
     /// Other nodes' updates committed after `position`, in commit order, at most `limit`; and
     /// the position to continue from (past this node's own rows too).
     public func follow(after position: Int64, limit: Int = 10_000) async throws -> (updates: [UsageUpdate], position: Int64) {
-        try await withDeadline(operationTimeout, "PostgreSQL at \(location)") { [self] in
-            try await followNow(after: position, limit: limit)
+        try await leased { [self] connection in
+            try await follow(after: position, limit: limit, on: connection)
         }
     }
 
-    private func followNow(after position: Int64, limit: Int) async throws -> (updates: [UsageUpdate], position: Int64) {
+    private func follow(after position: Int64, limit: Int, on connection: PostgresConnection) async throws -> (
+        updates: [UsageUpdate], position: Int64
+    ) {
         do {
             var upper: Int64 = position
-            for try await value in try await client.query("SELECT coalesce(max(seq), 0) FROM spendboard.updates", logger: logger).decode(
+            for try await value in try await connection.query("SELECT coalesce(max(seq), 0) FROM spendboard.updates", logger: logger).decode(
                 Int64.self)
             {
                 upper = value
             }
             guard upper > position else { return ([], position) }
             // Every row at or below `upper` is committed: seq is assigned under the ingest lock.
-            let rows = try await client.query(
+            let rows = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT \(Self.updateColumns), seq FROM spendboard.updates
@@ -396,10 +412,9 @@ public final class PostgresJournal: UsageJournal, Service {
         guard isLeader else { return }
         let nowMs = now.millisecondsSinceEpoch
         let raw = nowMs - Self.rawRetention.milliseconds
-        let (client, logger) = (client, logger)
+        let logger = logger
         do {
-            // Longer than other operations: deleting a busy minute's raw rows takes a while.
-            try await withDeadline(operationTimeout * 4, "PostgreSQL at \(location)") {
+            try await leased { client in
                 try await client.query("DELETE FROM spendboard.updates WHERE accepted_at < \(raw) AND ts < \(raw)", logger: logger)
                 try await client.query(
                     "DELETE FROM spendboard.events WHERE accepted_at < \(nowMs - Self.eventRetention.milliseconds)", logger: logger)

@@ -112,8 +112,20 @@ public struct PostgresLocationError: Error, CustomStringConvertible, Sendable {
 func withDeadline<Result: Sendable>(
     _ limit: Duration, _ what: @autoclosure () -> String, operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
+    try await withDeadline(limit, extended: nil, what(), disarmable: { _ in try await operation() })
+}
+
+/// The same, but `operation` may move the deadline once (when it holds a connection, say) to
+/// `extended` after the start: waiting is short, work may take longer on a busy machine.
+func withDeadline<Result: Sendable>(
+    _ limit: Duration, extended: Duration? = nil, _ what: @autoclosure () -> String,
+    disarmable operation: @escaping @Sendable (_ disarm: @escaping @Sendable () -> Void) async throws -> Result
+) async throws -> Result {
     let description = what()
     let outcome = Mutex<CheckedContinuation<Result, any Error>?>(nil)
+    let armed = Mutex(true)
+    let disarm: @Sendable () -> Void = { armed.withLock { $0 = false } }
+    let isArmed: @Sendable () -> Bool = { armed.withLock { $0 } }
     let finish: @Sendable (Swift.Result<Result, any Error>) -> Void = { result in
         outcome.withLock { continuation in
             continuation?.resume(with: result)
@@ -126,7 +138,7 @@ func withDeadline<Result: Sendable>(
             outcome.withLock { $0 = continuation }
             let task = Task {
                 do {
-                    finish(.success(try await operation()))
+                    finish(.success(try await operation(disarm)))
                 } catch {
                     finish(.failure(error))
                 }
@@ -134,7 +146,13 @@ func withDeadline<Result: Sendable>(
             work.withLock { $0 = task }
             Task {
                 try? await Task.sleep(for: limit)
-                finish(.failure(JournalError(message: "\(description): no answer within \(limit.components.seconds) s")))
+                var waited = limit
+                if !isArmed() {
+                    guard let extended, extended > limit else { return }
+                    try? await Task.sleep(for: extended - limit)
+                    waited = extended
+                }
+                finish(.failure(JournalError(message: "\(description): no answer within \(waited.components.seconds) s")))
                 task.cancel()
             }
         }

@@ -224,7 +224,8 @@ struct ClusterEndToEndTests {
         }
         try await ContinuousClock().sleep(for: .seconds(1))
         try database.run("kill")
-        try await ContinuousClock().sleep(for: .seconds(2))
+        // Longer than the node waits for a connection (5 s), so that some request sees the outage.
+        try await ContinuousClock().sleep(for: .seconds(7))
         try database.run("start")
         let unavailable = try await sender.value
         #expect(unavailable > 0, "the node never answered 503 while PostgreSQL was down")
