@@ -14,6 +14,8 @@ final class ClusterState: Sendable {
         var followProblem: String?
         var leaderProblem: String?
         var failingSince: Timestamp?
+        /// While the ledger is rebuilt, this node takes no batch.
+        var rebuilding = false
         /// Acknowledgements this node applied from another: not stored again.
         var appliedAcknowledgements: Set<String> = []
     }
@@ -51,6 +53,12 @@ extension PostgresJournal {
             value.appliedAcknowledgements.insert("\(incident)@\(at)")
         }
     }
+
+    func setRebuilding(_ rebuilding: Bool) {
+        cluster.value.withLock { $0.rebuilding = rebuilding }
+    }
+
+    var isRebuilding: Bool { cluster.value.withLock { $0.rebuilding } }
 
     func recordFollowed(position: Int64, at now: Timestamp) {
         cluster.value.withLock { value in
@@ -192,6 +200,7 @@ public struct ClusterFollower: Service {
     struct Cursor {
         var log: Int64
         var acknowledgements: Int64 = 0
+        var acknowledgementsRead: Timestamp?
     }
 
     /// Counts everything committed after `cursor` and applies other nodes' acknowledgements;
@@ -203,9 +212,13 @@ public struct ClusterFollower: Service {
             cursor.log = next
             if updates.count < batch { break }
         }
+        // Acknowledgements are rare: looked for once a second, not on every commit.
+        let now = store.clock.now
+        guard cursor.acknowledgementsRead.map({ $0.duration(to: now) >= .seconds(1) }) ?? true else { return }
         let page = try await journal.acknowledgements(after: cursor.acknowledgements)
         for ack in page.acknowledgements { await store.applyAcknowledgement(ack.incident, ack.acknowledgement) }
         cursor.acknowledgements = page.position
+        cursor.acknowledgementsRead = now
     }
 
     private func follow(_ doorbell: Doorbell) async {
@@ -215,6 +228,10 @@ public struct ClusterFollower: Service {
             do {
                 if lastSuccess.duration(to: store.clock.now) > Self.rebuildAfter {
                     logger.warning("this node could not follow the shared log for over an hour; rebuilding from the database")
+                    // This node's own batches are counted at ingest: none may commit between the
+                    // restore and the replacement, or the new ledger would miss it.
+                    journal.setRebuilding(true)
+                    defer { journal.setRebuilding(false) }
                     let contents = try await journal.restore(now: store.clock.now)
                     await store.replace(with: contents)
                     cursor.log = journal.position

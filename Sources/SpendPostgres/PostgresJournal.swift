@@ -124,6 +124,9 @@ public final class PostgresJournal: UsageJournal, Service {
 
     public func append(_ updates: [UsageUpdate], now: Timestamp) async throws -> [UsageUpdate] {
         let nowMs = now.millisecondsSinceEpoch
+        guard !isRebuilding else {
+            throw JournalError(message: "this node is rebuilding its ledger from the database; send the batch to another node or retry")
+        }
         let ids = updates.compactMap(\.eventId)
         let logger = logger
         let node = node

@@ -89,6 +89,7 @@ struct ClusterStoreTests {
         // follows, and recorded in the leader's outbox once.
         _ = try #require(try await other.store.acknowledge(open.id, reason: .expected, note: "price change"))
         #expect(try await TestDatabase.integer("SELECT count(*) FROM spendboard.acknowledgements", on: url) == 1)
+        clock.advance(by: .seconds(1))  // acknowledgements are looked for once a second
         try await leader.catchUp()
         try await other.catchUp()
         #expect(await leader.store.incident(open.id)?.acknowledgement?.note == "price change")

@@ -14,15 +14,6 @@ public protocol UsageJournal: Sendable {
 
     /// Drops what no tier needs any more.
     func prune(now: Timestamp) async throws
-
-    /// True for a journal several nodes write (PostgreSQL): the store then counts nothing at
-    /// ingest, and its ledger follows the journal's shared log instead (own updates included),
-    /// so it is exactly the restore plus the log after it, on every node.
-    var isShared: Bool { get }
-}
-
-extension UsageJournal {
-    public var isShared: Bool { false }
 }
 
 /// The durable state a ledger is rebuilt from: the 1-minute and 1-hour rollups, and the raw

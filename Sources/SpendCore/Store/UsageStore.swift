@@ -99,14 +99,6 @@ public actor UsageStore {
             }
         }
         let fresh = admitted.isEmpty ? [] : try await journal.append(admitted, now: now)
-        if journal.isShared {
-            // Counted when the shared log brings them back (`includeFollowed`), like every
-            // other node's.
-            var result = refused
-            result.accepted = fresh.count
-            result.duplicates = admitted.count - fresh.count
-            return result
-        }
         // The same rules at the same instant: the ledger counts every fresh update.
         var result = await count(fresh, now: now)
         result.duplicates = admitted.count - fresh.count
@@ -114,8 +106,8 @@ public actor UsageStore {
         return result
     }
 
-    /// Counts updates a shared journal's log brought (this node's and the others'), already
-    /// durable; the same rules apply at this node's clock. What they refuse (a clock far off
+    /// Counts other nodes' updates that a shared journal's log brought, already durable; the
+    /// same rules apply at this node's clock. What they refuse (a clock far off
     /// the node that took the update) is logged: the nodes' numbers then differ.
     @discardableResult
     public nonisolated func includeFollowed(_ updates: [UsageUpdate]) async -> UsageLedger.IngestResult {
