@@ -9,7 +9,8 @@
 #
 # Needs python3, curl and PostgreSQL 15+ (server binaries as scripts/postgres-test-server.sh
 # finds them, plus psql and pgbench on PATH). SPENDBOARD_BIN overrides the binary
-# (default .build/release/spendboard).
+# (default .build/release/spendboard); BENCH_UPDATES, PGBENCH_SECONDS and VISIBILITY_SAMPLES
+# shrink a run for a quick check of the script itself (defaults 300000, 20, 200).
 #
 # Steps (each on fresh state; every node runs `serve --no-simulator --archive-every 0` on a
 # free port, and is loaded only after its /api/health answers):
@@ -20,7 +21,8 @@
 #      it, bench-ingest.py with the N URLs (connection i posts to node i % N), 300000 1000 4;
 #      and with `recent` for N=1 and N=3. After each run: the rows in the database, whether
 #      every node followed the log to its end (cluster.position), and whether every node
-#      answers the same /api/stats for one fixed range.
+#      answers the same /api/stats for one fixed range; and the transactions the database
+#      committed meanwhile (the batches plus every read the nodes made).
 #   d. Two nodes on a fresh database: bench-visibility.py A B 200 (p50/p99 in ms).
 # A summary table ends the output. On exit (also on failure or Ctrl-C) every node is killed
 # (kill -9) and the PostgreSQL folder destroyed; the node logs are kept when a step failed.
@@ -29,11 +31,11 @@ set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=${SPENDBOARD_BIN:-$root/.build/release/spendboard}
-updates=300000
+updates=${BENCH_UPDATES:-300000}
 batch=1000
 connections=4
-visibility_samples=200
-pgbench_seconds=20
+visibility_samples=${VISIBILITY_SAMPLES:-200}
+pgbench_seconds=${PGBENCH_SECONDS:-20}
 
 say() { echo "bench-cluster: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -160,6 +162,15 @@ stop_nodes() {
   node_pids=()
 }
 
+# Transactions committed in database $1 so far (pg_stat_database; each query a node sends
+# outside a transaction counts as one). A busy backend reports its counts about once a second
+# and an idle one within 10 s, so the count is exact only once the nodes' connections are gone.
+db_transactions() {
+  psql_on postgres "select xact_commit from pg_stat_database where datname = '$1'"
+}
+current_db=
+tx_before=0
+
 # ingest LABEL URLS [recent]: runs bench-ingest.py; sets rate (updates/s with commas) and
 # ingest_line, or fails with the output shown.
 ingest() {
@@ -168,6 +179,7 @@ ingest() {
   rate= ingest_error="no figure in bench-ingest.py's output" cpu_note=
   pg_before=$(cpu_seconds "$(postmaster_pid)")
   node_before=$(cpu_seconds "${node_pids[@]}")
+  [ -z "$current_db" ] || tx_before=$(db_transactions "$current_db")
   if ! out=$(python3 "$root/scripts/bench-ingest.py" "$urls" "$updates" "$batch" "$connections" "$@" 2>&1); then
     say "$label: bench-ingest.py failed:"
     echo "$out" | tail -n 5 >&2
@@ -262,7 +274,7 @@ EOF
   case "$check_note" in PROBLEM:*) return 1 ;; esac
 }
 
-echo "== bench-cluster on $(hostname): nproc $(nproc), $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo '+changes'), $(date -u +%FT%TZ)"
+echo "== bench-cluster on $(hostname): nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), tree $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo '+changes'), binary built $(date -u -r "$bin" +%FT%TZ), $(date -u +%FT%TZ)"
 
 # --- PostgreSQL ---
 pg_port=$(free_ports 1)
@@ -329,6 +341,7 @@ cluster_run() {  # N [recent]
     failed=1
     return
   fi
+  current_db=$db
   for i in $(seq 1 "$n"); do
     if ! start_node "pg-$mode-$n-$i" --store "$pg_base/$db"; then
       row "$label" FAILED "node $i did not start"
@@ -349,15 +362,22 @@ cluster_run() {  # N [recent]
     stop_nodes
     return
   fi
-  if check_cluster "$db" ${urls//,/ }; then
-    echo "  check: $check_note"
+  local checked=0 transactions
+  check_cluster "$db" ${urls//,/ } && checked=1
+  echo "  check: $check_note"
+  stop_nodes
+  sleep 1  # the nodes' backends report their counts as they exit
+  # From just before the load to the nodes' end: the batches, plus every read the nodes made.
+  transactions=$(( $(db_transactions "$db") - tx_before ))
+  echo "  database transactions during the run: $transactions (the batches: $((updates / batch)))"
+  cpu_note+=", $transactions db transactions"
+  if [ "$checked" = 1 ]; then
     row "$label" "$rate updates/s" "$cpu_note; $check_note"
   else
-    echo "  check: $check_note"
     row "$label" "$rate updates/s (CHECK FAILED)" "$cpu_note; $check_note"
     failed=1
   fi
-  stop_nodes
+  current_db=
   psql_on postgres "drop database $db" >/dev/null || say "could not drop $db"
 }
 cluster_run 1
@@ -388,7 +408,7 @@ stop_nodes
 
 # --- summary ---
 echo
-echo "== Summary: nproc $(nproc), PostgreSQL $pg_version, $updates updates in batches of $batch over $connections connections"
+echo "== Summary: nproc $(nproc), load at the end $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $pg_version, $updates updates in batches of $batch over $connections connections"
 {
   echo "test|result|notes"
   printf '%s\n' "${summary[@]}"

@@ -113,7 +113,13 @@ final class Doorbell: Sendable {
     /// Returns when rung (now, if it rang since the last wait) or after `timeout`.
     func wait(timeout: Duration) async {
         let timer = Task {
-            try? await Task.sleep(for: timeout)
+            // Only a timeout rings: a timer cancelled because the bell rang first must not ring
+            // again, or the next wait would return at once (a busy loop of polls).
+            do {
+                try await Task.sleep(for: timeout)
+            } catch {
+                return
+            }
             ring()
         }
         await withTaskCancellationHandler {
