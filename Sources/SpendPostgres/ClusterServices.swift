@@ -151,8 +151,6 @@ final class Doorbell: Sendable {
 /// numbers missing the other nodes' updates). A node cut off for longer than the log keeps
 /// raw rows rebuilds its ledger from the database when it reconnects.
 public struct ClusterFollower: Service {
-    public typealias Apply = @Sendable ([UsageUpdate]) async -> Void
-
     let journal: PostgresJournal
     let store: UsageStore
     let pollInterval: Duration

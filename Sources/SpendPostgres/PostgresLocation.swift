@@ -133,6 +133,9 @@ func withDeadline<Result: Sendable>(
         }
     }
     let work = Mutex<Task<Void, Never>?>(nil)
+    let timer = Mutex<Task<Void, Never>?>(nil)
+    // The timer is stopped when the operation ends: no sleeping task is left per call.
+    let stopTimer: @Sendable () -> Void = { timer.withLock { $0?.cancel() } }
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
             outcome.withLock { $0 = continuation }
@@ -142,9 +145,10 @@ func withDeadline<Result: Sendable>(
                 } catch {
                     finish(.failure(error))
                 }
+                stopTimer()
             }
             work.withLock { $0 = task }
-            Task {
+            let clock = Task {
                 try? await Task.sleep(for: limit)
                 var waited = limit
                 if !isArmed() {
@@ -152,9 +156,11 @@ func withDeadline<Result: Sendable>(
                     try? await Task.sleep(for: extended - limit)
                     waited = extended
                 }
+                guard !Task.isCancelled else { return }
                 finish(.failure(JournalError(message: "\(description): no answer within \(waited.components.seconds) s")))
                 task.cancel()
             }
+            timer.withLock { $0 = clock }
         }
     } onCancel: {
         finish(.failure(CancellationError()))
