@@ -22,7 +22,12 @@ import SpendStorage
 ///
 /// Throws ``ConfigurationError`` for a setting that cannot work and ``StartupError`` when the
 /// templates or the data folder cannot be used.
-public func buildApplication(_ configuration: ServeConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+///
+/// - Parameter metrics: what `/metrics` exposes; bind its factory (``SpendboardMetrics/bootstrap()``)
+///   for the HTTP request metrics too.
+public func buildApplication(
+    _ configuration: ServeConfiguration, logger: Logger, metrics: SpendboardMetrics = SpendboardMetrics()
+) async throws -> some ApplicationProtocol {
     try configuration.validate()
     let report = configuration.report
     let renderer = try Components.renderer(report, logger: logger)
@@ -94,8 +99,17 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     let snapshots = SnapshotService(
         store: store, board: board, interval: report.renderInterval, clock: ContinuousClock(), logger: logger,
         pipeline: { snapshot in
-            let outcome = try await pipeline.run(snapshot)
+            let outcome: SnapshotPipeline.Outcome
+            do throws(SnapshotPipeline.StepError) {
+                outcome = try await pipeline.run(snapshot)
+            } catch {
+                metrics.recordSnapshotFailure(step: error.step.rawValue)
+                throw error
+            }
             board.recordCleanup(outcome.publication?.cleanupFailures ?? [])
+            var archived = false
+            if case .archived = outcome.archive { archived = true }
+            metrics.recordSnapshot(outcome.timings, archived: archived)
         },
         pause: { cluster?.followProblem.map { "the shared database cannot be followed: \($0)" } }
     )
@@ -116,7 +130,8 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
 
     let settings = ServerSettings(
         host: configuration.host, port: configuration.port, maxPage: configuration.maxPage, corsOrigins: configuration.corsOrigins,
-        renderInterval: report.renderInterval, ingestToken: configuration.ingestToken, idleTimeout: configuration.idleTimeout
+        renderInterval: report.renderInterval, ingestToken: configuration.ingestToken, metricsToken: configuration.metricsToken,
+        idleTimeout: configuration.idleTimeout
     )
     logger.info(
         "serving",
@@ -124,6 +139,7 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
             "url": "http://\(configuration.host):\(configuration.port)/",
             "simulator": "\(configuration.simulator.map { "seed \($0.seed), load \($0.load)" } ?? "off")",
             "ingest": "\(configuration.ingestToken == nil ? "loopback only" : "bearer token")",
+            "metrics": "\(configuration.metricsToken == nil ? "loopback only" : "bearer token")",
         ]
     )
     var clusterHealth: SpendboardApplication.ClusterHealthSource?
@@ -131,6 +147,6 @@ public func buildApplication(_ configuration: ServeConfiguration, logger: Logger
     return SpendboardApplication.application(
         store: store, board: board, site: site, settings: settings, prices: prices,
         services: services, logger: logger, archive: archive, renderer: renderer, alerts: alerts.health,
-        cluster: clusterHealth
+        cluster: clusterHealth, metrics: metrics
     )
 }

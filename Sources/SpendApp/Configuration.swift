@@ -219,6 +219,8 @@ public struct ServeConfiguration: Sendable {
     public var clusterPoll: Duration = .seconds(1)
     /// Bearer token for writes; nil accepts writes from loopback only.
     public var ingestToken: String?
+    /// Bearer token for `/metrics`; nil serves it to loopback only.
+    public var metricsToken: String?
     /// Price table (JSON) for updates without `totalCost`; nil: the reference prices.
     public var prices: String?
     /// Most raw updates kept for `/api/metrics`.

@@ -14,6 +14,8 @@ public struct ServerSettings: Sendable {
     public var renderInterval: Duration
     /// Bearer token required for writes; nil accepts writes from loopback only.
     public var ingestToken: String?
+    /// Bearer token required for `/metrics`; nil serves it to loopback only.
+    public var metricsToken: String?
     /// The `nextPollAfter` hint of `/api/metrics`, in milliseconds (the reference's 2000).
     public var nextPollAfterMs: Int
     /// A connection that sends nothing for this long (idle between requests, or stalled in the
@@ -22,9 +24,10 @@ public struct ServerSettings: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxPage: Int = 10_000, corsOrigins: [String] = [],
-        renderInterval: Duration = .seconds(5), ingestToken: String? = nil, nextPollAfterMs: Int = 2000,
-        idleTimeout: Duration = .seconds(30)
+        renderInterval: Duration = .seconds(5), ingestToken: String? = nil, metricsToken: String? = nil,
+        nextPollAfterMs: Int = 2000, idleTimeout: Duration = .seconds(30)
     ) {
+        self.metricsToken = metricsToken
         self.host = host
         self.port = port
         self.maxPage = maxPage

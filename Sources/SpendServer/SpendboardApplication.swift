@@ -22,9 +22,14 @@ public enum SpendboardApplication {
         store: UsageStore, board: SnapshotBoard, site: LiveSite? = nil, settings: ServerSettings,
         decoder: UsageBatchDecoder = UsageBatchDecoder(), prices: PriceBook? = nil, startedAt: Timestamp? = nil,
         archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil, alerts: AlertHealthSource? = nil,
-        cluster: ClusterHealthSource? = nil
+        cluster: ClusterHealthSource? = nil, metrics: SpendboardMetrics? = nil
     ) -> Router<SpendRequestContext> {
         let router = Router(context: SpendRequestContext.self, options: .autoGenerateHeadEndpoints)
+        if metrics != nil {
+            // Outermost, so it times every answer, errors included.
+            router.add(middleware: MetricsMiddleware())
+            router.add(middleware: ErrorAnswerMiddleware())
+        }
         if !settings.corsOrigins.isEmpty {
             router.add(middleware: CORSAllowListMiddleware(origins: Set(settings.corsOrigins)))
         }
@@ -40,9 +45,10 @@ public enum SpendboardApplication {
         APIRoutes(
             store: store, board: board, settings: settings, startedAt: startedAt ?? store.clock.now, decoder: decoder, prices: prices,
             archive: archive, reports: renderer.map { ReportRoute(store: store, renderer: $0) }, alerts: alerts,
-            cluster: cluster
+            cluster: cluster, metrics: metrics
         )
         .register(on: router)
+        ContractRoutes(store: store, board: board, settings: settings, metrics: metrics).register(on: router)
         return router
     }
 
@@ -50,12 +56,12 @@ public enum SpendboardApplication {
     public static func application(
         store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, prices: PriceBook,
         services: [any Service], logger: Logger, archive: ArchiveWriter? = nil, renderer: ReportRenderer? = nil,
-        alerts: AlertHealthSource? = nil, cluster: ClusterHealthSource? = nil
+        alerts: AlertHealthSource? = nil, cluster: ClusterHealthSource? = nil, metrics: SpendboardMetrics? = nil
     ) -> some ApplicationProtocol {
         Application(
             router: router(
                 store: store, board: board, site: site, settings: settings, prices: prices, archive: archive, renderer: renderer, alerts: alerts,
-                cluster: cluster),
+                cluster: cluster, metrics: metrics),
             server: .http1(configuration: .init(idleTimeout: .milliseconds(settings.idleTimeout.milliseconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import SpendApp
 import SpendCore
+import SpendServer
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +42,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Bearer token required for POST /api/metrics (or SPENDBOARD_INGEST_TOKEN). Without one, writes are accepted from loopback only.")
     var ingestToken: String?
+
+    @Option(help: "Bearer token required for GET /metrics (or SPENDBOARD_METRICS_TOKEN). Without one, metrics are served to loopback only.")
+    var metricsToken: String?
 
     @OptionGroup var pricing: PriceOptions
 
@@ -92,6 +96,7 @@ struct Serve: AsyncParsableCommand {
         configuration.store = store ?? ProcessInfo.processInfo.environment["SPENDBOARD_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.clusterPoll = clusterPoll.duration
         configuration.ingestToken = ingestToken ?? ProcessInfo.processInfo.environment["SPENDBOARD_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["SPENDBOARD_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.prices = pricing.prices
         configuration.rawCapacity = rawCapacity
         configuration.maxPage = maxPage
@@ -108,7 +113,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap()
-        let app = try await exitingOnStartupFailure(logger) { try await buildApplication(settings, logger: logger) }
+        let metrics = SpendboardMetrics()
+        metrics.bootstrap()
+        let app = try await exitingOnStartupFailure(logger) { try await buildApplication(settings, logger: logger, metrics: metrics) }
         try await app.runService()
     }
 }

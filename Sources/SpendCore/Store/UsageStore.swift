@@ -21,6 +21,8 @@ public actor UsageStore {
     private var journalHealth = JournalStatus()
     /// The last snapshot, whose once-a-minute windows the next one may reuse.
     private var lastSnapshot: Snapshot?
+    /// What this process accepted since it started, per tenant and model (for `/metrics`).
+    public private(set) var tally = UsageTally()
     private let logger: Logger
     public nonisolated let clock: any TimeSource
     public nonisolated let configuration: UsageLedger.Configuration
@@ -85,7 +87,7 @@ public actor UsageStore {
     @discardableResult
     public nonisolated func ingest(_ updates: [UsageUpdate]) async throws -> UsageLedger.IngestResult {
         let now = clock.now
-        guard let journal else { return await count(updates, now: now) }
+        guard let journal else { return await countAccepted(updates, now: now, admitted: false) }
         var refused = UsageLedger.IngestResult()
         var admitted = updates
         if let firstRefused = updates.firstIndex(where: { configuration.admit($0, now: now) != nil }) {
@@ -100,7 +102,7 @@ public actor UsageStore {
         }
         let fresh = admitted.isEmpty ? [] : try await journal.append(admitted, now: now)
         // The same rules at the same instant: the ledger counts every fresh update.
-        var result = await count(fresh, now: now)
+        var result = await countAccepted(fresh, now: now, admitted: true)
         result.duplicates = admitted.count - fresh.count
         result.rejected.merge(refused.rejected, uniquingKeysWith: +)
         return result
@@ -143,6 +145,18 @@ public actor UsageStore {
 
     private func count(_ updates: [UsageUpdate], now: Timestamp) -> UsageLedger.IngestResult {
         ledger.ingest(updates, now: now)
+    }
+
+    /// Counts updates this process took (not history, not other nodes'), and adds what the
+    /// ledger accepted to the tally; `admitted`: every update already passed the rules at `now`.
+    private func countAccepted(_ updates: [UsageUpdate], now: Timestamp, admitted: Bool) -> UsageLedger.IngestResult {
+        let result = ledger.ingest(updates, now: now)
+        if admitted || result.rejectedCount == 0 {
+            tally.add(updates)
+        } else {
+            tally.add(updates.lazy.filter { self.configuration.admit($0, now: now) == nil })
+        }
+        return result
     }
 
     /// Computes the snapshot at the current time, first freeing what has aged out (and, once a

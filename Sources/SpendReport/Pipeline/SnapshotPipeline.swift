@@ -52,6 +52,8 @@ public struct SnapshotPipeline: Sendable {
         public var validate: Duration = .zero
         public var publish: Duration = .zero
         public var archive: Duration = .zero
+
+        public init() {}
     }
 
     /// What one run produced.

@@ -18,6 +18,7 @@ struct APIRoutes: Sendable {
     /// Alert delivery's state; nil: no alert targets.
     var alerts: SpendboardApplication.AlertHealthSource? = nil
     var cluster: SpendboardApplication.ClusterHealthSource? = nil
+    var metrics: SpendboardMetrics? = nil
 
     /// Paths and the methods they answer, for 405 answers with `Allow`.
     static let allowedMethods: [String: [HTTPRequest.Method]] = [
@@ -27,10 +28,12 @@ struct APIRoutes: Sendable {
         "/api/archive": [.get, .head],
         "/report": [.get, .head],
         "/api/anomalies": [.get, .head],
+        "/api/openapi.json": [.get, .head],
+        "/metrics": [.get, .head],
     ]
 
     func register(on router: Router<SpendRequestContext>) {
-        let ingest = IngestRoute(store: store, decoder: decoder, prices: prices, settings: settings)
+        let ingest = IngestRoute(store: store, decoder: decoder, prices: prices, settings: settings, metrics: metrics)
         router.get("/api/metrics") { request, _ in try await metrics(request) }
         router.post("/api/metrics") { request, context in try await ingest.handle(request, context: context) }
         router.get("/api/stats") { request, _ in try await stats(request) }

@@ -11,6 +11,8 @@ struct IngestRoute: Sendable {
     /// The prices in force, read once per batch; nil: `decoder.prices`.
     let prices: PriceBook?
     let settings: ServerSettings
+    /// Counts each request's outcome for `/metrics`; nil: not counted.
+    var metrics: SpendboardMetrics? = nil
 
     /// Largest body accepted.
     static let maximumBodyBytes = 1 << 20
@@ -40,7 +42,19 @@ struct IngestRoute: Sendable {
         return body
     }
 
+    /// Stores a batch, and counts the outcome for `/metrics`.
     func handle(_ request: Request, context: SpendRequestContext) async throws -> Response {
+        do {
+            let (response, result) = try await store(request, context: context)
+            metrics?.recordIngest(status: response.status, result: result)
+            return response
+        } catch {
+            metrics?.recordIngest(status: (error as? any HTTPResponseError)?.status ?? .internalServerError)
+            throw error
+        }
+    }
+
+    private func store(_ request: Request, context: SpendRequestContext) async throws -> (Response, UsageLedger.IngestResult?) {
         try authorize(request, context: context)
         let format: UsageBatchDecoder.Format
         switch request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() {
@@ -56,7 +70,7 @@ struct IngestRoute: Sendable {
             if let prices { decoder.prices = prices.table }
             updates = try decoder.decode(Array(body.readableBytesView), format: format, now: store.clock.now)
         } catch {
-            return Self.response(for: error)
+            return (Self.response(for: error), nil)
         }
         let result: UsageLedger.IngestResult
         do {
@@ -74,7 +88,7 @@ struct IngestRoute: Sendable {
             o.field("duplicates") { $0.integer(result.duplicates) }
             o.field("rejected") { $0.integer(result.rejectedCount) }
         }
-        return .json(writer.bytes)
+        return (.json(writer.bytes), result)
     }
 
     /// With a token configured, writes need `Authorization: Bearer <token>`; without one, they
@@ -87,6 +101,17 @@ struct IngestRoute: Sendable {
     /// carries it as `Authorization: Bearer <token>` (or, from the page's form, as `formToken`);
     /// without one, it comes from loopback.
     static func authorizeWrite(_ request: Request, context: SpendRequestContext, token: String?, formToken: String? = nil) throws(APIError) {
+        try authorize(
+            request, context: context, token: token, formToken: formToken,
+            unauthorized: "writes need Authorization: Bearer <token> with the server's ingest token (a form sends it as its token field)",
+            forbidden: "writes are accepted from loopback only; start the server with --ingest-token to accept them from elsewhere")
+    }
+
+    /// The access rule shared by writes and `/metrics`: with `token`, the request carries it
+    /// (401 with `WWW-Authenticate` otherwise); without one, it comes from loopback (403).
+    static func authorize(
+        _ request: Request, context: SpendRequestContext, token: String?, formToken: String? = nil, unauthorized: String, forbidden: String
+    ) throws(APIError) {
         if let token {
             let header = request.headers[.authorization].flatMap { value -> Substring? in
                 let parts = value.split(separator: " ", maxSplits: 1)
@@ -94,13 +119,10 @@ struct IngestRoute: Sendable {
                 return parts[1]
             }
             guard let given = header.map(String.init) ?? formToken, constantTimeEquals(Array(given.utf8), Array(token.utf8)) else {
-                throw APIError(
-                    .unauthorized, "writes need Authorization: Bearer <token> with the server's ingest token (a form sends it as its token field)",
-                    headers: [.wwwAuthenticate: "Bearer realm=\"spendboard\""]
-                )
+                throw APIError(.unauthorized, unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"spendboard\""])
             }
         } else if !isLoopback(context.remoteAddress) {
-            throw APIError(.forbidden, "writes are accepted from loopback only; start the server with --ingest-token to accept them from elsewhere")
+            throw APIError(.forbidden, forbidden)
         }
     }
 

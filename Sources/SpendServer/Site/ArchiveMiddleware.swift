@@ -22,6 +22,8 @@ struct ArchiveMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard path == "/archive" || path.hasPrefix(Self.prefix) else { return try await next(request, context) }
+        // One route for the request metrics, whatever the file: names would be unbounded labels.
+        context.coreContext.endpointPath.value = "/archive/{path}"
         guard request.method == .get || request.method == .head else {
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path); use GET or HEAD", headers: [.allow: "GET, HEAD"])
         }

@@ -21,6 +21,7 @@ struct SiteMiddleware<Context: RequestContext>: RouterMiddleware {
         let key = path == "/" ? "index.html" : String(path.dropFirst())
         let state = site.current
         guard let file = state.files[key] else { return try await next(request, context) }
+        context.coreContext.endpointPath.value = path == "/" ? "/" : Self.route(of: key)
         guard request.method == .get || request.method == .head else {
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path); use GET or HEAD", headers: [.allow: "GET, HEAD"])
         }
@@ -37,6 +38,14 @@ struct SiteMiddleware<Context: RequestContext>: RouterMiddleware {
             return Response(status: .ok, headers: headers, body: ResponseBody())
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: representation.body))
+    }
+
+    /// The route of a published file as the OpenAPI document names it, for the request
+    /// metrics: a bounded set of labels, whatever the site holds.
+    static func route(of key: String) -> String {
+        if key == "stats.json" { return "/stats.json" }
+        if key.hasPrefix("embed/") { return key.dropFirst(6).contains("/") ? "/embed/{window}/{chart}.svg" : "/embed/{chart}.svg" }
+        return "/{page}.html"
     }
 
     /// Whole seconds until the next render, so caches revalidate when new content exists.
