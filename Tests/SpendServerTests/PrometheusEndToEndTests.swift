@@ -69,6 +69,37 @@ struct PrometheusEndToEndTests {
         let routes = try await prometheus.waitForValue(
             #"sum(http_server_requests_total{http_route="/api/metrics",http_request_method="POST",http_response_status_code="200"})"#)
         #expect(routes == "8")
+
+        // The example Grafana dashboard's queries are valid PromQL over these names: each panel
+        // shows data (Grafana's variables set to "All").
+        let dashboard = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Self.repository.appendingPathComponent("docs/grafana-dashboard.json")))
+                as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        #expect(panels.count >= 10)
+        // Rates need two scrapes inside their window.
+        _ = try await prometheus.waitForValue("count(rate(spendboard_calls_total[1m]))")
+        for panel in panels {
+            let title = panel["title"] as? String ?? "?"
+            var shown = 0
+            for target in panel["targets"] as? [[String: Any]] ?? [] {
+                let expression = try #require(target["expr"] as? String)
+                let (status, results) = try await prometheus.query(Self.grafana(expression))
+                #expect(status == "success", "\(title): \(expression)")
+                shown += results
+            }
+            #expect(shown > 0, "the panel \(title) shows nothing")
+        }
+    }
+
+    /// The repository's root, from this file's path.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A dashboard query as Grafana sends it, with every variable set to all values.
+    static func grafana(_ expression: String) -> String {
+        expression.replacingOccurrences(of: "$__rate_interval", with: "1m").replacingOccurrences(of: "$__range", with: "1h")
+            .replacingOccurrences(of: "$tenant", with: ".*").replacingOccurrences(of: "$model", with: ".*")
+            .replacingOccurrences(of: "$instance", with: ".*")
     }
 }
 
@@ -161,6 +192,16 @@ struct PrometheusServer {
         } while clock.now < deadline
         Issue.record("\(query) had no single result within 60 s: \(last.prefix(500))")
         return nil
+    }
+
+    /// An instant query's status and number of results.
+    func query(_ query: String) async throws -> (status: String, results: Int) {
+        var components = URLComponents(string: url + "/api/v1/query")!
+        components.queryItems = [URLQueryItem(name: "query", value: query)]
+        let (data, _) = try await URLSession.shared.data(from: components.url!)
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let results = (json["data"] as? [String: Any])?["result"] as? [Any] ?? []
+        return (json["status"] as? String ?? "?", results.count)
     }
 
     func stop() {
