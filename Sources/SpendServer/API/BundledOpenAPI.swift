@@ -3,7 +3,5464 @@
 /// The OpenAPI document of `docs/openapi.json`, compiled into the binary.
 enum BundledOpenAPI {
     static let json = #####"""
-        {"openapi": "3.1.0", "info": {"title": "Spendboard", "version": "0"}, "paths": {}}
+        {
+          "openapi": "3.1.0",
+          "info": {
+            "title": "Spendboard",
+            "version": "0.4.0",
+            "summary": "LLM spend dashboard: JSON API, live site and archive.",
+            "description": "Every route answers `HEAD` as its `GET` without a body. Errors are `application/json; charset=utf-8` with `{\"error\": \"<one sentence naming the parameter and the rule>\"}`; unknown paths are 404 and a known path with another method is a 405 with `Allow`. Money is exact decimal dollars (at most 12 places); timestamps are UTC with milliseconds. No CORS headers by default; with `--cors-origin ORIGIN` the listed origins may read with GET and HEAD (`Access-Control-Allow-Origin`, `Vary: Origin`; their `OPTIONS` preflight is answered 204 with `Access-Control-Allow-Methods: GET, HEAD`). See docs/api.md."
+          },
+          "servers": [
+            {
+              "url": "http://127.0.0.1:8080",
+              "description": "The default `spendboard serve` address."
+            }
+          ],
+          "tags": [
+            {
+              "name": "metrics",
+              "description": "Raw usage: read and ingest."
+            },
+            {
+              "name": "stats",
+              "description": "The live snapshot and range reports."
+            },
+            {
+              "name": "health",
+              "description": "Server health."
+            },
+            {
+              "name": "anomalies",
+              "description": "Anomaly incidents and acknowledgements."
+            },
+            {
+              "name": "archive",
+              "description": "The archive's catalog."
+            },
+            {
+              "name": "report",
+              "description": "Range reports as HTML pages."
+            },
+            {
+              "name": "meta",
+              "description": "This document and Prometheus metrics."
+            },
+            {
+              "name": "site",
+              "description": "The live site, served from memory."
+            },
+            {
+              "name": "archive files",
+              "description": "The files of `Output/archive/`, served from disk."
+            }
+          ],
+          "paths": {
+            "/api/metrics": {
+              "get": {
+                "operationId": "getMetrics",
+                "summary": "Raw usage updates after a position",
+                "tags": [
+                  "metrics"
+                ],
+                "description": "Updates ordered by timestamp, then arrival, strictly after `since` (or `cursor`). A page holds at most `limit` (default `--max-page`) updates; a cut page has `truncated: true`, `nextPollAfter: 0`, `nextCursor` and (when it ends at a millisecond boundary) `nextSince`.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/since"
+                  },
+                  {
+                    "$ref": "#/components/parameters/metricsCursor"
+                  },
+                  {
+                    "$ref": "#/components/parameters/metricsLimit"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of updates, oldest first.",
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/MetricsPage"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headMetrics",
+                "summary": "Headers of: raw usage updates after a position",
+                "tags": [
+                  "metrics"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/since"
+                  },
+                  {
+                    "$ref": "#/components/parameters/metricsCursor"
+                  },
+                  {
+                    "$ref": "#/components/parameters/metricsLimit"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of updates, oldest first.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/HeadBadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              },
+              "post": {
+                "operationId": "postMetrics",
+                "summary": "Send usage updates",
+                "tags": [
+                  "metrics"
+                ],
+                "description": "A batch is stored whole or not at all; a 200 means it is durable. `Content-Type` `application/json` (or none) reads a JSON array of updates or `{\"metrics\": [...]}`; `application/x-ndjson` (also `application/ndjson`, `application/jsonl`, `application/jsonlines`) reads one update per line (blank lines skipped). With `--ingest-token` the request needs `Authorization: Bearer <token>`; without one it must come from loopback.",
+                "responses": {
+                  "200": {
+                    "description": "Stored (committed to disk) or counted as duplicates or refused by the store.",
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/IngestResult"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The body is not JSON (with `line` and `column`), or not an array, `{\"metrics\": [...]}` or NDJSON of objects.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    },
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/BodyError"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "413": {
+                    "description": "The body is over 1 MiB (read and dropped, then answered with `Connection: close`), or holds more than 10,000 items.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "Connection": {
+                        "$ref": "#/components/headers/ConnectionClose"
+                      }
+                    },
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "415": {
+                    "$ref": "#/components/responses/UnsupportedMediaType"
+                  },
+                  "422": {
+                    "description": "Items break rules; nothing was stored.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    },
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/IngestProblems"
+                        }
+                      }
+                    }
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  }
+                },
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/UsageBatch"
+                      }
+                    },
+                    "application/x-ndjson": {
+                      "schema": {
+                        "type": "string",
+                        "description": "One update (`UsageUpdateInput` as JSON) per line, at most 10,000 lines with an update."
+                      }
+                    }
+                  }
+                },
+                "security": [
+                  {},
+                  {
+                    "bearerAuth": []
+                  }
+                ]
+              }
+            },
+            "/api/stats": {
+              "get": {
+                "operationId": "getStats",
+                "summary": "The live snapshot, or the report of a window or range",
+                "tags": [
+                  "stats"
+                ],
+                "description": "A bad range is a 400 naming the parameter and the rule (unknown window, a time that does not parse, `to` not after `from`, `from` in the future or older than 30 days, a range over 31 days, a parameter given twice, `window` with `from`/`to`, `to` without `from`, an old range holding no whole hour). 503 with `Retry-After: 1` before the first snapshot exists.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/window"
+                  },
+                  {
+                    "$ref": "#/components/parameters/from"
+                  },
+                  {
+                    "$ref": "#/components/parameters/to"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "Without parameters the live snapshot (the same bytes as `/stats.json`); with `window` or `from`/`to` the report of that range.",
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Stats"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headStats",
+                "summary": "Headers of: the live snapshot, or the report of a window or range",
+                "tags": [
+                  "stats"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/window"
+                  },
+                  {
+                    "$ref": "#/components/parameters/from"
+                  },
+                  {
+                    "$ref": "#/components/parameters/to"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "Without parameters the live snapshot (the same bytes as `/stats.json`); with `window` or `from`/`to` the report of that range.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/HeadBadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/HeadServiceUnavailable"
+                  }
+                }
+              }
+            },
+            "/api/health": {
+              "get": {
+                "operationId": "getHealth",
+                "summary": "Health of the server, its store, archive, prices, anomalies and alerts",
+                "tags": [
+                  "health"
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The server's state; `status` is `starting`, `ok` or `degraded`.",
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Health"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headHealth",
+                "summary": "Headers of: health of the server, its store, archive, prices, anomalies and alerts",
+                "tags": [
+                  "health"
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The server's state; `status` is `starting`, `ok` or `degraded`.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                },
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET)."
+              }
+            },
+            "/api/anomalies": {
+              "get": {
+                "operationId": "listAnomalies",
+                "summary": "Anomaly incidents, newest start first",
+                "tags": [
+                  "anomalies"
+                ],
+                "description": "An unknown parameter, a repeated one or a value outside these is a 400 naming it and the rule.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/state"
+                  },
+                  {
+                    "$ref": "#/components/parameters/kind"
+                  },
+                  {
+                    "$ref": "#/components/parameters/scope"
+                  },
+                  {
+                    "$ref": "#/components/parameters/tenantId"
+                  },
+                  {
+                    "$ref": "#/components/parameters/customerId"
+                  },
+                  {
+                    "$ref": "#/components/parameters/model"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acknowledged"
+                  },
+                  {
+                    "$ref": "#/components/parameters/anomalyLimit"
+                  },
+                  {
+                    "$ref": "#/components/parameters/anomalyCursor"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of incidents.",
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/IncidentList"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headListAnomalies",
+                "summary": "Headers of: anomaly incidents, newest start first",
+                "tags": [
+                  "anomalies"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/state"
+                  },
+                  {
+                    "$ref": "#/components/parameters/kind"
+                  },
+                  {
+                    "$ref": "#/components/parameters/scope"
+                  },
+                  {
+                    "$ref": "#/components/parameters/tenantId"
+                  },
+                  {
+                    "$ref": "#/components/parameters/customerId"
+                  },
+                  {
+                    "$ref": "#/components/parameters/model"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acknowledged"
+                  },
+                  {
+                    "$ref": "#/components/parameters/anomalyLimit"
+                  },
+                  {
+                    "$ref": "#/components/parameters/anomalyCursor"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of incidents.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/HeadBadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/api/anomalies/{id}": {
+              "get": {
+                "operationId": "getAnomaly",
+                "summary": "One anomaly incident",
+                "tags": [
+                  "anomalies"
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/incidentId"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The incident.",
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Incident"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headAnomaly",
+                "summary": "Headers of: one anomaly incident",
+                "tags": [
+                  "anomalies"
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/incidentId"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The incident.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                },
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET)."
+              }
+            },
+            "/api/anomalies/{id}/ack": {
+              "post": {
+                "operationId": "acknowledgeAnomaly",
+                "summary": "Acknowledge an incident (or change its acknowledgement)",
+                "tags": [
+                  "anomalies"
+                ],
+                "description": "A write: with `--ingest-token`, `Authorization: Bearer <token>` or the form's `token` field (401 otherwise); without one, loopback only (403). Refused with 403 from another site. JSON (or no `Content-Type`) answers 200 with the incident; the form answers 303.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/incidentId"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The acknowledged incident (JSON request).",
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Incident"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "303": {
+                    "description": "Form request: back to the page it came from (`back`, a path of this site; `/` otherwise).",
+                    "headers": {
+                      "Location": {
+                        "$ref": "#/components/headers/Location"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoStore"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "description": "No token is configured and the request does not come from loopback, or the request comes from another site (`Sec-Fetch-Site` other than `same-origin`/`none`, or an `Origin` that is not this server's).",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoStore"
+                      }
+                    },
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "413": {
+                    "description": "The body is over 16 KiB.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoStore"
+                      }
+                    },
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "415": {
+                    "$ref": "#/components/responses/UnsupportedMediaType"
+                  },
+                  "422": {
+                    "description": "A missing or unknown `reason`, an unknown field (JSON), a note too long or holding control characters.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoStore"
+                      }
+                    },
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  }
+                },
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/AcknowledgementRequest"
+                      }
+                    },
+                    "application/x-www-form-urlencoded": {
+                      "schema": {
+                        "$ref": "#/components/schemas/AcknowledgementForm"
+                      }
+                    }
+                  }
+                },
+                "security": [
+                  {},
+                  {
+                    "bearerAuth": []
+                  }
+                ]
+              }
+            },
+            "/api/archive": {
+              "get": {
+                "operationId": "listArchive",
+                "summary": "Archived snapshots, newest first",
+                "tags": [
+                  "archive"
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/archiveLimit"
+                  },
+                  {
+                    "$ref": "#/components/parameters/before"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of archived snapshots.",
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "$ref": "#/components/schemas/ArchiveList"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headListArchive",
+                "summary": "Headers of: archived snapshots, newest first",
+                "tags": [
+                  "archive"
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/archiveLimit"
+                  },
+                  {
+                    "$ref": "#/components/parameters/before"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of archived snapshots.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoCache"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/HeadBadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                },
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET)."
+              }
+            },
+            "/report": {
+              "get": {
+                "operationId": "getReport",
+                "summary": "The report of a window or range as an HTML page",
+                "tags": [
+                  "report"
+                ],
+                "description": "`window`, or `from` (required) and `to`, as for `/api/stats`; without them a 400. Renders are cached per range and at most two run at once: beyond that a 503 with `Retry-After: 1`.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/window"
+                  },
+                  {
+                    "$ref": "#/components/parameters/from"
+                  },
+                  {
+                    "$ref": "#/components/parameters/to"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The page (validated XHTML), from the live pages' templates.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "text/html; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` is exactly the page's tag (one tag, compared as is: no list, `*` or `W/`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalServerError"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headReport",
+                "summary": "Headers of: the report of a window or range as an HTML page",
+                "tags": [
+                  "report"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/window"
+                  },
+                  {
+                    "$ref": "#/components/parameters/from"
+                  },
+                  {
+                    "$ref": "#/components/parameters/to"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The page (validated XHTML), from the live pages' templates.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` is exactly the page's tag (one tag, compared as is: no list, `*` or `W/`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/HeadBadRequest"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/HeadInternalServerError"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/HeadServiceUnavailable"
+                  }
+                }
+              }
+            },
+            "/api/openapi.json": {
+              "get": {
+                "operationId": "getOpenAPI",
+                "summary": "This OpenAPI document",
+                "tags": [
+                  "meta"
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The OpenAPI 3.1 document of this server (`docs/openapi.json`, compiled into the binary).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      }
+                    },
+                    "content": {
+                      "application/json; charset=utf-8": {
+                        "schema": {
+                          "type": "object"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the document's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      }
+                    }
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headOpenAPI",
+                "summary": "Headers of: this OpenAPI document",
+                "tags": [
+                  "meta"
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The OpenAPI 3.1 document of this server (`docs/openapi.json`, compiled into the binary).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the document's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      }
+                    }
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                },
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET)."
+              }
+            },
+            "/metrics": {
+              "get": {
+                "operationId": "getPrometheusMetrics",
+                "summary": "Prometheus metrics",
+                "tags": [
+                  "meta"
+                ],
+                "description": "With `--metrics-token`, the request needs `Authorization: Bearer <token>` (401 otherwise); without one it must come from loopback (403 otherwise).",
+                "responses": {
+                  "200": {
+                    "description": "The Prometheus text exposition format.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoStore"
+                      }
+                    },
+                    "content": {
+                      "text/plain; version=0.0.4; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                },
+                "security": [
+                  {},
+                  {
+                    "bearerAuth": []
+                  }
+                ]
+              },
+              "head": {
+                "operationId": "headPrometheusMetrics",
+                "summary": "Headers of: prometheus metrics",
+                "tags": [
+                  "meta"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "responses": {
+                  "200": {
+                    "description": "The Prometheus text exposition format.",
+                    "headers": {
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControlNoStore"
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/HeadUnauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/HeadForbidden"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                },
+                "security": [
+                  {},
+                  {
+                    "bearerAuth": []
+                  }
+                ]
+              }
+            },
+            "/": {
+              "get": {
+                "operationId": "getDashboard",
+                "summary": "The dashboard (the rolling hour's `index.html`)",
+                "tags": [
+                  "site"
+                ],
+                "description": "The live page. Every answer carries a strong ETag from the content and expires with the next render (`Cache-Control: public, max-age=N`). Other methods: 405 with `Allow: GET, HEAD`.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "text/html; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headDashboard",
+                "summary": "Headers of: the dashboard (the rolling hour's `index.html`)",
+                "tags": [
+                  "site"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/{page}.html": {
+              "get": {
+                "operationId": "getPage",
+                "summary": "A published page",
+                "tags": [
+                  "site"
+                ],
+                "description": "The rolling hour's pages (`index.html`, `live-5s.html`, `paused.html`, …) and every other window's (`window-24h.html`, `window-24h-live-5s.html`, `window-24h-paused.html`, …). A name that is not published is a 404. Every answer carries a strong ETag from the content and expires with the next render (`Cache-Control: public, max-age=N`). Other methods: 405 with `Allow: GET, HEAD`.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/page"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "text/html; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headPage",
+                "summary": "Headers of: a published page",
+                "tags": [
+                  "site"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/page"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/stats.json": {
+              "get": {
+                "operationId": "getStatsFile",
+                "summary": "The live snapshot as published (`stats.json`)",
+                "tags": [
+                  "site"
+                ],
+                "description": "The same bytes as `GET /api/stats` without parameters. Every answer carries a strong ETag from the content and expires with the next render (`Cache-Control: public, max-age=N`). Other methods: 405 with `Allow: GET, HEAD`.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      }
+                    },
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Snapshot"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headStatsFile",
+                "summary": "Headers of: the live snapshot as published (`stats.json`)",
+                "tags": [
+                  "site"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/window-{window}.json": {
+              "get": {
+                "operationId": "getWindowFile",
+                "summary": "A live window's figures as published",
+                "tags": [
+                  "site"
+                ],
+                "description": "The same figures as `GET /api/stats?window={window}` at the last render of that window. Every answer carries a strong ETag from the content and expires with the next render (`Cache-Control: public, max-age=N`). Other methods: 405 with `Allow: GET, HEAD`.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/liveWindow"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      }
+                    },
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/WindowReport"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headWindowFile",
+                "summary": "Headers of: a live window's figures as published",
+                "tags": [
+                  "site"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/liveWindow"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/embed/{chart}.svg": {
+              "get": {
+                "operationId": "getEmbed",
+                "summary": "An embeddable chart of the rolling hour",
+                "tags": [
+                  "site"
+                ],
+                "description": "An SVG other sites may show (`Cross-Origin-Resource-Policy: cross-origin`). Every answer carries a strong ETag from the content and expires with the next render (`Cache-Control: public, max-age=N`). Other methods: 405 with `Allow: GET, HEAD`.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/hourChart"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      }
+                    },
+                    "content": {
+                      "image/svg+xml": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headEmbed",
+                "summary": "Headers of: an embeddable chart of the rolling hour",
+                "tags": [
+                  "site"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/hourChart"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/embed/{window}/{chart}.svg": {
+              "get": {
+                "operationId": "getWindowEmbed",
+                "summary": "An embeddable chart of another live window",
+                "tags": [
+                  "site"
+                ],
+                "description": "A window's embeds live in `embed/<window>/` (`ReportRenderer.embedFolder`). Every answer carries a strong ETag from the content and expires with the next render (`Cache-Control: public, max-age=N`). Other methods: 405 with `Allow: GET, HEAD`.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/liveWindow"
+                  },
+                  {
+                    "$ref": "#/components/parameters/windowChart"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      }
+                    },
+                    "content": {
+                      "image/svg+xml": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headWindowEmbed",
+                "summary": "Headers of: an embeddable chart of another live window",
+                "tags": [
+                  "site"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/liveWindow"
+                  },
+                  {
+                    "$ref": "#/components/parameters/windowChart"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  },
+                  {
+                    "$ref": "#/components/parameters/acceptEncoding"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The published file, from memory (gzip when the client accepts it).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      },
+                      "Content-Encoding": {
+                        "$ref": "#/components/headers/ContentEncoding"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/SiteCacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Vary": {
+                        "$ref": "#/components/headers/Vary"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/archive": {
+              "get": {
+                "operationId": "getArchiveRoot",
+                "summary": "The archive without its trailing slash",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "Redirects to `/archive/`.",
+                "responses": {
+                  "301": {
+                    "description": "A folder asked for without its trailing slash: redirected to it.",
+                    "headers": {
+                      "Location": {
+                        "$ref": "#/components/headers/Location"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      }
+                    }
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headArchiveRoot",
+                "summary": "Headers of: the archive without its trailing slash",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "responses": {
+                  "301": {
+                    "description": "A folder asked for without its trailing slash: redirected to it.",
+                    "headers": {
+                      "Location": {
+                        "$ref": "#/components/headers/Location"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      }
+                    }
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/archive/": {
+              "get": {
+                "operationId": "getArchiveIndex",
+                "summary": "The archive index page",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "Every archived day, newest first. A strong ETag from the content's SHA-256; pages and manifests `Cache-Control: no-cache`, a snapshot's `stats.json` and SVGs `public, max-age=86400`. Only plain names (letters, digits, `-`, `_`, inner dots; no `..`, hidden names, percent-encoding, backslashes or symbolic links) are served; anything else is a 404. GET and HEAD only (405 with `Allow: GET, HEAD`).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "text/html; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalServerError"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headArchiveIndex",
+                "summary": "Headers of: the archive index page",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/HeadInternalServerError"
+                  }
+                }
+              }
+            },
+            "/archive/latest.html": {
+              "get": {
+                "operationId": "getArchiveLatest",
+                "summary": "Forwards to the newest archived snapshot",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "A page that forwards to the newest snapshot's page. A strong ETag from the content's SHA-256; pages and manifests `Cache-Control: no-cache`, a snapshot's `stats.json` and SVGs `public, max-age=86400`. Only plain names (letters, digits, `-`, `_`, inner dots; no `..`, hidden names, percent-encoding, backslashes or symbolic links) are served; anything else is a 404. GET and HEAD only (405 with `Allow: GET, HEAD`).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "text/html; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalServerError"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headArchiveLatest",
+                "summary": "Headers of: forwards to the newest archived snapshot",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/HeadInternalServerError"
+                  }
+                }
+              }
+            },
+            "/archive/days/{day}.html": {
+              "get": {
+                "operationId": "getArchiveDay",
+                "summary": "The archived snapshots of one UTC day",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "One day's snapshots. A strong ETag from the content's SHA-256; pages and manifests `Cache-Control: no-cache`, a snapshot's `stats.json` and SVGs `public, max-age=86400`. Only plain names (letters, digits, `-`, `_`, inner dots; no `..`, hidden names, percent-encoding, backslashes or symbolic links) are served; anything else is a 404. GET and HEAD only (405 with `Allow: GET, HEAD`).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/day"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "text/html; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalServerError"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headArchiveDay",
+                "summary": "Headers of: the archived snapshots of one UTC day",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/day"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/HeadInternalServerError"
+                  }
+                }
+              }
+            },
+            "/archive/{folder}": {
+              "get": {
+                "operationId": "getArchiveFolderRedirect",
+                "summary": "A snapshot folder without its trailing slash",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "Redirected with 301 to `/archive/{folder}/` so relative links work; 404 when there is no such folder.",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/folder"
+                  }
+                ],
+                "responses": {
+                  "301": {
+                    "description": "A folder asked for without its trailing slash: redirected to it.",
+                    "headers": {
+                      "Location": {
+                        "$ref": "#/components/headers/Location"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headArchiveFolderRedirect",
+                "summary": "Headers of: a snapshot folder without its trailing slash",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/folder"
+                  }
+                ],
+                "responses": {
+                  "301": {
+                    "description": "A folder asked for without its trailing slash: redirected to it.",
+                    "headers": {
+                      "Location": {
+                        "$ref": "#/components/headers/Location"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  }
+                }
+              }
+            },
+            "/archive/{folder}/": {
+              "get": {
+                "operationId": "getArchiveSnapshot",
+                "summary": "An archived snapshot's page",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The snapshot's page (its `index.html`). A strong ETag from the content's SHA-256; pages and manifests `Cache-Control: no-cache`, a snapshot's `stats.json` and SVGs `public, max-age=86400`. Only plain names (letters, digits, `-`, `_`, inner dots; no `..`, hidden names, percent-encoding, backslashes or symbolic links) are served; anything else is a 404. GET and HEAD only (405 with `Allow: GET, HEAD`).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/folder"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "text/html; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalServerError"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headArchiveSnapshot",
+                "summary": "Headers of: an archived snapshot's page",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/folder"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/HeadInternalServerError"
+                  }
+                }
+              }
+            },
+            "/archive/{folder}/{file}": {
+              "get": {
+                "operationId": "getArchiveSnapshotFile",
+                "summary": "A file of an archived snapshot",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The snapshot page, its playback pages, its `stats.json` (the snapshot as it was) and its `manifest.json`. A strong ETag from the content's SHA-256; pages and manifests `Cache-Control: no-cache`, a snapshot's `stats.json` and SVGs `public, max-age=86400`. Only plain names (letters, digits, `-`, `_`, inner dots; no `..`, hidden names, percent-encoding, backslashes or symbolic links) are served; anything else is a 404. GET and HEAD only (405 with `Allow: GET, HEAD`).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/folder"
+                  },
+                  {
+                    "$ref": "#/components/parameters/snapshotFile"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "text/html; charset=utf-8": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "application/json": {
+                        "schema": {
+                          "anyOf": [
+                            {
+                              "$ref": "#/components/schemas/Snapshot"
+                            },
+                            {
+                              "$ref": "#/components/schemas/ArchiveManifest"
+                            }
+                          ]
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalServerError"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headArchiveSnapshotFile",
+                "summary": "Headers of: a file of an archived snapshot",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/folder"
+                  },
+                  {
+                    "$ref": "#/components/parameters/snapshotFile"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/HeadInternalServerError"
+                  }
+                }
+              }
+            },
+            "/archive/{folder}/embed/{chart}.svg": {
+              "get": {
+                "operationId": "getArchiveSnapshotEmbed",
+                "summary": "An archived snapshot's chart",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The snapshot's embeddable SVGs as they were. A strong ETag from the content's SHA-256; pages and manifests `Cache-Control: no-cache`, a snapshot's `stats.json` and SVGs `public, max-age=86400`. Only plain names (letters, digits, `-`, `_`, inner dots; no `..`, hidden names, percent-encoding, backslashes or symbolic links) are served; anything else is a 404. GET and HEAD only (405 with `Allow: GET, HEAD`).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/folder"
+                  },
+                  {
+                    "$ref": "#/components/parameters/hourChart"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    },
+                    "content": {
+                      "image/svg+xml": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/MethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalServerError"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "headArchiveSnapshotEmbed",
+                "summary": "Headers of: an archived snapshot's chart",
+                "tags": [
+                  "archive files"
+                ],
+                "description": "The same as the GET, without a body (the router answers HEAD for every GET).",
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/folder"
+                  },
+                  {
+                    "$ref": "#/components/parameters/hourChart"
+                  },
+                  {
+                    "$ref": "#/components/parameters/ifNoneMatch"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The file, from disk.",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "304": {
+                    "description": "`If-None-Match` holds the file's tag (or `*`).",
+                    "headers": {
+                      "ETag": {
+                        "$ref": "#/components/headers/ETag"
+                      },
+                      "Cache-Control": {
+                        "$ref": "#/components/headers/CacheControl"
+                      },
+                      "X-Content-Type-Options": {
+                        "$ref": "#/components/headers/XContentTypeOptions"
+                      },
+                      "Cross-Origin-Resource-Policy": {
+                        "$ref": "#/components/headers/CrossOriginResourcePolicy"
+                      },
+                      "Content-Security-Policy": {
+                        "$ref": "#/components/headers/ContentSecurityPolicy"
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/HeadNotFound"
+                  },
+                  "405": {
+                    "$ref": "#/components/responses/HeadMethodNotAllowed"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/HeadInternalServerError"
+                  }
+                }
+              }
+            }
+          },
+          "components": {
+            "schemas": {
+              "Error": {
+                "type": "object",
+                "description": "Every 4xx and 5xx answer: one sentence naming the parameter (or field) and the rule it breaks.",
+                "required": [
+                  "error"
+                ],
+                "properties": {
+                  "error": {
+                    "type": "string"
+                  }
+                }
+              },
+              "BodyError": {
+                "description": "400 from `POST /api/metrics`: the body is not JSON (with `line` and `column` of the first syntax error) or not one of the accepted shapes (no `line`/`column`).",
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/Error"
+                  }
+                ],
+                "type": "object",
+                "properties": {
+                  "line": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "1-based line of the syntax error."
+                  },
+                  "column": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "1-based column of the syntax error."
+                  }
+                }
+              },
+              "IngestProblem": {
+                "type": "object",
+                "required": [
+                  "index",
+                  "field",
+                  "rule"
+                ],
+                "properties": {
+                  "index": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "0-based position of the item in the batch."
+                  },
+                  "line": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "1-based line of the item (NDJSON bodies only)."
+                  },
+                  "field": {
+                    "type": "string",
+                    "description": "Dotted path of the field, e.g. `metrics.totalCalls`, or `item`."
+                  },
+                  "rule": {
+                    "type": "string"
+                  }
+                }
+              },
+              "IngestProblems": {
+                "description": "422 from `POST /api/metrics`: every broken rule of every item; nothing was stored.",
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/Error"
+                  }
+                ],
+                "type": "object",
+                "required": [
+                  "error",
+                  "problems"
+                ],
+                "properties": {
+                  "problems": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                      "$ref": "#/components/schemas/IngestProblem"
+                    }
+                  }
+                }
+              },
+              "Money": {
+                "type": "number",
+                "description": "US dollars, exact: a JSON number written digit for digit with at most 12 decimal places (read it as a decimal to keep every digit)."
+              },
+              "MoneyOrNull": {
+                "type": [
+                  "number",
+                  "null"
+                ],
+                "description": "US dollars, exact (at most 12 decimal places), or null."
+              },
+              "Timestamp": {
+                "type": "string",
+                "format": "date-time",
+                "description": "UTC instant with milliseconds, `YYYY-MM-DDTHH:MM:SS.mmmZ`.",
+                "examples": [
+                  "2026-11-29T14:05:00.123Z"
+                ]
+              },
+              "TimestampOrNull": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time",
+                "description": "UTC instant with milliseconds (`YYYY-MM-DDTHH:MM:SS.mmmZ`), or null."
+              },
+              "Count": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "StringOrNull": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "TokenCount": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 4294967295,
+                "description": "A non-negative integer of at most 4,294,967,295, written without fraction or exponent."
+              },
+              "OptionalTokenCount": {
+                "type": [
+                  "integer",
+                  "null"
+                ],
+                "minimum": 0,
+                "maximum": 4294967295,
+                "description": "A non-negative integer of at most 4,294,967,295; null or left out: not reported."
+              },
+              "Name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 128,
+                "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\\u2028\\u2029]*$",
+                "description": "1 to 128 printable characters: no control characters (U+0000–U+001F, U+007F–U+009F), no format characters (Unicode category Cf; the pattern lists those of the Basic Multilingual Plane, the astral ones such as U+E0001 are refused too) and no line or paragraph separator. The server counts characters as grapheme clusters."
+              },
+              "UsageMetricsInput": {
+                "type": "object",
+                "description": "Counts of one update. Rules beyond this schema (each a 422 naming the field): `inputTokens + outputTokens ≤ totalTokens`; `cacheReadInputTokens + cacheCreationInputTokens ≤ inputTokens` and `reasoningOutputTokens ≤ outputTokens`, each needing the count it is part of; `avgLatencyMs × totalCalls ≤ 92,233,720,368,547,758`; a cost priced from the price table above $1,000,000. Unknown members are ignored.",
+                "required": [
+                  "totalCalls",
+                  "totalTokens",
+                  "avgLatencyMs"
+                ],
+                "properties": {
+                  "totalCalls": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/TokenCount"
+                      }
+                    ],
+                    "description": "Calls this update counts."
+                  },
+                  "totalTokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/TokenCount"
+                      }
+                    ],
+                    "description": "Every token of these calls; at least `inputTokens + outputTokens`."
+                  },
+                  "inputTokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "Every input token, cached ones included. Also accepted as `gen_ai.usage.input_tokens` (one of the two, not both)."
+                  },
+                  "outputTokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "Every output token, reasoning included. Also accepted as `gen_ai.usage.output_tokens` (one of the two, not both)."
+                  },
+                  "cacheReadInputTokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "Input tokens served from the provider's cache (part of `inputTokens`). Also accepted as `gen_ai.usage.cache_read.input_tokens` (one of the two, not both)."
+                  },
+                  "cacheCreationInputTokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "Input tokens written to the provider's cache (part of `inputTokens`). Also accepted as `gen_ai.usage.cache_creation.input_tokens` (one of the two, not both)."
+                  },
+                  "reasoningOutputTokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "Output tokens spent on reasoning (part of `outputTokens`). Also accepted as `gen_ai.usage.reasoning.output_tokens` (one of the two, not both)."
+                  },
+                  "gen_ai.usage.input_tokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "OpenTelemetry GenAI name of `inputTokens` (one of the two, not both)."
+                  },
+                  "gen_ai.usage.output_tokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "OpenTelemetry GenAI name of `outputTokens` (one of the two, not both)."
+                  },
+                  "gen_ai.usage.cache_read.input_tokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "OpenTelemetry GenAI name of `cacheReadInputTokens` (one of the two, not both)."
+                  },
+                  "gen_ai.usage.cache_creation.input_tokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "OpenTelemetry GenAI name of `cacheCreationInputTokens` (one of the two, not both)."
+                  },
+                  "gen_ai.usage.reasoning.output_tokens": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/OptionalTokenCount"
+                      }
+                    ],
+                    "description": "OpenTelemetry GenAI name of `reasoningOutputTokens` (one of the two, not both)."
+                  },
+                  "totalCost": {
+                    "type": [
+                      "number",
+                      "null"
+                    ],
+                    "minimum": 0,
+                    "maximum": 1000000,
+                    "description": "Dollars, read exactly from its text: a non-negative decimal with at most 12 decimal places, at most 1,000,000 (a 13th decimal place, e.g. `0.30000000000000004`, is a 422). Null or left out: priced from the price table (or stored as unpriced)."
+                  },
+                  "avgLatencyMs": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 42949672.95,
+                    "description": "Mean latency in milliseconds: finite, non-negative, at most 42,949,672.95; `avgLatencyMs × totalCalls` at most 92,233,720,368,547,758."
+                  }
+                },
+                "allOf": [
+                  {
+                    "not": {
+                      "required": [
+                        "inputTokens",
+                        "gen_ai.usage.input_tokens"
+                      ]
+                    }
+                  },
+                  {
+                    "not": {
+                      "required": [
+                        "outputTokens",
+                        "gen_ai.usage.output_tokens"
+                      ]
+                    }
+                  },
+                  {
+                    "not": {
+                      "required": [
+                        "cacheReadInputTokens",
+                        "gen_ai.usage.cache_read.input_tokens"
+                      ]
+                    }
+                  },
+                  {
+                    "not": {
+                      "required": [
+                        "cacheCreationInputTokens",
+                        "gen_ai.usage.cache_creation.input_tokens"
+                      ]
+                    }
+                  },
+                  {
+                    "not": {
+                      "required": [
+                        "reasoningOutputTokens",
+                        "gen_ai.usage.reasoning.output_tokens"
+                      ]
+                    }
+                  }
+                ]
+              },
+              "UsageUpdateInput": {
+                "type": "object",
+                "description": "One usage update as a producer sends it: the reference wire format plus the optional `eventId` and token classes. Unknown members are ignored.",
+                "required": [
+                  "timestamp",
+                  "tenantId",
+                  "customerId",
+                  "model",
+                  "metrics"
+                ],
+                "properties": {
+                  "eventId": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "minLength": 1,
+                    "maxLength": 128,
+                    "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\\u2028\\u2029]*$",
+                    "description": "Optional idempotency key: an id accepted in the last 24 hours is counted once. Same rules as `tenantId`."
+                  },
+                  "timestamp": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "ISO-8601 (`Z` or an offset), not older than 30 days and at most 5 minutes in the future.",
+                    "examples": [
+                      "2026-11-29T14:05:00.123Z"
+                    ]
+                  },
+                  "tenantId": {
+                    "$ref": "#/components/schemas/Name"
+                  },
+                  "customerId": {
+                    "$ref": "#/components/schemas/Name"
+                  },
+                  "model": {
+                    "$ref": "#/components/schemas/Name"
+                  },
+                  "metrics": {
+                    "$ref": "#/components/schemas/UsageMetricsInput"
+                  }
+                }
+              },
+              "UsageBatch": {
+                "description": "A JSON array of updates, or an object whose `metrics` member is that array (other members ignored). At most 10,000 items (413 above).",
+                "oneOf": [
+                  {
+                    "type": "array",
+                    "maxItems": 10000,
+                    "items": {
+                      "$ref": "#/components/schemas/UsageUpdateInput"
+                    }
+                  },
+                  {
+                    "type": "object",
+                    "required": [
+                      "metrics"
+                    ],
+                    "properties": {
+                      "metrics": {
+                        "type": "array",
+                        "maxItems": 10000,
+                        "items": {
+                          "$ref": "#/components/schemas/UsageUpdateInput"
+                        }
+                      }
+                    }
+                  }
+                ]
+              },
+              "IngestResult": {
+                "type": "object",
+                "required": [
+                  "accepted",
+                  "duplicates",
+                  "rejected"
+                ],
+                "properties": {
+                  "accepted": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Updates stored and counted."
+                  },
+                  "duplicates": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Updates whose `eventId` was accepted before (counted once)."
+                  },
+                  "rejected": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Updates refused by the store's own rules (not stored)."
+                  }
+                }
+              },
+              "UsageUpdate": {
+                "type": "object",
+                "description": "One stored usage update in the reference wire format.",
+                "required": [
+                  "timestamp",
+                  "tenantId",
+                  "customerId",
+                  "model",
+                  "metrics"
+                ],
+                "properties": {
+                  "timestamp": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "tenantId": {
+                    "type": "string"
+                  },
+                  "customerId": {
+                    "type": "string"
+                  },
+                  "model": {
+                    "type": "string"
+                  },
+                  "metrics": {
+                    "type": "object",
+                    "required": [
+                      "totalCalls",
+                      "totalTokens",
+                      "totalCost",
+                      "avgLatencyMs"
+                    ],
+                    "properties": {
+                      "totalCalls": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "totalTokens": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "totalCost": {
+                        "allOf": [
+                          {
+                            "$ref": "#/components/schemas/MoneyOrNull"
+                          }
+                        ],
+                        "description": "Dollars, exact; null for an unpriced update (never $0)."
+                      },
+                      "avgLatencyMs": {
+                        "type": "number",
+                        "minimum": 0
+                      },
+                      "inputTokens": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "outputTokens": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "cacheReadInputTokens": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "cacheCreationInputTokens": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "reasoningOutputTokens": {
+                        "$ref": "#/components/schemas/Count"
+                      }
+                    }
+                  }
+                }
+              },
+              "MetricsPage": {
+                "type": "object",
+                "required": [
+                  "metrics",
+                  "nextPollAfter",
+                  "truncated"
+                ],
+                "properties": {
+                  "metrics": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/UsageUpdate"
+                    },
+                    "description": "Oldest first (timestamp, then arrival)."
+                  },
+                  "nextPollAfter": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Milliseconds to wait before the next poll; 0 on a truncated page."
+                  },
+                  "truncated": {
+                    "type": "boolean"
+                  },
+                  "nextCursor": {
+                    "type": "string",
+                    "pattern": "^[0-9]+\\.[0-9]+$",
+                    "description": "Present on a truncated page: `cursor` of the next page."
+                  },
+                  "nextSince": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Present when the page ends at a millisecond boundary: `since` of the next page."
+                  }
+                }
+              },
+              "CostByClass": {
+                "type": "object",
+                "description": "Cost split by token class, in dollars; adds up to `totalCost` exactly.",
+                "required": [
+                  "input",
+                  "cacheRead",
+                  "cacheWrite",
+                  "output",
+                  "reasoning",
+                  "callFees",
+                  "unattributed"
+                ],
+                "properties": {
+                  "input": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "cacheRead": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "cacheWrite": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "output": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "reasoning": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "callFees": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "unattributed": {
+                    "$ref": "#/components/schemas/Money"
+                  }
+                }
+              },
+              "UsageTotals": {
+                "type": "object",
+                "required": [
+                  "updates",
+                  "calls",
+                  "totalTokens",
+                  "inputTokens",
+                  "outputTokens",
+                  "cacheReadInputTokens",
+                  "cacheCreationInputTokens",
+                  "reasoningOutputTokens",
+                  "totalCost",
+                  "costByClass",
+                  "unpricedUpdates",
+                  "meanLatencyMs"
+                ],
+                "properties": {
+                  "updates": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "calls": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "totalTokens": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "inputTokens": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "outputTokens": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "cacheReadInputTokens": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "cacheCreationInputTokens": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "reasoningOutputTokens": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "totalCost": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "costByClass": {
+                    "$ref": "#/components/schemas/CostByClass"
+                  },
+                  "unpricedUpdates": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "meanLatencyMs": {
+                    "type": [
+                      "number",
+                      "null"
+                    ],
+                    "description": "Null without calls."
+                  }
+                }
+              },
+              "CustomerRank": {
+                "type": "object",
+                "required": [
+                  "customerId",
+                  "tenantId",
+                  "totalCost",
+                  "rank",
+                  "share",
+                  "calls",
+                  "tokens"
+                ],
+                "properties": {
+                  "customerId": {
+                    "type": "string"
+                  },
+                  "tenantId": {
+                    "type": "string"
+                  },
+                  "totalCost": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "rank": {
+                    "type": "integer",
+                    "minimum": 1
+                  },
+                  "share": {
+                    "type": "number",
+                    "description": "Share of the total cost, 0 to 1 (6 places)."
+                  },
+                  "calls": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "tokens": {
+                    "$ref": "#/components/schemas/Count"
+                  }
+                }
+              },
+              "ModelCost": {
+                "type": "object",
+                "required": [
+                  "model",
+                  "totalCost",
+                  "share",
+                  "calls",
+                  "tokens"
+                ],
+                "properties": {
+                  "model": {
+                    "type": "string"
+                  },
+                  "totalCost": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "share": {
+                    "type": "number"
+                  },
+                  "calls": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "tokens": {
+                    "$ref": "#/components/schemas/Count"
+                  }
+                }
+              },
+              "Snapshot": {
+                "type": "object",
+                "description": "The live snapshot of the rolling hour (`/api/stats`, `/stats.json`, an archived `stats.json`).",
+                "required": [
+                  "generatedAt",
+                  "totalCostPerHour",
+                  "topCustomers",
+                  "costByModel",
+                  "customerCount",
+                  "window",
+                  "hour",
+                  "models",
+                  "tokenUsage",
+                  "spendPerHour",
+                  "callsPerSecond",
+                  "updatesPerSecond",
+                  "meanLatencyMs"
+                ],
+                "properties": {
+                  "generatedAt": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "totalCostPerHour": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/Money"
+                      }
+                    ],
+                    "description": "Spend over the rolling hour, dollars."
+                  },
+                  "topCustomers": {
+                    "type": "array",
+                    "maxItems": 100,
+                    "items": {
+                      "$ref": "#/components/schemas/CustomerRank"
+                    }
+                  },
+                  "costByModel": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "$ref": "#/components/schemas/Money"
+                    },
+                    "description": "`{model: dollars}` over the rolling hour."
+                  },
+                  "customerCount": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "window": {
+                    "type": "object",
+                    "required": [
+                      "start",
+                      "end"
+                    ],
+                    "properties": {
+                      "start": {
+                        "$ref": "#/components/schemas/Timestamp"
+                      },
+                      "end": {
+                        "$ref": "#/components/schemas/Timestamp"
+                      }
+                    }
+                  },
+                  "hour": {
+                    "$ref": "#/components/schemas/UsageTotals"
+                  },
+                  "models": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/ModelCost"
+                    }
+                  },
+                  "tokenUsage": {
+                    "type": "object",
+                    "required": [
+                      "bucketSeconds",
+                      "points"
+                    ],
+                    "properties": {
+                      "bucketSeconds": {
+                        "type": "integer",
+                        "const": 5
+                      },
+                      "points": {
+                        "type": "array",
+                        "items": {
+                          "type": "object",
+                          "required": [
+                            "start",
+                            "inputTokens",
+                            "outputTokens",
+                            "cacheReadInputTokens",
+                            "cacheCreationInputTokens",
+                            "reasoningOutputTokens",
+                            "totalTokens"
+                          ],
+                          "properties": {
+                            "start": {
+                              "$ref": "#/components/schemas/Timestamp"
+                            },
+                            "inputTokens": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "outputTokens": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "cacheReadInputTokens": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "cacheCreationInputTokens": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "reasoningOutputTokens": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "totalTokens": {
+                              "$ref": "#/components/schemas/Count"
+                            }
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "spendPerHour": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "start",
+                        "totalCost",
+                        "calls",
+                        "partial"
+                      ],
+                      "properties": {
+                        "start": {
+                          "$ref": "#/components/schemas/Timestamp"
+                        },
+                        "totalCost": {
+                          "$ref": "#/components/schemas/Money"
+                        },
+                        "calls": {
+                          "$ref": "#/components/schemas/Count"
+                        },
+                        "partial": {
+                          "type": "boolean"
+                        }
+                      }
+                    }
+                  },
+                  "callsPerSecond": {
+                    "type": "number"
+                  },
+                  "updatesPerSecond": {
+                    "type": "number"
+                  },
+                  "meanLatencyMs": {
+                    "type": [
+                      "number",
+                      "null"
+                    ]
+                  }
+                }
+              },
+              "Period": {
+                "type": "object",
+                "required": [
+                  "from",
+                  "to",
+                  "seconds",
+                  "spendRatePerHour",
+                  "totals"
+                ],
+                "properties": {
+                  "from": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "to": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "seconds": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "spendRatePerHour": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "totals": {
+                    "$ref": "#/components/schemas/UsageTotals"
+                  }
+                }
+              },
+              "WindowReport": {
+                "type": "object",
+                "description": "The figures of a window or range (`/api/stats?window=`, `?from=&to=`, `/window-{window}.json`).",
+                "required": [
+                  "generatedAt",
+                  "window",
+                  "requested",
+                  "current",
+                  "previous",
+                  "change",
+                  "stepSeconds",
+                  "comparisonShiftSeconds",
+                  "points",
+                  "costByModel",
+                  "customerCount",
+                  "topCustomers"
+                ],
+                "properties": {
+                  "generatedAt": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "window": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "enum": [
+                      "5m",
+                      "15m",
+                      "1h",
+                      "24h",
+                      "7d",
+                      "30d",
+                      null
+                    ],
+                    "description": "The window's id; null for `from`/`to`."
+                  },
+                  "requested": {
+                    "type": "object",
+                    "required": [
+                      "from",
+                      "to"
+                    ],
+                    "properties": {
+                      "from": {
+                        "$ref": "#/components/schemas/Timestamp"
+                      },
+                      "to": {
+                        "$ref": "#/components/schemas/Timestamp"
+                      }
+                    }
+                  },
+                  "current": {
+                    "$ref": "#/components/schemas/Period"
+                  },
+                  "previous": {
+                    "oneOf": [
+                      {
+                        "$ref": "#/components/schemas/Period"
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ],
+                    "description": "Null when part of the previous period is older than the store keeps."
+                  },
+                  "change": {
+                    "type": "object",
+                    "required": [
+                      "spend",
+                      "calls",
+                      "tokens",
+                      "meanLatencyMs"
+                    ],
+                    "properties": {
+                      "spend": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      },
+                      "calls": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      },
+                      "tokens": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      },
+                      "meanLatencyMs": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      }
+                    }
+                  },
+                  "stepSeconds": {
+                    "type": "integer",
+                    "minimum": 1
+                  },
+                  "comparisonShiftSeconds": {
+                    "type": "integer",
+                    "minimum": 0
+                  },
+                  "points": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "start",
+                        "end",
+                        "totalCost",
+                        "calls",
+                        "inputTokens",
+                        "outputTokens",
+                        "totalTokens",
+                        "comparisonCost"
+                      ],
+                      "properties": {
+                        "start": {
+                          "$ref": "#/components/schemas/Timestamp"
+                        },
+                        "end": {
+                          "$ref": "#/components/schemas/Timestamp"
+                        },
+                        "totalCost": {
+                          "$ref": "#/components/schemas/Money"
+                        },
+                        "calls": {
+                          "$ref": "#/components/schemas/Count"
+                        },
+                        "inputTokens": {
+                          "$ref": "#/components/schemas/Count"
+                        },
+                        "outputTokens": {
+                          "$ref": "#/components/schemas/Count"
+                        },
+                        "totalTokens": {
+                          "$ref": "#/components/schemas/Count"
+                        },
+                        "comparisonCost": {
+                          "$ref": "#/components/schemas/MoneyOrNull"
+                        }
+                      }
+                    }
+                  },
+                  "costByModel": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/ModelCost"
+                    }
+                  },
+                  "customerCount": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "topCustomers": {
+                    "type": "array",
+                    "maxItems": 100,
+                    "items": {
+                      "$ref": "#/components/schemas/CustomerRank"
+                    }
+                  }
+                }
+              },
+              "Stats": {
+                "description": "Without `window`, `from` or `to`: the live snapshot; with them: the report of that range.",
+                "oneOf": [
+                  {
+                    "$ref": "#/components/schemas/Snapshot"
+                  },
+                  {
+                    "$ref": "#/components/schemas/WindowReport"
+                  }
+                ]
+              },
+              "Health": {
+                "type": "object",
+                "required": [
+                  "status",
+                  "timestamp",
+                  "uptime",
+                  "updatesPerSecond",
+                  "snapshot",
+                  "anomalies",
+                  "store"
+                ],
+                "properties": {
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "ok",
+                      "degraded",
+                      "starting"
+                    ]
+                  },
+                  "timestamp": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "uptime": {
+                    "type": "number",
+                    "minimum": 0,
+                    "description": "Seconds since start."
+                  },
+                  "updatesPerSecond": {
+                    "type": [
+                      "number",
+                      "null"
+                    ]
+                  },
+                  "snapshot": {
+                    "type": "object",
+                    "required": [
+                      "generatedAt",
+                      "ageSeconds",
+                      "lastError",
+                      "cleanupFailures",
+                      "lastCleanupError"
+                    ],
+                    "properties": {
+                      "generatedAt": {
+                        "$ref": "#/components/schemas/TimestampOrNull"
+                      },
+                      "ageSeconds": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      },
+                      "lastError": {
+                        "$ref": "#/components/schemas/StringOrNull"
+                      },
+                      "cleanupFailures": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "lastCleanupError": {
+                        "$ref": "#/components/schemas/StringOrNull"
+                      }
+                    }
+                  },
+                  "archive": {
+                    "type": "object",
+                    "description": "Present when the server has an archive.",
+                    "required": [
+                      "enabled",
+                      "every",
+                      "snapshots",
+                      "newest",
+                      "lastError",
+                      "lastErrorAt"
+                    ],
+                    "properties": {
+                      "enabled": {
+                        "type": "boolean"
+                      },
+                      "every": {
+                        "type": "string",
+                        "examples": [
+                          "5m"
+                        ]
+                      },
+                      "snapshots": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "newest": {
+                        "$ref": "#/components/schemas/TimestampOrNull"
+                      },
+                      "lastError": {
+                        "$ref": "#/components/schemas/StringOrNull"
+                      },
+                      "lastErrorAt": {
+                        "$ref": "#/components/schemas/TimestampOrNull"
+                      }
+                    }
+                  },
+                  "prices": {
+                    "type": "object",
+                    "required": [
+                      "source",
+                      "loadedAt",
+                      "entries",
+                      "reloads",
+                      "failedReloads",
+                      "lastReloadFailedAt",
+                      "lastReloadProblems"
+                    ],
+                    "properties": {
+                      "source": {
+                        "type": "string",
+                        "description": "The price file, or `built-in`."
+                      },
+                      "loadedAt": {
+                        "$ref": "#/components/schemas/Timestamp"
+                      },
+                      "entries": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "reloads": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "failedReloads": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "lastReloadFailedAt": {
+                        "$ref": "#/components/schemas/TimestampOrNull"
+                      },
+                      "lastReloadProblems": {
+                        "type": [
+                          "array",
+                          "null"
+                        ],
+                        "items": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "anomalies": {
+                    "type": "object",
+                    "required": [
+                      "open",
+                      "openAcknowledged",
+                      "kept",
+                      "seriesFollowed",
+                      "writeFailures",
+                      "lastWriteError"
+                    ],
+                    "properties": {
+                      "open": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "openAcknowledged": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "kept": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "seriesFollowed": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "writeFailures": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "lastWriteError": {
+                        "$ref": "#/components/schemas/StringOrNull"
+                      }
+                    }
+                  },
+                  "alerts": {
+                    "type": "object",
+                    "description": "Present when `--alert-webhook` or `--alertmanager` is set.",
+                    "required": [
+                      "webhooks",
+                      "outboxError"
+                    ],
+                    "properties": {
+                      "webhooks": {
+                        "type": "array",
+                        "items": {
+                          "type": "object",
+                          "required": [
+                            "target",
+                            "pending",
+                            "delivered",
+                            "abandoned",
+                            "attempts",
+                            "failingSince",
+                            "nextAttempt",
+                            "lastError",
+                            "lastDelivered"
+                          ],
+                          "properties": {
+                            "target": {
+                              "type": "string"
+                            },
+                            "pending": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "delivered": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "abandoned": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "attempts": {
+                              "$ref": "#/components/schemas/Count"
+                            },
+                            "failingSince": {
+                              "$ref": "#/components/schemas/TimestampOrNull"
+                            },
+                            "nextAttempt": {
+                              "$ref": "#/components/schemas/TimestampOrNull"
+                            },
+                            "lastError": {
+                              "$ref": "#/components/schemas/StringOrNull"
+                            },
+                            "lastDelivered": {
+                              "$ref": "#/components/schemas/TimestampOrNull"
+                            }
+                          }
+                        }
+                      },
+                      "outboxError": {
+                        "$ref": "#/components/schemas/StringOrNull"
+                      },
+                      "alertmanager": {
+                        "type": "object",
+                        "required": [
+                          "target",
+                          "lastSuccess",
+                          "lastError",
+                          "alertsSent"
+                        ],
+                        "properties": {
+                          "target": {
+                            "type": "string"
+                          },
+                          "lastSuccess": {
+                            "$ref": "#/components/schemas/TimestampOrNull"
+                          },
+                          "lastError": {
+                            "$ref": "#/components/schemas/StringOrNull"
+                          },
+                          "alertsSent": {
+                            "$ref": "#/components/schemas/Count"
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "cluster": {
+                    "type": "object",
+                    "description": "Present on a cluster node (`--store postgres://…`).",
+                    "required": [
+                      "node",
+                      "database",
+                      "leader",
+                      "position",
+                      "lastFollowed",
+                      "problem",
+                      "failingSince"
+                    ],
+                    "properties": {
+                      "node": {
+                        "type": "string"
+                      },
+                      "database": {
+                        "type": "string"
+                      },
+                      "leader": {
+                        "type": "boolean"
+                      },
+                      "position": {
+                        "type": "integer"
+                      },
+                      "lastFollowed": {
+                        "$ref": "#/components/schemas/TimestampOrNull"
+                      },
+                      "problem": {
+                        "$ref": "#/components/schemas/StringOrNull"
+                      },
+                      "failingSince": {
+                        "$ref": "#/components/schemas/TimestampOrNull"
+                      }
+                    }
+                  },
+                  "store": {
+                    "type": "object",
+                    "required": [
+                      "rawUpdates",
+                      "rawCapacity",
+                      "oldestRawTimestamp",
+                      "series",
+                      "customers",
+                      "models",
+                      "rollupBytes",
+                      "totalAccepted",
+                      "journalPruneFailures",
+                      "journalLastError"
+                    ],
+                    "properties": {
+                      "rawUpdates": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "rawCapacity": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "oldestRawTimestamp": {
+                        "type": [
+                          "integer",
+                          "null"
+                        ],
+                        "description": "Milliseconds since the epoch."
+                      },
+                      "series": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "customers": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "models": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "rollupBytes": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "totalAccepted": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "journalPruneFailures": {
+                        "$ref": "#/components/schemas/Count"
+                      },
+                      "journalLastError": {
+                        "$ref": "#/components/schemas/StringOrNull"
+                      }
+                    }
+                  }
+                }
+              },
+              "Incident": {
+                "type": "object",
+                "description": "An anomaly incident (the same shape in the list, by id, in the acknowledgement's answer and in alert payloads).",
+                "required": [
+                  "id",
+                  "kind",
+                  "scope",
+                  "subject",
+                  "state",
+                  "start",
+                  "openedAt",
+                  "lastSeen",
+                  "end",
+                  "expectedPerHour",
+                  "actualPerHour",
+                  "peakActualPerHour",
+                  "peakExpectedPerHour",
+                  "impact",
+                  "spent",
+                  "contributors",
+                  "acknowledgement",
+                  "baseline",
+                  "adapted",
+                  "points"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "pattern": "^[a-z0-9-]{1,80}$"
+                  },
+                  "kind": {
+                    "type": "string",
+                    "enum": [
+                      "spike",
+                      "drop"
+                    ]
+                  },
+                  "scope": {
+                    "type": "string",
+                    "enum": [
+                      "total",
+                      "tenant",
+                      "customer",
+                      "model"
+                    ]
+                  },
+                  "tenantId": {
+                    "type": "string"
+                  },
+                  "customerId": {
+                    "type": "string"
+                  },
+                  "model": {
+                    "type": "string"
+                  },
+                  "subject": {
+                    "type": "string"
+                  },
+                  "state": {
+                    "type": "string",
+                    "enum": [
+                      "open",
+                      "resolved"
+                    ]
+                  },
+                  "start": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "openedAt": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "lastSeen": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "end": {
+                    "$ref": "#/components/schemas/TimestampOrNull"
+                  },
+                  "expectedPerHour": {
+                    "type": "number"
+                  },
+                  "actualPerHour": {
+                    "type": "number"
+                  },
+                  "peakActualPerHour": {
+                    "type": "number"
+                  },
+                  "peakExpectedPerHour": {
+                    "type": "number"
+                  },
+                  "impact": {
+                    "type": "number"
+                  },
+                  "spent": {
+                    "$ref": "#/components/schemas/Money"
+                  },
+                  "contributors": {
+                    "type": "array",
+                    "maxItems": 8,
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "scope",
+                        "subject",
+                        "actualPerHour",
+                        "expectedPerHour",
+                        "changePerHour"
+                      ],
+                      "properties": {
+                        "scope": {
+                          "type": "string",
+                          "enum": [
+                            "total",
+                            "tenant",
+                            "customer",
+                            "model"
+                          ]
+                        },
+                        "tenantId": {
+                          "type": "string"
+                        },
+                        "customerId": {
+                          "type": "string"
+                        },
+                        "model": {
+                          "type": "string"
+                        },
+                        "subject": {
+                          "type": "string"
+                        },
+                        "actualPerHour": {
+                          "type": "number"
+                        },
+                        "expectedPerHour": {
+                          "type": "number"
+                        },
+                        "changePerHour": {
+                          "type": "number"
+                        }
+                      }
+                    }
+                  },
+                  "acknowledgement": {
+                    "oneOf": [
+                      {
+                        "type": "object",
+                        "required": [
+                          "at",
+                          "reason",
+                          "note"
+                        ],
+                        "properties": {
+                          "at": {
+                            "$ref": "#/components/schemas/Timestamp"
+                          },
+                          "reason": {
+                            "type": "string",
+                            "enum": [
+                              "expected",
+                              "not-an-issue",
+                              "investigating"
+                            ]
+                          },
+                          "note": {
+                            "$ref": "#/components/schemas/StringOrNull"
+                          }
+                        }
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
+                  },
+                  "baseline": {
+                    "type": "object",
+                    "required": [
+                      "meanPerMinute",
+                      "deviationPerMinute",
+                      "callsPerMinute"
+                    ],
+                    "properties": {
+                      "meanPerMinute": {
+                        "type": "number"
+                      },
+                      "deviationPerMinute": {
+                        "type": "number"
+                      },
+                      "callsPerMinute": {
+                        "type": "number"
+                      }
+                    }
+                  },
+                  "adapted": {
+                    "type": "boolean"
+                  },
+                  "points": {
+                    "type": "array",
+                    "description": "Per minute: `[end, actual, expected, band low, band high]`, dollars per hour.",
+                    "items": {
+                      "type": "array",
+                      "minItems": 5,
+                      "maxItems": 5,
+                      "prefixItems": [
+                        {
+                          "$ref": "#/components/schemas/Timestamp"
+                        },
+                        {
+                          "type": "number"
+                        },
+                        {
+                          "type": "number"
+                        },
+                        {
+                          "type": "number"
+                        },
+                        {
+                          "type": "number"
+                        }
+                      ]
+                    }
+                  }
+                }
+              },
+              "IncidentList": {
+                "type": "object",
+                "required": [
+                  "anomalies",
+                  "nextCursor"
+                ],
+                "properties": {
+                  "anomalies": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Incident"
+                    }
+                  },
+                  "nextCursor": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "`cursor` of the next page; null on the last page."
+                  }
+                }
+              },
+              "AcknowledgementReason": {
+                "type": "string",
+                "enum": [
+                  "expected",
+                  "not-an-issue",
+                  "investigating"
+                ]
+              },
+              "AcknowledgementRequest": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "reason"
+                ],
+                "properties": {
+                  "reason": {
+                    "$ref": "#/components/schemas/AcknowledgementReason"
+                  },
+                  "note": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "maxLength": 500,
+                    "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*$",
+                    "description": "At most 500 characters (after trimming), no control characters but newlines and tabs."
+                  }
+                }
+              },
+              "AcknowledgementForm": {
+                "type": "object",
+                "description": "What the page's plain HTML form posts. Each key at most once (a repeated key is a 400). Other fields are ignored, but a key holding `[` is read as a nested key (`a[b]`) and one the decoder cannot read (`a[`) is a 400.",
+                "additionalProperties": {
+                  "type": "string"
+                },
+                "propertyNames": {
+                  "pattern": "^[^\\[]*$"
+                },
+                "required": [
+                  "reason"
+                ],
+                "properties": {
+                  "reason": {
+                    "$ref": "#/components/schemas/AcknowledgementReason"
+                  },
+                  "note": {
+                    "type": "string",
+                    "maxLength": 500,
+                    "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*$"
+                  },
+                  "token": {
+                    "type": "string",
+                    "description": "The ingest token, when the server has one (instead of `Authorization`)."
+                  },
+                  "back": {
+                    "type": "string",
+                    "description": "Where the 303 goes: a path of this site (`/…`, not `//…`, no backslash, at most 200 characters); anything else goes to `/`."
+                  }
+                }
+              },
+              "ArchiveList": {
+                "type": "object",
+                "required": [
+                  "snapshots",
+                  "total",
+                  "nextBefore"
+                ],
+                "properties": {
+                  "snapshots": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "time",
+                        "folder",
+                        "path",
+                        "spendRate",
+                        "topCustomer"
+                      ],
+                      "properties": {
+                        "time": {
+                          "$ref": "#/components/schemas/Timestamp"
+                        },
+                        "folder": {
+                          "type": "string",
+                          "pattern": "^(([0-9]{4})-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|([0-9]{4})-(0[469]|11)-(0[1-9]|[12][0-9]|30)|([0-9]{4})-02-(0[1-9]|1[0-9]|2[0-8])|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3])-[0-5][0-9]-[0-5][0-9]Z$"
+                        },
+                        "path": {
+                          "type": "string",
+                          "pattern": "^/archive/[0-9TZ-]+/$"
+                        },
+                        "spendRate": {
+                          "allOf": [
+                            {
+                              "$ref": "#/components/schemas/Money"
+                            }
+                          ],
+                          "description": "Rolling-hour spend, dollars per hour."
+                        },
+                        "topCustomer": {
+                          "oneOf": [
+                            {
+                              "type": "object",
+                              "required": [
+                                "customerId",
+                                "tenantId",
+                                "spend"
+                              ],
+                              "properties": {
+                                "customerId": {
+                                  "type": "string"
+                                },
+                                "tenantId": {
+                                  "type": "string"
+                                },
+                                "spend": {
+                                  "$ref": "#/components/schemas/Money"
+                                }
+                              }
+                            },
+                            {
+                              "type": "null"
+                            }
+                          ]
+                        }
+                      }
+                    }
+                  },
+                  "total": {
+                    "$ref": "#/components/schemas/Count"
+                  },
+                  "nextBefore": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "`before` of the next page; null on the last page."
+                  }
+                }
+              },
+              "ArchiveManifest": {
+                "type": "object",
+                "required": [
+                  "format",
+                  "snapshot",
+                  "folder",
+                  "files"
+                ],
+                "properties": {
+                  "format": {
+                    "type": "string"
+                  },
+                  "snapshot": {
+                    "$ref": "#/components/schemas/Timestamp"
+                  },
+                  "folder": {
+                    "type": "string"
+                  },
+                  "spendboardVersion": {
+                    "type": "string"
+                  },
+                  "spendRatePerHour": {
+                    "type": "string",
+                    "description": "Dollars per hour as a decimal string."
+                  },
+                  "topCustomer": {
+                    "type": [
+                      "object",
+                      "null"
+                    ]
+                  },
+                  "files": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "path",
+                        "bytes",
+                        "sha256"
+                      ],
+                      "properties": {
+                        "path": {
+                          "type": "string"
+                        },
+                        "bytes": {
+                          "$ref": "#/components/schemas/Count"
+                        },
+                        "sha256": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "parameters": {
+              "since": {
+                "name": "since",
+                "in": "query",
+                "description": "Milliseconds since the Unix epoch (digits only): updates stamped strictly after it. Not in the future, not more than the raw window (1 hour, less when `--raw-capacity` shortened it) ago, at most 2^53−1. Not together with `cursor`. Without `since` and `cursor`: the last 5 minutes. Given twice: 400.",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 0,
+                  "maximum": 9007199254740991
+                }
+              },
+              "metricsCursor": {
+                "name": "cursor",
+                "in": "query",
+                "description": "The `nextCursor` of an earlier, truncated response (`<epoch ms>.<sequence>`); not older than the raw window; not together with `since`.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^[0-9]{1,16}\\.[0-9]{1,18}$"
+                }
+              },
+              "metricsLimit": {
+                "name": "limit",
+                "in": "query",
+                "description": "At most this many updates: 1 to `--max-page` (default 10,000).",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 10000
+                }
+              },
+              "window": {
+                "name": "window",
+                "in": "query",
+                "description": "A live window: the report of its range. Not together with `from`/`to`.",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "5m",
+                    "15m",
+                    "1h",
+                    "24h",
+                    "7d",
+                    "30d"
+                  ]
+                }
+              },
+              "from": {
+                "name": "from",
+                "in": "query",
+                "description": "Start of the range: an ISO-8601 time (`2026-12-01T09:00:00Z`; `+` written `%2B`), a date (`2026-12-01`, midnight UTC), milliseconds since the epoch, or Grafana's relative syntax (`now`, `now-6h`, `now/d`, `now-1d/d`; units `s m h d w M y`). In the past, within 30 days; the range at most 31 days; an old range must hold a whole hour.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^(now([+-][0-9]{1,6}[smhdwMy])*(/[smhdwMy])?|[0-9]{1,15}|[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?)$"
+                }
+              },
+              "to": {
+                "name": "to",
+                "in": "query",
+                "description": "End of the range (same forms as `from`; a rounded `to` goes to the end of its unit); default and cut to now; after `from`. Needs `from`.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^(now([+-][0-9]{1,6}[smhdwMy])*(/[smhdwMy])?|[0-9]{1,15}|[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?)$"
+                }
+              },
+              "state": {
+                "name": "state",
+                "in": "query",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "open",
+                    "resolved"
+                  ]
+                }
+              },
+              "kind": {
+                "name": "kind",
+                "in": "query",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "spike",
+                    "drop"
+                  ]
+                }
+              },
+              "scope": {
+                "name": "scope",
+                "in": "query",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "total",
+                    "tenant",
+                    "customer",
+                    "model"
+                  ]
+                }
+              },
+              "tenantId": {
+                "name": "tenantId",
+                "in": "query",
+                "description": "Exact tenant name.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "customerId": {
+                "name": "customerId",
+                "in": "query",
+                "description": "Exact customer name.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "model": {
+                "name": "model",
+                "in": "query",
+                "description": "Exact model name.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "acknowledged": {
+                "name": "acknowledged",
+                "in": "query",
+                "schema": {
+                  "type": "boolean"
+                }
+              },
+              "anomalyLimit": {
+                "name": "limit",
+                "in": "query",
+                "description": "Incidents per page (default 50).",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 500
+                }
+              },
+              "anomalyCursor": {
+                "name": "cursor",
+                "in": "query",
+                "description": "The `nextCursor` of the previous page (`<start epoch ms>.<id>`).",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^[0-9]{1,18}\\.[a-z0-9-]{1,80}$"
+                }
+              },
+              "incidentId": {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "description": "An incident's id (lower-case letters, digits and `-`, at most 80); any other id is a 404.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^[a-z0-9-]{1,80}$"
+                }
+              },
+              "archiveLimit": {
+                "name": "limit",
+                "in": "query",
+                "description": "Snapshots per page (default 100).",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 1000
+                }
+              },
+              "before": {
+                "name": "before",
+                "in": "query",
+                "description": "A snapshot folder name (the previous page's `nextBefore`): only snapshots older than it.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^(([0-9]{4})-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|([0-9]{4})-(0[469]|11)-(0[1-9]|[12][0-9]|30)|([0-9]{4})-02-(0[1-9]|1[0-9]|2[0-8])|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3])-[0-5][0-9]-[0-5][0-9]Z$"
+                }
+              },
+              "ifNoneMatch": {
+                "name": "If-None-Match",
+                "in": "header",
+                "description": "Entity tags the client holds (or `*`): a match answers 304.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "acceptEncoding": {
+                "name": "Accept-Encoding",
+                "in": "header",
+                "description": "`gzip` (or `*`, without `q=0`) selects the precompressed form of files over 1 KiB.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "page": {
+                "name": "page",
+                "in": "path",
+                "required": true,
+                "description": "A published page: the rolling hour's `index`, `live-{1,2,5,10}s`, `paused`, and every other window's `window-{5m,15m,24h,7d,30d}` with the same refresh suffixes.",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "index",
+                    "live-1s",
+                    "live-2s",
+                    "live-5s",
+                    "live-10s",
+                    "paused",
+                    "window-5m",
+                    "window-5m-live-1s",
+                    "window-5m-live-2s",
+                    "window-5m-live-5s",
+                    "window-5m-live-10s",
+                    "window-5m-paused",
+                    "window-15m",
+                    "window-15m-live-1s",
+                    "window-15m-live-2s",
+                    "window-15m-live-5s",
+                    "window-15m-live-10s",
+                    "window-15m-paused",
+                    "window-24h",
+                    "window-24h-live-1s",
+                    "window-24h-live-2s",
+                    "window-24h-live-5s",
+                    "window-24h-live-10s",
+                    "window-24h-paused",
+                    "window-7d",
+                    "window-7d-live-1s",
+                    "window-7d-live-2s",
+                    "window-7d-live-5s",
+                    "window-7d-live-10s",
+                    "window-7d-paused",
+                    "window-30d",
+                    "window-30d-live-1s",
+                    "window-30d-live-2s",
+                    "window-30d-live-5s",
+                    "window-30d-live-10s",
+                    "window-30d-paused"
+                  ]
+                }
+              },
+              "hourChart": {
+                "name": "chart",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "gauge",
+                    "spend-over-time",
+                    "token-usage",
+                    "cost-by-model",
+                    "cost-by-class",
+                    "spend-per-hour",
+                    "top-customers",
+                    "anomalies"
+                  ]
+                }
+              },
+              "liveWindow": {
+                "name": "window",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "5m",
+                    "15m",
+                    "24h",
+                    "7d",
+                    "30d"
+                  ]
+                }
+              },
+              "windowChart": {
+                "name": "chart",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "spend-over-time",
+                    "token-usage",
+                    "cost-by-model",
+                    "cost-by-class",
+                    "top-customers"
+                  ]
+                }
+              },
+              "folder": {
+                "name": "folder",
+                "in": "path",
+                "required": true,
+                "description": "A snapshot folder, the UTC second it was taken with `-` for `:`.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^(([0-9]{4})-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|([0-9]{4})-(0[469]|11)-(0[1-9]|[12][0-9]|30)|([0-9]{4})-02-(0[1-9]|1[0-9]|2[0-8])|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3])-[0-5][0-9]-[0-5][0-9]Z$",
+                  "examples": [
+                    "2026-11-29T14-05-00Z"
+                  ]
+                }
+              },
+              "day": {
+                "name": "day",
+                "in": "path",
+                "required": true,
+                "description": "A UTC day.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^(([0-9]{4})-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|([0-9]{4})-(0[469]|11)-(0[1-9]|[12][0-9]|30)|([0-9]{4})-02-(0[1-9]|1[0-9]|2[0-8])|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)$"
+                }
+              },
+              "snapshotFile": {
+                "name": "file",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "index.html",
+                    "play-1s.html",
+                    "play-2s.html",
+                    "play-5s.html",
+                    "stats.json",
+                    "manifest.json"
+                  ]
+                }
+              }
+            },
+            "headers": {
+              "Allow": {
+                "description": "The methods the path answers.",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "examples": [
+                    "GET, HEAD"
+                  ]
+                }
+              },
+              "Location": {
+                "description": "Where to go next.",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "RetryAfter": {
+                "description": "Seconds to wait before retrying.",
+                "required": true,
+                "schema": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              },
+              "WWWAuthenticate": {
+                "description": "`Bearer realm=\"spendboard\"`.",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "pattern": "^Bearer"
+                }
+              },
+              "ConnectionClose": {
+                "description": "`close` when the body was over the size limit (the connection is closed after the answer).",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "close"
+                  ]
+                }
+              },
+              "CacheControlNoCache": {
+                "description": "`no-cache`: the document changes with every tick.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "CacheControlNoStore": {
+                "description": "`no-store`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "CacheControl": {
+                "description": "Caching rule.",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "SiteCacheControl": {
+                "description": "`public, max-age=N`: the seconds until the next render.",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "pattern": "^public, max-age=[0-9]+$"
+                }
+              },
+              "ETag": {
+                "description": "Strong entity tag of the content.",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "pattern": "^\"[^\"]+\"$"
+                }
+              },
+              "Vary": {
+                "description": "`Accept-Encoding` on files served in a gzip form too.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ContentEncoding": {
+                "description": "`gzip` when the client accepts it and the file is worth compressing (over 1 KiB).",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "gzip"
+                  ]
+                }
+              },
+              "XContentTypeOptions": {
+                "description": "`nosniff`.",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "const": "nosniff"
+                }
+              },
+              "CrossOriginResourcePolicy": {
+                "description": "`cross-origin` for SVG embeds (other sites may show them), `same-origin` otherwise.",
+                "required": true,
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "same-origin",
+                    "cross-origin"
+                  ]
+                }
+              },
+              "ContentSecurityPolicy": {
+                "description": "On pages.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "responses": {
+              "BadRequest": {
+                "description": "A parameter breaks a rule (the message names it and the rule).",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                },
+                "content": {
+                  "application/json; charset=utf-8": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "NotFound": {
+                "description": "Nothing is served here.",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                },
+                "content": {
+                  "application/json; charset=utf-8": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "MethodNotAllowed": {
+                "description": "The path does not answer this method.",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  },
+                  "Allow": {
+                    "$ref": "#/components/headers/Allow"
+                  }
+                },
+                "content": {
+                  "application/json; charset=utf-8": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "Unauthorized": {
+                "description": "A token is configured and the request lacks it or has another.",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  },
+                  "WWW-Authenticate": {
+                    "$ref": "#/components/headers/WWWAuthenticate"
+                  }
+                },
+                "content": {
+                  "application/json; charset=utf-8": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "Forbidden": {
+                "description": "No token is configured and the request does not come from loopback.",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                },
+                "content": {
+                  "application/json; charset=utf-8": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "ServiceUnavailable": {
+                "description": "Not available right now; retry after `Retry-After` seconds.",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  },
+                  "Retry-After": {
+                    "$ref": "#/components/headers/RetryAfter"
+                  }
+                },
+                "content": {
+                  "application/json; charset=utf-8": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "UnsupportedMediaType": {
+                "description": "The `Content-Type` is not one this operation reads.",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                },
+                "content": {
+                  "application/json; charset=utf-8": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "InternalServerError": {
+                "description": "The server failed (an I/O or rendering error, logged); never caused by client input alone.",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                },
+                "content": {
+                  "application/json; charset=utf-8": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "HeadBadRequest": {
+                "description": "A parameter breaks a rule (the message names it and the rule). (HEAD: no body.)",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                }
+              },
+              "HeadNotFound": {
+                "description": "Nothing is served here. (HEAD: no body.)",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                }
+              },
+              "HeadMethodNotAllowed": {
+                "description": "The path does not answer this method. (HEAD: no body.)",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  },
+                  "Allow": {
+                    "$ref": "#/components/headers/Allow"
+                  }
+                }
+              },
+              "HeadUnauthorized": {
+                "description": "A token is configured and the request lacks it or has another. (HEAD: no body.)",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  },
+                  "WWW-Authenticate": {
+                    "$ref": "#/components/headers/WWWAuthenticate"
+                  }
+                }
+              },
+              "HeadForbidden": {
+                "description": "No token is configured and the request does not come from loopback. (HEAD: no body.)",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                }
+              },
+              "HeadServiceUnavailable": {
+                "description": "Not available right now; retry after `Retry-After` seconds. (HEAD: no body.)",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  },
+                  "Retry-After": {
+                    "$ref": "#/components/headers/RetryAfter"
+                  }
+                }
+              },
+              "HeadUnsupportedMediaType": {
+                "description": "The `Content-Type` is not one this operation reads. (HEAD: no body.)",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                }
+              },
+              "HeadInternalServerError": {
+                "description": "The server failed (an I/O or rendering error, logged); never caused by client input alone. (HEAD: no body.)",
+                "headers": {
+                  "Cache-Control": {
+                    "$ref": "#/components/headers/CacheControlNoStore"
+                  }
+                }
+              }
+            },
+            "securitySchemes": {
+              "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Writes (`POST /api/metrics`, acknowledgements) take the `--ingest-token`, `/metrics` the `--metrics-token`. Optional: without a configured token the server accepts these requests from loopback only."
+              }
+            }
+          }
+        }
 
         """#####
 }
