@@ -28,6 +28,8 @@ struct APIRoutes: Sendable {
         "/api/archive": [.get, .head],
         "/report": [.get, .head],
         "/api/anomalies": [.get, .head],
+        "/api/anomalies/{id}": [.get, .head],
+        "/api/anomalies/{id}/ack": [.post],
         "/api/openapi.json": [.get, .head],
         "/metrics": [.get, .head],
     ]

@@ -242,7 +242,10 @@ struct AnomalyRoutes: Sendable {
             note = text.isEmpty ? nil : text
         }
         // Only a path of this site: never an address elsewhere.
-        if let target = back, !(target.hasPrefix("/") && !target.hasPrefix("//") && !target.contains("\\") && target.count <= 200) {
+        if let target = back,
+            !(target.hasPrefix("/") && !target.hasPrefix("//") && !target.contains("\\") && target.count <= 200
+                && target.unicodeScalars.allSatisfy({ $0.value > 0x20 && !(0x7F...0x9F).contains($0.value) }))
+        {
             back = nil
         }
         return Acknowledgement(reason: parsed, note: note, token: token.flatMap { $0.isEmpty ? nil : $0 }, back: back, isForm: isForm)

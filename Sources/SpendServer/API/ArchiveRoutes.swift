@@ -19,6 +19,9 @@ struct ArchiveRoutes: Sendable {
 
     func list(_ request: Request) throws -> Response {
         let parameters = request.uri.queryParameters
+        for name: Substring in ["limit", "before"] where parameters[values: name].count > 1 {
+            throw APIError(.badRequest, "\(name) may be given once; got it \(parameters[values: name].count) times")
+        }
         var limit = Self.defaultLimit
         if let text = parameters[values: "limit"].last {
             guard let value = Int(text), (1...Self.maximumLimit).contains(value) else {

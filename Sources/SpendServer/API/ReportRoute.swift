@@ -100,7 +100,7 @@ final class ReportRoute: Sendable {
             .contentType: RenderedSite.htmlContentType, .xContentTypeOptions: "nosniff", .eTag: etag,
             .contentSecurityPolicy: LiveSite.contentSecurityPolicy, .crossOriginResourcePolicy: "same-origin", .cacheControl: "no-cache",
         ]
-        if request.headers[.ifNoneMatch] == etag {
+        if SiteMiddleware<SpendRequestContext>.matches(request.headers[values: .ifNoneMatch], etag: etag) {
             headers[.contentType] = nil
             return Response(status: .notModified, headers: headers)
         }

@@ -5,8 +5,21 @@ import Logging
 /// unknown paths get 404, known paths asked with another method 405 with `Allow`, and anything
 /// unexpected a logged 500 that reveals nothing inside.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Known paths and the methods they answer.
+    /// Known paths and the methods they answer; a `{name}` segment stands for any one segment.
     let allowedMethods: [String: [HTTPRequest.Method]]
+
+    /// The methods `path` answers, nil for a path no route has.
+    func methods(for path: String) -> [HTTPRequest.Method]? {
+        if let methods = allowedMethods[path] { return methods }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        for (template, methods) in allowedMethods where template.contains("{") {
+            let parts = template.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == segments.count else { continue }
+            let same = zip(parts, segments).allSatisfy { part, segment in part == segment || (part.hasPrefix("{") && !segment.isEmpty) }
+            if same { return methods }
+        }
+        return nil
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -14,7 +27,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             throw error
         } catch let error as HTTPError {
-            if error.status == .notFound, let methods = allowedMethods[request.uri.path] {
+            if error.status == .notFound, let methods = methods(for: request.uri.path) {
                 throw APIError(
                     .methodNotAllowed,
                     "\(request.method) is not allowed on \(request.uri.path); use \(methods.map(\.rawValue).joined(separator: " or "))",

@@ -5,7 +5,8 @@ import SpendReport
 struct ArchiveFiles: Sendable {
     enum Served: Sendable, Equatable {
         case file([UInt8])
-        /// A folder asked for without its trailing slash: redirect, so relative links work.
+        /// A folder with a page, asked for without its trailing slash: redirect, so relative
+        /// links work. A folder without `index.html` (`days`, `embed`) is not found.
         case folder
         case notFound
     }
@@ -51,7 +52,7 @@ struct ArchiveFiles: Sendable {
             path += "/" + segment
             switch disk.kind(path) {
             case .directory:
-                if index == segments.count - 1 { return .folder }
+                if index == segments.count - 1 { return disk.kind(path + "/index.html") == .file ? .folder : .notFound }
             case .file:
                 if index == segments.count - 1 { return try disk.read(path).map(Served.file) ?? .notFound }
                 return .notFound
