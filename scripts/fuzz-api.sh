@@ -2,7 +2,7 @@
 # Fuzzes a live server against the OpenAPI document with schemathesis: every operation of
 # docs/openapi.json, generated requests (POST /api/metrics bodies included), every answer
 # checked against the document, and no 5xx. Bounded: FUZZ_MAX_EXAMPLES per operation (default
-# 40) and FUZZ_SECONDS in all (default 300).
+# 100) and FUZZ_SECONDS in all (default 300).
 #
 #   scripts/fuzz-api.sh [BINARY]        # default .build/debug/spendboard (swift build first)
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=${1:-.build/debug/spendboard}
-examples=${FUZZ_MAX_EXAMPLES:-40}
+examples=${FUZZ_MAX_EXAMPLES:-100}
 seconds=${FUZZ_SECONDS:-300}
 command -v schemathesis > /dev/null || { echo "install schemathesis: pip install schemathesis" >&2; exit 2; }
 [ -x "$binary" ] || { echo "no executable at $binary; run swift build first" >&2; exit 2; }
@@ -31,11 +31,26 @@ for _ in $(seq 1 600); do
     kill -0 $server 2> /dev/null || { echo "the server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
     sleep 0.1
 done
-# Let the first archive and anomalies exist.
-sleep "${FUZZ_WARMUP:-35}"
+# Until an archived snapshot and an incident exist (the scenarios open one within a minute),
+# then their names go into the run's configuration, so generated requests reach real ones.
+folder="" incident=""
+for _ in $(seq 1 180); do
+    folder=$(curl -fs "http://127.0.0.1:$port/api/archive?limit=1" | python3 -c 'import json, sys; s = json.load(sys.stdin)["snapshots"]; print(s[0]["folder"] if s else "")')
+    incident=$(curl -fs "http://127.0.0.1:$port/api/anomalies?limit=1" | python3 -c 'import json, sys; a = json.load(sys.stdin)["anomalies"]; print(a[0]["id"] if a else "")')
+    [ -n "$folder" ] && [ -n "$incident" ] && break
+    sleep 1
+done
+[ -n "$folder" ] && [ -n "$incident" ] || { echo "no archived snapshot or incident after 3 minutes" >&2; exit 1; }
+config="$work/schemathesis.toml"
+{
+    cat scripts/schemathesis.toml
+    printf '\n[[operations]]\ninclude-path-regex = "^/archive/"\nparameters = { "path.folder" = "%s", "path.day" = "%s" }\n' "$folder" "${folder:0:10}"
+    printf '\n[[operations]]\ninclude-path-regex = "^/api/anomalies/"\nparameters = { "path.id" = "%s" }\n' "$incident"
+} > "$config"
+echo "fuzzing with archived snapshot $folder and incident $incident"
 
 status=0
-timeout "$seconds" schemathesis --no-color run docs/openapi.json --url "http://127.0.0.1:$port" \
+timeout "$seconds" schemathesis --no-color --config-file "$config" run docs/openapi.json --url "http://127.0.0.1:$port" \
     --checks all --max-examples "$examples" --seed "${FUZZ_SEED:-20261203}" \
     --request-timeout 10 --workers 2 --suppress-health-check all \
     || status=$?
