@@ -24,6 +24,7 @@ while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); d
     --archive-every 30s --scenario runaway-customer --scenario tenant-outage --scenario-start 0s \
     --anomaly-open-after 10s > "$work/server.log" 2>&1 &
 server=$!
+disown $server  # no "Killed" line from the shell when the trap ends it
 trap 'kill -9 $server 2> /dev/null || true; rm -rf "$work"' EXIT
 
 for _ in $(seq 1 600); do
