@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SpendCore
 import SpendReport
@@ -52,6 +54,15 @@ public enum SpendboardApplication {
         return router
     }
 
+    /// HTTP/1 with the live site's fast path (`LiveSiteHandler`) ahead of the router; the fast
+    /// path owns the idle timeout, since it sees every request.
+    public static func httpServer(site: LiveSite, clock: any TimeSource, settings: ServerSettings) -> HTTPServerBuilder {
+        let idleTimeout = TimeAmount.milliseconds(settings.idleTimeout.milliseconds)
+        return HTTPServerBuilder { responder in
+            LiveSiteHTTP1Channel(responder: responder, site: site, clock: clock, idleTimeout: idleTimeout)
+        }
+    }
+
     /// The whole server: router, listening address and the background services.
     public static func application(
         store: UsageStore, board: SnapshotBoard, site: LiveSite, settings: ServerSettings, prices: PriceBook,
@@ -62,7 +73,7 @@ public enum SpendboardApplication {
             router: router(
                 store: store, board: board, site: site, settings: settings, prices: prices, archive: archive, renderer: renderer, alerts: alerts,
                 cluster: cluster, metrics: metrics),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(settings.idleTimeout.milliseconds))),
+            server: httpServer(site: site, clock: store.clock, settings: settings),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,
             logger: logger

@@ -23,13 +23,24 @@ struct SiteServingTests {
         )
     }
 
+    /// Runs `body` twice: against the router (`SiteMiddleware`), and against a live server whose
+    /// fast path (`LiveSiteHandler`) answers the site ahead of the router; both must agree.
     func withServer(_ body: @Sendable (any TestClientProtocol, LiveSite, APIFixture) async throws -> Void) async throws {
-        let fixture = await APIFixture(history: .seconds(10))
-        let live = LiveSite()
-        live.publish(site(), expiresAt: APIFixture.now.advanced(by: .seconds(5)))
-        fixture.clock.advance(by: .seconds(1))
-        let router = SpendboardApplication.router(store: fixture.store, board: fixture.board, site: live, settings: fixture.settings)
-        try await Application(router: router).test(.router) { client in try await body(client, live, fixture) }
+        for fastPath in [false, true] {
+            let fixture = await APIFixture(history: .seconds(10))
+            let live = LiveSite()
+            live.publish(site(), expiresAt: APIFixture.now.advanced(by: .seconds(5)))
+            fixture.clock.advance(by: .seconds(1))
+            let router = SpendboardApplication.router(store: fixture.store, board: fixture.board, site: live, settings: fixture.settings)
+            if fastPath {
+                let app = Application(
+                    router: router, server: SpendboardApplication.httpServer(site: live, clock: fixture.clock, settings: fixture.settings),
+                    configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+                try await app.test(.live) { client in try await body(client, live, fixture) }
+            } else {
+                try await Application(router: router).test(.router) { client in try await body(client, live, fixture) }
+            }
+        }
     }
 
     @Test func rootIsTheDashboardWithContentTypeETagAndExpiry() async throws {

@@ -24,6 +24,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         writer.object { object in
             object.field("error") { $0.string(message) }
         }
+        // A HEAD is answered with the headers a GET would have, never a body.
+        if request.method == .head {
+            headers[.contentLength] = String(writer.bytes.count)
+            return Response(status: status, headers: headers, body: ResponseBody())
+        }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 }

@@ -18,6 +18,26 @@ public final class LiveSite: Sendable {
             var body: ByteBuffer
             var etag: String
             var headers: HTTPFields
+            /// For the fast path (`LiveSiteHandler`): the status line and every header but
+            /// `Date`, `Cache-Control` and `Connection`, which each answer adds.
+            var okHead = ByteBuffer()
+            var notModifiedHead = ByteBuffer()
+
+            /// Fills the pre-encoded heads from `headers`.
+            mutating func encodeHeads() {
+                var ok = headers
+                ok[.contentLength] = String(body.readableBytes)
+                okHead = Self.encode("HTTP/1.1 200 OK", ok)
+                var notModified = headers
+                notModified[.contentEncoding] = nil
+                notModifiedHead = Self.encode("HTTP/1.1 304 Not Modified", notModified)
+            }
+
+            static func encode(_ statusLine: String, _ fields: HTTPFields) -> ByteBuffer {
+                var text = statusLine + "\r\nServer: spendboard\r\n"
+                for field in fields { text += "\(field.name.rawName): \(field.value)\r\n" }
+                return ByteBuffer(string: text)
+            }
         }
 
         var plain: Representation
@@ -27,6 +47,8 @@ public final class LiveSite: Sendable {
 
     struct State: Sendable {
         var files: [String: ServedFile] = [:]
+        /// `/api/stats`: the bytes of `stats.json` with the API's headers (no ETag, `no-cache`).
+        var apiStats: ServedFile.Representation?
         var generatedAt: Timestamp?
         var expiresAt: Timestamp?
     }
@@ -40,11 +62,19 @@ public final class LiveSite: Sendable {
     public func publish(_ site: RenderedSite, expiresAt: Timestamp) {
         var files: [String: ServedFile] = [:]
         files.reserveCapacity(site.files.count)
+        var apiStats: ServedFile.Representation?
         for file in site.files {
             files[file.path] = Self.prepare(file)
+            if file.path == "stats.json" {
+                let body = ByteBuffer(bytes: file.bytes)
+                var representation = ServedFile.Representation(
+                    body: body, etag: "", headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-cache"])
+                representation.encodeHeads()
+                apiStats = representation
+            }
         }
         state.withLock {
-            $0 = State(files: files, generatedAt: site.generatedAt, expiresAt: expiresAt)
+            $0 = State(files: files, apiStats: apiStats, generatedAt: site.generatedAt, expiresAt: expiresAt)
         }
     }
 
@@ -64,7 +94,9 @@ public final class LiveSite: Sendable {
             var headers = common
             headers[.eTag] = etag
             if let encoding { headers[.contentEncoding] = encoding }
-            return .init(body: body, etag: etag, headers: headers)
+            var representation = ServedFile.Representation(body: body, etag: etag, headers: headers)
+            representation.encodeHeads()
+            return representation
         }
         let body = ByteBuffer(bytes: file.bytes)
         var served = ServedFile(plain: representation(body, etag: etag(file.bytes), encoding: nil), gzipped: nil)
@@ -73,6 +105,8 @@ public final class LiveSite: Sendable {
             served.gzipped = representation(compressed, etag: etag(file.bytes, suffix: "-gz"), encoding: "gzip")
             served.plain.headers[.vary] = "Accept-Encoding"
             served.gzipped?.headers[.vary] = "Accept-Encoding"
+            served.plain.encodeHeads()
+            served.gzipped?.encodeHeads()
         }
         return served
     }

@@ -1,0 +1,252 @@
+import Foundation
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import SpendCore
+
+/// The fast path of the live site: a channel handler in each connection's HTTP/1 pipeline,
+/// right after NIO's request decoder and ahead of Hummingbird, that answers `GET` and `HEAD` of
+/// the published files (and `/api/stats`) with the responses `LiveSite` encoded once per
+/// render: a pre-encoded head, a few bytes made per answer (`Date`, `Cache-Control`,
+/// `Connection`) and the body, written below the response encoder straight to the socket.
+/// Everything else (other methods, other paths, `/api/stats?…`) goes on to the router, where
+/// `SiteMiddleware` answers the same files the same way.
+///
+/// - Order: a request is answered here only when no earlier request of the connection is still
+///   being answered by the router, so pipelined answers leave in the order asked.
+/// - Atomicity: each answer takes one `LiveSite` state, one render.
+/// - Timeouts: this handler owns the connection's idle timeout (Hummingbird's sees only the
+///   requests passed on): a connection that sends nothing for `idleTimeout` (idle between
+///   requests, or stalled in the middle of one) is closed, unless the router is answering.
+final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let site: LiveSite
+    let clock: any TimeSource
+    let idleTimeout: TimeAmount?
+
+    /// The response encoder's context: a write there goes below the encoder, to the socket.
+    private var rawContext: ChannelHandlerContext?
+    /// Requests passed on to the router whose answer has not ended.
+    private var passedOn = 0
+    /// Whether a request passed on is still being read (its end not seen).
+    private var readingPassedOn = false
+    /// The rest of a request answered here (a body sent with a GET) is dropped.
+    private var droppingBody = false
+    private var unflushed = false
+    private var closing = false
+    private var lastActivity = NIODeadline.now()
+    private var idleTask: Scheduled<Void>?
+    private var dates = HTTPDate()
+
+    init(site: LiveSite, clock: any TimeSource, idleTimeout: TimeAmount?) {
+        self.site = site
+        self.clock = clock
+        self.idleTimeout = idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        rawContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        if context.channel.isActive { scheduleIdleCheck(context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleTask?.cancel()
+        idleTask = nil
+        rawContext = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTask?.cancel()
+        idleTask = nil
+        context.fireChannelInactive()
+    }
+
+    // MARK: - Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
+        guard !closing else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if passedOn == 0, let raw = rawContext, answer(head, on: raw) {
+                droppingBody = true
+                if !head.isKeepAlive { closing = true }
+            } else {
+                passedOn += 1
+                readingPassedOn = true
+                context.fireChannelRead(data)
+            }
+        case .body:
+            if !droppingBody { context.fireChannelRead(data) }
+        case .end:
+            if droppingBody {
+                droppingBody = false
+            } else {
+                readingPassedOn = false
+                context.fireChannelRead(data)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if unflushed, let raw = rawContext {
+            unflushed = false
+            if closing {
+                raw.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in context.close(promise: nil) }
+            } else {
+                raw.flush()
+            }
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        lastActivity = .now()
+        if case .end = unwrapOutboundIn(data) { passedOn -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    /// Writes the answer to `head` when it is a published file; false passes it on.
+    private func answer(_ head: HTTPRequestHead, on raw: ChannelHandlerContext) -> Bool {
+        guard head.method == .GET || head.method == .HEAD else { return false }
+        let uri = head.uri
+        let state = site.current
+        let representation: LiveSite.ServedFile.Representation
+        var cacheControl: String? = nil
+        if uri == "/api/stats" {
+            guard let stats = state.apiStats else { return false }
+            representation = stats
+        } else {
+            let path = uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...]
+            guard path.first == "/" else { return false }
+            let key = path.count == 1 ? "index.html" : String(path.dropFirst())
+            guard let file = state.files[key] else { return false }
+            let gzip = file.gzipped.flatMap { SiteMiddleware<SpendRequestContext>.acceptsGzip(head.headers["accept-encoding"]) ? $0 : nil }
+            representation = gzip ?? file.plain
+            let seconds = state.expiresAt.map { max(0, clock.now.duration(to: $0).milliseconds / 1000) } ?? 0
+            cacheControl = "public, max-age=\(seconds)"
+        }
+        let notModified =
+            cacheControl != nil && SiteMiddleware<SpendRequestContext>.matches(head.headers["if-none-match"], etag: representation.etag)
+        var tail = raw.channel.allocator.buffer(capacity: 96)
+        tail.writeString("Date: ")
+        tail.writeString(dates.now())
+        if let cacheControl {
+            tail.writeString("\r\nCache-Control: ")
+            tail.writeString(cacheControl)
+        }
+        if !head.isKeepAlive {
+            tail.writeString("\r\nConnection: close")
+        } else if head.version.minor == 0 {
+            tail.writeString("\r\nConnection: keep-alive")
+        }
+        tail.writeString("\r\n\r\n")
+        raw.write(NIOAny(notModified ? representation.notModifiedHead : representation.okHead), promise: nil)
+        raw.write(NIOAny(tail), promise: nil)
+        if !notModified && head.method == .GET {
+            raw.write(NIOAny(representation.body), promise: nil)
+        }
+        unflushed = true
+        return true
+    }
+
+    // MARK: - Idle timeout
+
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext) {
+        guard let idleTimeout, idleTask == nil else { return }
+        idleTask = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: lastActivity + idleTimeout) {
+            self.idleTask = nil
+            self.idleCheck(context, timeout: idleTimeout)
+        }
+    }
+
+    private func idleCheck(_ context: ChannelHandlerContext, timeout: TimeAmount) {
+        // The router is answering a request it has read whole: its answer may take its time.
+        let answering = passedOn > 0 && !readingPassedOn
+        if !answering && NIODeadline.now() >= lastActivity + timeout {
+            context.close(promise: nil)
+            return
+        }
+        if answering { lastActivity = .now() }
+        scheduleIdleCheck(context)
+    }
+}
+
+/// The `Date` header's value (RFC 9110's IMF-fixdate), made once per second.
+struct HTTPDate {
+    private var second = -1
+    private var text = ""
+
+    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    mutating func now() -> String {
+        let seconds = time(nil)
+        if seconds != second {
+            second = seconds
+            text = Self.format(seconds)
+        }
+        return text
+    }
+
+    static func format(_ seconds: Int) -> String {
+        var value = seconds
+        var parts = tm()
+        gmtime_r(&value, &parts)
+        func two(_ number: Int32) -> String { number < 10 ? "0\(number)" : "\(number)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}
+
+/// Hummingbird's HTTP/1 channel with the live site's fast path: the same pipeline as
+/// `HTTP1Channel` (NIO's response encoder and request decoder, the HTTP-types codec,
+/// Hummingbird's connection state), with `LiveSiteHandler` between the decoder and the codec.
+///
+/// The encoder and decoder are not paired as `configureHTTPServerPipeline` pairs them (since
+/// swift-nio 2.101.3 the decoder queues each request's method for the encoder, to strip bodies
+/// from answers to HEAD): the fast path answers requests without the encoder, which would leave
+/// the queue one request behind, suppressing the body of a later GET's answer and growing with
+/// every request answered here. Every HEAD answer here is bodiless by construction: the fast
+/// path's, Hummingbird's generated HEAD routes, the site and archive middlewares, `APIError`.
+struct LiveSiteHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+
+    let responder: HTTPChannelHandler.Responder
+    let site: LiveSite
+    let clock: any TimeSource
+    let idleTimeout: TimeAmount?
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            // Hummingbird's limits (HTTP1Channel.Configuration.DecoderConfiguration's defaults).
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderFieldSize = 80 * 1024
+            limits.maxHeaderListSize = 80 * 1024
+            limits.maxHeaderFieldCount = 1000
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(HTTPResponseEncoder())
+            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
+            try pipeline.addHandler(LiveSiteHandler(site: site, clock: clock, idleTimeout: idleTimeout))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+            return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        }
+    }
+
+    func handle(value asyncChannel: Value, logger: Logger) async {
+        await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+    }
+}
