@@ -56,10 +56,13 @@ public enum SpendboardApplication {
 
     /// HTTP/1 with the live site's fast path (`LiveSiteHandler`) ahead of the router; the fast
     /// path owns the idle timeout, since it sees every request.
-    public static func httpServer(site: LiveSite, clock: any TimeSource, settings: ServerSettings) -> HTTPServerBuilder {
+    public static func httpServer(
+        site: LiveSite, clock: any TimeSource, settings: ServerSettings, metrics: SpendboardMetrics? = nil
+    ) -> HTTPServerBuilder {
         let idleTimeout = TimeAmount.milliseconds(settings.idleTimeout.milliseconds)
+        let counters = metrics?.fastPath
         return HTTPServerBuilder { responder in
-            LiveSiteHTTP1Channel(responder: responder, site: site, clock: clock, idleTimeout: idleTimeout)
+            LiveSiteHTTP1Channel(responder: responder, site: site, clock: clock, idleTimeout: idleTimeout, counters: counters)
         }
     }
 
@@ -73,7 +76,7 @@ public enum SpendboardApplication {
             router: router(
                 store: store, board: board, site: site, settings: settings, prices: prices, archive: archive, renderer: renderer, alerts: alerts,
                 cluster: cluster, metrics: metrics),
-            server: httpServer(site: site, clock: store.clock, settings: settings),
+            server: httpServer(site: site, clock: store.clock, settings: settings, metrics: metrics),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "spendboard"),
             services: services,
             logger: logger

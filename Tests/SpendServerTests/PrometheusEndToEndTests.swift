@@ -42,6 +42,8 @@ struct PrometheusEndToEndTests {
         for batch in 0..<7 { try await Self.post(server, tenant: "t-prom", count: 1, cost: "0.1", batch: batch) }
         try await Self.post(server, tenant: "t-other", count: 4, cost: "0.25")
         _ = try await server.get("/nothing-here")
+        // Answered by the live site's fast path, ahead of the router: counted all the same.
+        for _ in 0..<3 { #expect(try await server.get("/embed/gauge.svg").status == 200) }
 
         #expect(try await Self.scrape(server, token: nil).status == 401)
         #expect(try await Self.scrape(server, token: "wrong").status == 401)
@@ -69,6 +71,10 @@ struct PrometheusEndToEndTests {
         let routes = try await prometheus.waitForValue(
             #"sum(http_server_requests_total{http_route="/api/metrics",http_request_method="POST",http_response_status_code="200"})"#)
         #expect(routes == "8")
+        #expect(
+            try await prometheus.waitForValue(
+                #"http_server_requests_total{http_route="/embed/{chart}.svg",http_request_method="GET",http_response_status_code="200"}"#)
+                == "3")
 
         // The example Grafana dashboard's queries are valid PromQL over these names: each panel
         // shows data (Grafana's variables set to "All").

@@ -30,6 +30,8 @@ public final class SpendboardMetrics: Sendable {
     private let stepDurations: [String: DurationHistogram]
     private let business = Mutex(BusinessCounters())
     private let gauges: Gauges
+    /// The live site's fast path answers, counted with the router's.
+    public let fastPath: FastPathCounters
 
     /// The pipeline's steps as they are labelled.
     static let steps = ["render", "validate", "publish", "archive"]
@@ -48,6 +50,7 @@ public final class SpendboardMetrics: Sendable {
         }
         stepDurations = durations
         gauges = Gauges(registry: registry)
+        fastPath = FastPathCounters(registry: registry)
     }
 
     /// Makes this registry the process's swift-metrics backend, so Hummingbird's request
@@ -236,5 +239,55 @@ private struct BusinessCounters {
             outputTokens: counter("spendboard_output_tokens_total", "Output tokens (where reported) \(scope)."),
             unpriced: counter("spendboard_unpriced_updates_total", "Updates whose cost is unknown (no price, no totalCost), \(scope).")
         )
+    }
+}
+
+/// Counts the fast path's answers (`LiveSiteHandler`) into Hummingbird's request counter
+/// family, `http_server_requests_total`, by route, method and status: an array of counters made
+/// once, so an answer costs one atomic increment. Their durations are not recorded (the fast
+/// path answers within one event-loop turn).
+public final class FastPathCounters: Sendable {
+    enum Route: Int, CaseIterable {
+        case root, page, stats, embed, windowEmbed, apiStats
+
+        var label: String {
+            switch self {
+            case .root: "/"
+            case .page: "/{page}.html"
+            case .stats: "/stats.json"
+            case .embed: "/embed/{chart}.svg"
+            case .windowEmbed: "/embed/{window}/{chart}.svg"
+            case .apiStats: "/api/stats"
+            }
+        }
+
+        /// The route of a published file's key (`index.html` for `/`, asked as `root`).
+        static func of(key: String) -> Route {
+            if key == "stats.json" { return .stats }
+            if key.hasPrefix("embed/") { return key.dropFirst(6).contains("/") ? .windowEmbed : .embed }
+            return .page
+        }
+    }
+
+    private let counters: [Prometheus.Counter]
+
+    init(registry: PrometheusCollectorRegistry) {
+        let name = DescribedMetricsFactory.names["hb.requests"]!
+        var counters: [Prometheus.Counter] = []
+        for route in Route.allCases {
+            for method in ["GET", "HEAD"] {
+                for status in ["200", "304"] {
+                    counters.append(
+                        registry.makeCounter(
+                            descriptor: MetricNameDescriptor(metricName: name.name, unitName: "", helpText: name.help),
+                            labels: [("http_route", route.label), ("http_request_method", method), ("http_response_status_code", status)]))
+                }
+            }
+        }
+        self.counters = counters
+    }
+
+    func count(_ route: Route, head: Bool, notModified: Bool) {
+        counters[route.rawValue * 4 + (head ? 2 : 0) + (notModified ? 1 : 0)].increment()
     }
 }

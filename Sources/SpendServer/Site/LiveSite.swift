@@ -53,7 +53,17 @@ public final class LiveSite: Sendable {
         var expiresAt: Timestamp?
     }
 
-    private let state = Mutex(State())
+    /// The state behind one reference: a reader takes the reference (one retain) under the
+    /// lock, never a copy of the table.
+    final class Published: Sendable {
+        let state: State
+
+        init(_ state: State) {
+            self.state = state
+        }
+    }
+
+    private let published = Mutex(Published(State()))
 
     public init() {}
 
@@ -73,12 +83,14 @@ public final class LiveSite: Sendable {
                 apiStats = representation
             }
         }
-        state.withLock {
-            $0 = State(files: files, apiStats: apiStats, generatedAt: site.generatedAt, expiresAt: expiresAt)
-        }
+        let next = Published(State(files: files, apiStats: apiStats, generatedAt: site.generatedAt, expiresAt: expiresAt))
+        published.withLock { $0 = next }
     }
 
-    var current: State { state.withLock { $0 } }
+    var current: State { published.withLock { $0 }.state }
+
+    /// The current render, by reference (the fast path's read).
+    var currentPublished: Published { published.withLock { $0 } }
 
     static let contentSecurityPolicy =
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'"

@@ -30,6 +30,7 @@ final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let site: LiveSite
     let clock: any TimeSource
     let idleTimeout: TimeAmount?
+    let counters: FastPathCounters?
 
     /// The response encoder's context: a write there goes below the encoder, to the socket.
     private var rawContext: ChannelHandlerContext?
@@ -43,12 +44,13 @@ final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closing = false
     private var lastActivity = NIODeadline.now()
     private var idleTask: Scheduled<Void>?
-    private var dates = HTTPDate()
+    private var tails = Tails()
 
-    init(site: LiveSite, clock: any TimeSource, idleTimeout: TimeAmount?) {
+    init(site: LiveSite, clock: any TimeSource, idleTimeout: TimeAmount?, counters: FastPathCounters? = nil) {
         self.site = site
         self.clock = clock
         self.idleTimeout = idleTimeout
+        self.counters = counters
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -122,43 +124,35 @@ final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ head: HTTPRequestHead, on raw: ChannelHandlerContext) -> Bool {
         guard head.method == .GET || head.method == .HEAD else { return false }
         let uri = head.uri
-        let state = site.current
+        let published = site.currentPublished
         let representation: LiveSite.ServedFile.Representation
-        var cacheControl: String? = nil
+        /// Seconds until the next render, for a published file (`/api/stats` is `no-cache`).
+        var maxAge: Int64? = nil
+        let route: FastPathCounters.Route
         if uri == "/api/stats" {
-            guard let stats = state.apiStats else { return false }
+            guard let stats = published.state.apiStats else { return false }
             representation = stats
+            route = .apiStats
         } else {
             let path = uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...]
             guard path.first == "/" else { return false }
             let key = path.count == 1 ? "index.html" : String(path.dropFirst())
-            guard let file = state.files[key] else { return false }
+            guard let file = published.state.files[key] else { return false }
+            route = path.count == 1 ? .root : .of(key: key)
             let gzip = file.gzipped.flatMap { SiteMiddleware<SpendRequestContext>.acceptsGzip(head.headers["accept-encoding"]) ? $0 : nil }
             representation = gzip ?? file.plain
-            let seconds = state.expiresAt.map { max(0, clock.now.duration(to: $0).milliseconds / 1000) } ?? 0
-            cacheControl = "public, max-age=\(seconds)"
+            maxAge = published.state.expiresAt.map { max(0, clock.now.duration(to: $0).milliseconds / 1000) } ?? 0
         }
         let notModified =
-            cacheControl != nil && SiteMiddleware<SpendRequestContext>.matches(head.headers["if-none-match"], etag: representation.etag)
-        var tail = raw.channel.allocator.buffer(capacity: 96)
-        tail.writeString("Date: ")
-        tail.writeString(dates.now())
-        if let cacheControl {
-            tail.writeString("\r\nCache-Control: ")
-            tail.writeString(cacheControl)
-        }
-        if !head.isKeepAlive {
-            tail.writeString("\r\nConnection: close")
-        } else if head.version.minor == 0 {
-            tail.writeString("\r\nConnection: keep-alive")
-        }
-        tail.writeString("\r\n\r\n")
+            maxAge != nil && SiteMiddleware<SpendRequestContext>.matches(head.headers["if-none-match"], etag: representation.etag)
+        let tail = tails.tail(maxAge: maxAge, keepAlive: head.isKeepAlive, http10: head.version.minor == 0)
         raw.write(NIOAny(notModified ? representation.notModifiedHead : representation.okHead), promise: nil)
         raw.write(NIOAny(tail), promise: nil)
         if !notModified && head.method == .GET {
             raw.write(NIOAny(representation.body), promise: nil)
         }
         unflushed = true
+        counters?.count(route, head: head.method == .HEAD, notModified: notModified)
         return true
     }
 
@@ -184,23 +178,46 @@ final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// The `Date` header's value (RFC 9110's IMF-fixdate), made once per second.
-struct HTTPDate {
+/// The end of a fast answer's head: `Date`, `Cache-Control` (for site files), `Connection`
+/// (when it is to close, or for an HTTP/1.0 client that keeps it alive) and the blank line.
+/// Made once per second and max-age and reused: most answers share the same bytes.
+struct Tails {
     private var second = -1
-    private var text = ""
+    private var date = ""
+    private var cached: [Key: ByteBuffer] = [:]
+
+    struct Key: Hashable {
+        var maxAge: Int64?
+        var keepAlive: Bool
+        var http10: Bool
+    }
 
     static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    mutating func now() -> String {
-        let seconds = time(nil)
-        if seconds != second {
-            second = seconds
-            text = Self.format(seconds)
+    mutating func tail(maxAge: Int64?, keepAlive: Bool, http10: Bool) -> ByteBuffer {
+        let now = time(nil)
+        if now != second {
+            second = now
+            date = Self.format(now)
+            cached.removeAll(keepingCapacity: true)
         }
-        return text
+        let key = Key(maxAge: maxAge, keepAlive: keepAlive, http10: http10)
+        if let tail = cached[key] { return tail }
+        var text = "Date: " + date
+        if let maxAge { text += "\r\nCache-Control: public, max-age=\(maxAge)" }
+        if !keepAlive {
+            text += "\r\nConnection: close"
+        } else if http10 {
+            text += "\r\nConnection: keep-alive"
+        }
+        text += "\r\n\r\n"
+        let tail = ByteBuffer(string: text)
+        cached[key] = tail
+        return tail
     }
 
+    /// RFC 9110's IMF-fixdate.
     static func format(_ seconds: Int) -> String {
         var value = seconds
         var parts = tm()
@@ -228,6 +245,7 @@ struct LiveSiteHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let site: LiveSite
     let clock: any TimeSource
     let idleTimeout: TimeAmount?
+    let counters: FastPathCounters?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -239,7 +257,7 @@ struct LiveSiteHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(HTTPResponseEncoder())
             try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
-            try pipeline.addHandler(LiveSiteHandler(site: site, clock: clock, idleTimeout: idleTimeout))
+            try pipeline.addHandler(LiveSiteHandler(site: site, clock: clock, idleTimeout: idleTimeout, counters: counters))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))

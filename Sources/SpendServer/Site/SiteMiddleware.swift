@@ -43,9 +43,7 @@ struct SiteMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The route of a published file as the OpenAPI document names it, for the request
     /// metrics: a bounded set of labels, whatever the site holds.
     static func route(of key: String) -> String {
-        if key == "stats.json" { return "/stats.json" }
-        if key.hasPrefix("embed/") { return key.dropFirst(6).contains("/") ? "/embed/{window}/{chart}.svg" : "/embed/{chart}.svg" }
-        return "/{page}.html"
+        FastPathCounters.Route.of(key: key).label
     }
 
     /// Whole seconds until the next render, so caches revalidate when new content exists.
@@ -56,6 +54,11 @@ struct SiteMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// `Accept-Encoding` lists gzip (or `*`) without `q=0`.
     static func acceptsGzip(_ values: [String]) -> Bool {
+        // The common case, without weights: a plain look for the coding.
+        if values.count == 1, !values[0].contains("q="), !values[0].contains("Q=") {
+            let value = values[0]
+            return value.contains("gzip") || value.contains("*") || value.lowercased().contains("gzip")
+        }
         for value in values {
             for item in value.split(separator: ",") {
                 let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
