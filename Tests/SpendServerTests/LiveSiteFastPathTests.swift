@@ -190,12 +190,16 @@ struct LiveSiteFastPathTests {
                 return try #require(other.current.files["index.html"]?.plain.etag)
             }
             let stop = ManagedFlag()
-            // A render loop swapping the two sites as fast as it can while the client reads.
+            defer { stop.value = true }
+            // A render loop swapping the two sites while the client reads.
             let swaps = ManagedCounter()
             Thread {
                 while !stop.value {
                     live.publish(sites[swaps.value % 2], expiresAt: APIFixture.now.advanced(by: .seconds(5)))
                     swaps.increment()
+                    // Thousands of renders a second, not a spinning core: the rest of the
+                    // suite runs beside this test (a load generator's pause, not a timing).
+                    usleep(200)
                 }
             }.start()
             let bodies = try await Self.offPool {
