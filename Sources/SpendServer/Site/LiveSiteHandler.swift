@@ -116,7 +116,9 @@ final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         lastActivity = .now()
-        if case .end = unwrapOutboundIn(data) { passedOn -= 1 }
+        // Never below zero: Hummingbird also answers what it never received whole (a request
+        // NIO could not parse gets its 400), which would otherwise close the fast path for good.
+        if case .end = unwrapOutboundIn(data) { passedOn = max(0, passedOn - 1) }
         context.write(data, promise: promise)
     }
 
