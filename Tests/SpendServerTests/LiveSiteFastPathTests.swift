@@ -161,6 +161,109 @@ struct LiveSiteFastPathTests {
         }
     }
 
+    /// Bodies are passed on by their length, never read as requests: a body holding a whole
+    /// request line for a published file must not be answered.
+    @Test func aBodyIsPassedOnByItsLengthNeverReadAsARequest() async throws {
+        // Behind the POST, the next request waits for the router (which serves the site here).
+        try await withServer(routerServesSite: true) { port, live, _ in
+            let fake = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+            let answers = try await Self.offPool {
+                let connection = try EndToEndTests.RawConnection(port: port)
+                try Self.send(
+                    connection,
+                    "POST /api/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(fake.utf8.count)\r\n\r\n"
+                        + fake + "GET /stats.json HTTP/1.1\r\nHost: x\r\n\r\n")
+                var answers = try Self.read(connection, count: 2)
+                // Had the body been read as a request, its answer would come next.
+                try Self.send(connection, "GET /embed/gauge.svg HTTP/1.1\r\nHost: x\r\n\r\n")
+                answers += try Self.read(connection, count: 1)
+                return answers
+            }
+            #expect(answers[0].status == 400)
+            #expect(String(decoding: answers[0].body, as: UTF8.self).contains("error"))
+            #expect(answers[1].status == 200)
+            let stats = Array(live.current.files["stats.json"]!.plain.body.readableBytesView)
+            #expect(answers[1].body == stats, "stats.json whole")
+            #expect(answers[2].status == 200)
+            #expect(answers[2].headers["content-type"] == "image/svg+xml")
+        }
+    }
+
+    /// A request the wire path does not read plainly (here a chunked body) hands the connection
+    /// to NIO's decoder; the site's files are then answered after the decoder, still without
+    /// the router (which here knows no site).
+    @Test func aConnectionHandedToTheDecoderIsStillAnsweredByTheFastPath() async throws {
+        try await withServer { port, live, _ in
+            let fake = "GET /index.html HTTP/1.1\r\n\r\n"
+            let chunked =
+                "POST /api/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "\(String(fake.utf8.count, radix: 16))\r\n\(fake)\r\n0\r\n\r\n"
+            // The site's files first: a request for the router holds the ones behind it.
+            let requests = [
+                "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n",
+                "HEAD /embed/gauge.svg HTTP/1.1\r\nHost: x\r\n\r\n",
+                "GET /stats.json HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
+                "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n",
+            ]
+            let answers = try await Self.offPool {
+                let connection = try EndToEndTests.RawConnection(port: port)
+                try Self.send(connection, chunked)
+                var answers = try Self.read(connection, count: 1)
+                try Self.send(connection, requests.joined())
+                answers += try Self.read(connection, count: 4, bodiless: [1])
+                // Later requests, read on their own, go the same way.
+                try Self.send(connection, requests[0])
+                answers += try Self.read(connection, count: 1)
+                return answers
+            }
+            #expect(answers.map(\.status) == [400, 200, 200, 200, 200, 200])
+            #expect(String(decoding: answers[1].body, as: UTF8.self) == SiteServingTests.page)
+            #expect(answers[2].headers["content-length"] == "\(live.current.files["embed/gauge.svg"]!.plain.body.readableBytes)")
+            let gzipped = live.current.files["stats.json"]!.gzipped
+            #expect(answers[3].headers["content-encoding"] == (gzipped == nil ? nil : "gzip"))
+            #expect(String(decoding: answers[4].body, as: UTF8.self).contains("\"status\""))
+            #expect(String(decoding: answers[5].body, as: UTF8.self) == SiteServingTests.page)
+        }
+    }
+
+    /// A head that arrives in pieces, down to a byte at a time, is answered once whole.
+    @Test func aHeadSentInPiecesIsAnsweredOnceWhole() async throws {
+        try await withServer { port, _, _ in
+            let request = Array("GET /index.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n".utf8)
+            let answers = try await Self.offPool {
+                let connection = try EndToEndTests.RawConnection(port: port)
+                var noDelay: Int32 = 1
+                setsockopt(connection.socket, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+                for byte in request {
+                    guard connection.send([byte]) else { throw ReadError(description: "the server stopped taking bytes") }
+                }
+                // And two requests with the second cut in the middle.
+                try Self.send(connection, String(decoding: request + request.prefix(20), as: UTF8.self))
+                try Self.send(connection, String(decoding: request.dropFirst(20), as: UTF8.self))
+                return try Self.read(connection, count: 3)
+            }
+            #expect(answers.map(\.status) == [200, 200, 200])
+            for answer in answers {
+                #expect(String(decoding: answer.body, as: UTF8.self) == SiteServingTests.page)
+            }
+        }
+    }
+
+    /// A client that stops in the middle of a head and closes its side gets the decoder's
+    /// judgement of those bytes, as before the wire path: the connection ends, nothing hangs.
+    @Test func aHeadCutByTheClientClosingItsSideEndsTheConnection() async throws {
+        try await withServer { port, _, _ in
+            let (bytes, closed) = try await Self.offPool {
+                let connection = try EndToEndTests.RawConnection(port: port)
+                try Self.send(connection, "GET /index.html HTTP/1.1\r\nHost: x\r\nAccept")
+                shutdown(connection.socket, Int32(SHUT_WR))
+                return connection.readToEnd()
+            }
+            #expect(closed)
+            #expect(!String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
     @Test func http10ClosesUnlessItAsksToKeepAlive() async throws {
         try await withServer { port, _, _ in
             let (kept, bytes, closed) = try await Self.offPool {

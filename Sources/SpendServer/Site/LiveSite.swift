@@ -12,19 +12,22 @@ import Synchronization
 /// one assignment under a lock.
 public final class LiveSite: Sendable {
     /// One file ready to serve, in its plain and (when worth it) gzip form, with every header
-    /// but `Cache-Control` built once per render.
-    struct ServedFile: Sendable {
-        struct Representation: Sendable {
-            var body: ByteBuffer
-            var etag: String
-            var headers: HTTPFields
-            /// For the fast path (`LiveSiteHandler`): the status line and every header but
-            /// `Date`, `Cache-Control` and `Connection`, which each answer adds.
-            var okHead = ByteBuffer()
-            var notModifiedHead = ByteBuffer()
+    /// but `Cache-Control` built once per render. Immutable and shared by reference: an answer
+    /// takes one reference, not a copy of its buffers and headers.
+    final class ServedFile: Sendable {
+        final class Representation: Sendable {
+            let body: ByteBuffer
+            let etag: String
+            let headers: HTTPFields
+            /// For the fast path: the status line and every header but `Date`, `Cache-Control`
+            /// and `Connection`, which each answer adds.
+            let okHead: ByteBuffer
+            let notModifiedHead: ByteBuffer
 
-            /// Fills the pre-encoded heads from `headers`.
-            mutating func encodeHeads() {
+            init(body: ByteBuffer, etag: String, headers: HTTPFields) {
+                self.body = body
+                self.etag = etag
+                self.headers = headers
                 var ok = headers
                 ok[.contentLength] = String(body.readableBytes)
                 okHead = Self.encode("HTTP/1.1 200 OK", ok)
@@ -40,9 +43,14 @@ public final class LiveSite: Sendable {
             }
         }
 
-        var plain: Representation
+        let plain: Representation
         /// The gzip representation, when it is worth sending (text larger than 1 KiB).
-        var gzipped: Representation?
+        let gzipped: Representation?
+
+        init(plain: Representation, gzipped: Representation?) {
+            self.plain = plain
+            self.gzipped = gzipped
+        }
     }
 
     struct State: Sendable {
@@ -76,11 +84,9 @@ public final class LiveSite: Sendable {
         for file in site.files {
             files[file.path] = Self.prepare(file)
             if file.path == "stats.json" {
-                let body = ByteBuffer(bytes: file.bytes)
-                var representation = ServedFile.Representation(
-                    body: body, etag: "", headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-cache"])
-                representation.encodeHeads()
-                apiStats = representation
+                apiStats = ServedFile.Representation(
+                    body: ByteBuffer(bytes: file.bytes), etag: "",
+                    headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-cache"])
             }
         }
         let next = Published(State(files: files, apiStats: apiStats, generatedAt: site.generatedAt, expiresAt: expiresAt))
@@ -102,25 +108,19 @@ public final class LiveSite: Sendable {
         if file.contentType.hasPrefix("text/html") {
             common[.contentSecurityPolicy] = contentSecurityPolicy
         }
+        let body = ByteBuffer(bytes: file.bytes)
+        // A file that does not compress is served plain: it costs bandwidth, never content.
+        let compressed = file.bytes.count > 1024 ? try? body.compressed() : nil
+        if compressed != nil { common[.vary] = "Accept-Encoding" }
         func representation(_ body: ByteBuffer, etag: String, encoding: String?) -> ServedFile.Representation {
             var headers = common
             headers[.eTag] = etag
             if let encoding { headers[.contentEncoding] = encoding }
-            var representation = ServedFile.Representation(body: body, etag: etag, headers: headers)
-            representation.encodeHeads()
-            return representation
+            return ServedFile.Representation(body: body, etag: etag, headers: headers)
         }
-        let body = ByteBuffer(bytes: file.bytes)
-        var served = ServedFile(plain: representation(body, etag: etag(file.bytes), encoding: nil), gzipped: nil)
-        // A file that does not compress is served plain: it costs bandwidth, never content.
-        if file.bytes.count > 1024, let compressed = try? body.compressed() {
-            served.gzipped = representation(compressed, etag: etag(file.bytes, suffix: "-gz"), encoding: "gzip")
-            served.plain.headers[.vary] = "Accept-Encoding"
-            served.gzipped?.headers[.vary] = "Accept-Encoding"
-            served.plain.encodeHeads()
-            served.gzipped?.encodeHeads()
-        }
-        return served
+        return ServedFile(
+            plain: representation(body, etag: etag(file.bytes), encoding: nil),
+            gzipped: compressed.map { representation($0, etag: etag(file.bytes, suffix: "-gz"), encoding: "gzip") })
     }
 
     /// A strong entity tag from the content: 64-bit FNV-1a and the length. It changes whenever
