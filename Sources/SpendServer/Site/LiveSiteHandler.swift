@@ -278,7 +278,9 @@ struct Tails {
 
 /// Hummingbird's HTTP/1 channel with the live site's fast path: the same pipeline as
 /// `HTTP1Channel` (NIO's response encoder and request decoder, the HTTP-types codec,
-/// Hummingbird's connection state), with `LiveSiteHandler` between the decoder and the codec.
+/// Hummingbird's connection state), with `LiveSiteWireHandler` between the encoder and the
+/// decoder and `LiveSiteHandler` between the decoder and the codec, sharing one
+/// `LiveSiteConnection`.
 ///
 /// The encoder and decoder are not paired as `configureHTTPServerPipeline` pairs them (since
 /// swift-nio 2.101.3 the decoder queues each request's method for the encoder, to strip bodies

@@ -24,7 +24,7 @@ final class LiveSiteWireHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     let connection: LiveSiteConnection
-    private(set) var mode = Mode.wire
+    private var mode = Mode.wire
     /// The start of a head not yet whole.
     private var pending: ByteBuffer?
     /// Whether bytes went on to the decoder since the last read completed.
