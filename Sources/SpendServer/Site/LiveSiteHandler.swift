@@ -180,7 +180,7 @@ final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !connection.closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if connection.passedOn == 0 && (head.method == .GET || head.method == .HEAD)
+            if connection.routerIsIdle && (head.method == .GET || head.method == .HEAD)
                 && connection.answer(
                     head: head.method == .HEAD, uri: head.uri, acceptEncoding: head.headers["accept-encoding"],
                     ifNoneMatch: head.headers["if-none-match"], keepAlive: head.isKeepAlive, http10: head.version.minor == 0)
