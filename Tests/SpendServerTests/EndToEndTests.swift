@@ -29,6 +29,11 @@ struct EndToEndTests {
         let process: Process
         let port: Int
         private let exited: AsyncStream<Int32>
+        /// The last lines the server logged, for a failing test's message.
+        private let tail = LogTail()
+
+        /// The server's last log lines (at most 40), one per line.
+        var recentLog: String { tail.text }
 
         init(arguments: [String], output: String = EndToEndTests.scratch("output")) async throws {
             process = Process()
@@ -39,6 +44,7 @@ struct EndToEndTests {
             process.standardOutput = FileHandle.nullDevice
             let (lines, linesContinuation) = AsyncStream.makeStream(of: String.self)
             let buffer = Mutex("")
+            let tail = self.tail
             errors.fileHandleForReading.readabilityHandler = { handle in
                 let data = handle.availableData
                 if data.isEmpty {
@@ -49,7 +55,9 @@ struct EndToEndTests {
                 buffer.withLock { text in
                     text += String(decoding: data, as: UTF8.self)
                     while let newline = text.firstIndex(of: "\n") {
-                        linesContinuation.yield(String(text[..<newline]))
+                        let line = String(text[..<newline])
+                        linesContinuation.yield(line)
+                        tail.append(line)
                         text = String(text[text.index(after: newline)...])
                     }
                 }
@@ -68,6 +76,8 @@ struct EndToEndTests {
                     break
                 }
             }
+            // Later lines are kept only in the tail.
+            linesContinuation.finish()
             self.port = try #require(port, "the server never said where it listens")
         }
 
@@ -92,6 +102,21 @@ struct EndToEndTests {
             for await status in exited { return status }
             return nil
         }
+    }
+
+    /// The last 40 lines of a server's log.
+    final class LogTail: Sendable {
+        private let lines = Mutex<[String]>([])
+        private static let limit = 40
+
+        func append(_ line: String) {
+            lines.withLock {
+                $0.append(line)
+                if $0.count > Self.limit { $0.removeFirst($0.count - Self.limit) }
+            }
+        }
+
+        var text: String { lines.withLock { $0.joined(separator: "\n") } }
     }
 
     /// A fresh folder for one test's files.
