@@ -61,8 +61,9 @@ public enum SpendboardApplication {
     ) -> HTTPServerBuilder {
         let idleTimeout = TimeAmount.milliseconds(settings.idleTimeout.milliseconds)
         let counters = metrics?.fastPath
+        let answers = FastAnswers.Loops()
         return HTTPServerBuilder { responder in
-            LiveSiteHTTP1Channel(responder: responder, site: site, clock: clock, idleTimeout: idleTimeout, counters: counters)
+            LiveSiteHTTP1Channel(responder: responder, site: site, clock: clock, idleTimeout: idleTimeout, counters: counters, answers: answers)
         }
     }
 

@@ -39,6 +39,26 @@ extension EndToEndTests {
             return true
         }
 
+        /// Reads one answer with a `Content-Length` (to a GET), head and body; nil when the
+        /// connection closes or the receive timeout passes first.
+        func readAnswer() -> String? {
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                if let end = received.firstRange(of: Array("\r\n\r\n".utf8)) {
+                    let head = String(decoding: received[..<end.lowerBound], as: UTF8.self)
+                    let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                        .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
+                    if let length, received.count >= end.upperBound + length {
+                        return String(decoding: received[..<(end.upperBound + length)], as: UTF8.self)
+                    }
+                }
+                let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { return nil }
+                received += buffer[..<count]
+            }
+        }
+
         /// Reads until the server closes the connection: what it sent and whether it closed
         /// (false: the receive timeout passed first).
         func readToEnd() -> (bytes: [UInt8], closed: Bool) {
@@ -91,6 +111,14 @@ extension EndToEndTests {
         let idleEnd = idle.readToEnd()
         #expect(idleEnd.closed, "a keep-alive connection left idle is closed")
         #expect(String(decoding: idleEnd.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"), "after its answer")
+
+        // One that only fetched the site (answered by the fast path, without the router's
+        // handlers) too.
+        let site = try RawConnection(port: server.port)
+        #expect(site.send(Array("GET /embed/gauge.svg HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)))
+        let siteEnd = site.readToEnd()
+        #expect(siteEnd.closed, "a keep-alive connection left idle after a fast answer is closed")
+        #expect(String(decoding: siteEnd.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"), "after its answer")
         #expect(await server.stop(with: SIGTERM) == 0)
     }
 }

@@ -136,6 +136,11 @@ struct EndToEndTests {
         #expect(json["status"] as? String == "ok")
         let metrics = try await server.get("/api/metrics?since=abc")
         #expect(metrics.status == 400)
+        // A keep-alive connection that only fetched the site (the fast path's, without the
+        // router's handlers) is closed by the shutdown, not left to its idle timeout (30 s).
+        let site = try RawConnection(port: server.port)
+        #expect(site.send(Array("GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)))
+        #expect(site.readAnswer()?.hasPrefix("HTTP/1.1 200 OK") == true)
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -143,6 +148,7 @@ struct EndToEndTests {
         let elapsed = clock.now - started
         #expect(status == 0)
         #expect(elapsed < .seconds(5), "shutdown took \(elapsed)")
+        #expect(site.readToEnd() == ([], true), "the site's connection was closed, with nothing more sent")
     }
 
     /// An acknowledged batch survives `kill -9`: the restarted server serves the same updates

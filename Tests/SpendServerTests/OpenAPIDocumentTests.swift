@@ -54,8 +54,8 @@ struct OpenAPIDocumentTests {
         let enumerator = try #require(FileManager.default.enumerator(atPath: archiveFolder))
         for case let relative as String in enumerator where !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: archiveFolder + "/" + relative, isDirectory: &isDirectory)
-            if isDirectory.boolValue {
+            let exists = FileManager.default.fileExists(atPath: archiveFolder + "/" + relative, isDirectory: &isDirectory)
+            if exists && isDirectory.boolValue {
                 // Redirected to the slash; the slash serves the folder's page, if it has one.
                 paths.append("/archive/" + relative)
                 if FileManager.default.fileExists(atPath: archiveFolder + "/" + relative + "/index.html") {

@@ -46,10 +46,13 @@ public final class LiveSite: Sendable {
         let plain: Representation
         /// The gzip representation, when it is worth sending (text larger than 1 KiB).
         let gzipped: Representation?
+        /// Its route in the request counters (`/` is counted apart, as `root`).
+        let route: FastPathCounters.Route
 
-        init(plain: Representation, gzipped: Representation?) {
+        init(plain: Representation, gzipped: Representation?, route: FastPathCounters.Route) {
             self.plain = plain
             self.gzipped = gzipped
+            self.route = route
         }
     }
 
@@ -120,7 +123,8 @@ public final class LiveSite: Sendable {
         }
         return ServedFile(
             plain: representation(body, etag: etag(file.bytes), encoding: nil),
-            gzipped: compressed.map { representation($0, etag: etag(file.bytes, suffix: "-gz"), encoding: "gzip") })
+            gzipped: compressed.map { representation($0, etag: etag(file.bytes, suffix: "-gz"), encoding: "gzip") },
+            route: .of(key: file.path))
     }
 
     /// A strong entity tag from the content: 64-bit FNV-1a and the length. It changes whenever

@@ -24,7 +24,7 @@ final class LiveSiteConnection {
     let idleTimeout: TimeAmount?
     let counters: FastPathCounters?
 
-    /// The response encoder's context: a write there goes below the encoder, to the socket.
+    /// The wire handler's context, nearest the socket: a write there goes straight to it.
     var rawContext: ChannelHandlerContext?
     /// Requests passed on to the router whose answer has not ended.
     var passedOn = 0
@@ -35,13 +35,15 @@ final class LiveSiteConnection {
     private var unflushed = false
     var lastActivity = NIODeadline.now()
     private var idleTask: Scheduled<Void>?
-    private var tails = Tails()
+    /// The answers' bytes, shared with the event loop's other connections.
+    private let answers: FastAnswers
 
-    init(site: LiveSite, clock: any TimeSource, idleTimeout: TimeAmount?, counters: FastPathCounters?) {
+    init(site: LiveSite, clock: any TimeSource, idleTimeout: TimeAmount?, counters: FastPathCounters?, answers: FastAnswers) {
         self.site = site
         self.clock = clock
         self.idleTimeout = idleTimeout
         self.counters = counters
+        self.answers = answers
     }
 
     /// Whether the router has no request of this connection: the next one may be answered here.
@@ -67,19 +69,16 @@ final class LiveSiteConnection {
             guard path.utf8.first == UInt8(ascii: "/") else { return false }
             let key = path.utf8.count == 1 ? "index.html" : String(path.dropFirst())
             guard let file = published.state.files[key] else { return false }
-            route = path.utf8.count == 1 ? .root : .of(key: key)
+            route = path.utf8.count == 1 ? .root : file.route
             let gzip = file.gzipped.flatMap { SiteMiddleware<SpendRequestContext>.acceptsGzip(acceptEncoding) ? $0 : nil }
             representation = gzip ?? file.plain
             maxAge = published.state.expiresAt.map { max(0, clock.now.duration(to: $0).milliseconds / 1000) } ?? 0
         }
         let notModified =
             maxAge != nil && !ifNoneMatch.isEmpty && SiteMiddleware<SpendRequestContext>.matches(ifNoneMatch, etag: representation.etag)
-        let tail = tails.tail(maxAge: maxAge, keepAlive: keepAlive, http10: http10)
-        raw.write(NIOAny(notModified ? representation.notModifiedHead : representation.okHead), promise: nil)
-        raw.write(NIOAny(tail), promise: nil)
-        if !notModified && !isHead {
-            raw.write(NIOAny(representation.body), promise: nil)
-        }
+        let answer = answers.answer(representation, notModified: notModified, bodiless: isHead, maxAge: maxAge, keepAlive: keepAlive, http10: http10)
+        raw.write(NIOAny(answer.head), promise: nil)
+        if let body = answer.body { raw.write(NIOAny(body), promise: nil) }
         unflushed = true
         if !keepAlive { closing = true }
         counters?.count(route, head: isHead, notModified: notModified)
@@ -89,13 +88,24 @@ final class LiveSiteConnection {
     /// Sends what was answered here during this read, and closes the connection after an
     /// answer that closes it.
     func flush(_ context: ChannelHandlerContext) {
-        guard unflushed, let raw = rawContext else { return }
+        guard unflushed else { return }
         unflushed = false
         if closing {
-            raw.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in context.close(promise: nil) }
+            close(context)
         } else {
-            raw.flush()
+            rawContext?.flush()
         }
+    }
+
+    /// Closes the connection once everything written has left (a close now would drop an
+    /// answer still waiting for the socket); nothing more is read.
+    func close(_ context: ChannelHandlerContext) {
+        closing = true
+        guard let raw = rawContext else {
+            context.close(promise: nil)
+            return
+        }
+        raw.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     /// A request passed on to the router has been answered (its answer's end is written).
@@ -137,8 +147,8 @@ final class LiveSiteConnection {
 /// after the decoder and ahead of Hummingbird, answering `GET` and `HEAD` of the published
 /// files (and `/api/stats`) with the responses `LiveSite` encoded once per render. It sees the
 /// requests the wire handler left to the decoder (a connection that sent something unusual, or
-/// a request behind one the router answers), counts the requests the router has, and owns the
-/// idle timer. Everything else (other methods, other paths, `/api/stats?…`) goes on to the
+/// a request behind one the router answers) and counts the requests the router has (for the
+/// order of answers and the idle timer). Everything else (other methods, other paths, `/api/stats?…`) goes on to the
 /// router, where `SiteMiddleware` answers the same files the same way.
 final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -152,27 +162,6 @@ final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(connection: LiveSiteConnection) {
         self.connection = connection
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        // Without the encoder's context every request goes to the router (no data passes here).
-        connection.rawContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
-        if context.channel.isActive { connection.scheduleIdleCheck(context) }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        connection.cancelIdleCheck()
-        connection.rawContext = nil
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        connection.scheduleIdleCheck(context)
-        context.fireChannelActive()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        connection.cancelIdleCheck()
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -218,68 +207,11 @@ final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// The end of a fast answer's head: `Date`, `Cache-Control` (for site files), `Connection`
-/// (when it is to close, or for an HTTP/1.0 client that keeps it alive) and the blank line.
-/// Made once per second and max-age and reused: most answers share the same bytes.
-struct Tails {
-    private var second = -1
-    private var date = ""
-    private var cached: [Key: ByteBuffer] = [:]
-    private var last: (key: Key, tail: ByteBuffer)?
-
-    struct Key: Hashable {
-        var maxAge: Int64?
-        var keepAlive: Bool
-        var http10: Bool
-    }
-
-    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    mutating func tail(maxAge: Int64?, keepAlive: Bool, http10: Bool) -> ByteBuffer {
-        let now = time(nil)
-        if now != second {
-            second = now
-            date = Self.format(now)
-            cached.removeAll(keepingCapacity: true)
-            last = nil
-        }
-        let key = Key(maxAge: maxAge, keepAlive: keepAlive, http10: http10)
-        // Most answers in a row share one tail: no hashing for them.
-        if let last, last.key == key { return last.tail }
-        if let tail = cached[key] {
-            last = (key, tail)
-            return tail
-        }
-        var text = "Date: " + date
-        if let maxAge { text += "\r\nCache-Control: public, max-age=\(maxAge)" }
-        if !keepAlive {
-            text += "\r\nConnection: close"
-        } else if http10 {
-            text += "\r\nConnection: keep-alive"
-        }
-        text += "\r\n\r\n"
-        let tail = ByteBuffer(string: text)
-        cached[key] = tail
-        last = (key, tail)
-        return tail
-    }
-
-    /// RFC 9110's IMF-fixdate.
-    static func format(_ seconds: Int) -> String {
-        var value = seconds
-        var parts = tm()
-        gmtime_r(&value, &parts)
-        func two(_ number: Int32) -> String { number < 10 ? "0\(number)" : "\(number)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
-    }
-}
-
-/// Hummingbird's HTTP/1 channel with the live site's fast path: the same pipeline as
-/// `HTTP1Channel` (NIO's response encoder and request decoder, the HTTP-types codec,
-/// Hummingbird's connection state), with `LiveSiteWireHandler` between the encoder and the
-/// decoder and `LiveSiteHandler` between the decoder and the codec, sharing one
+/// Hummingbird's HTTP/1 channel with the live site's fast path. A connection starts with
+/// `LiveSiteWireHandler` and Hummingbird's async channel alone. The first bytes it passes on
+/// add, between the two, the rest of `HTTP1Channel`'s pipeline (NIO's response encoder and
+/// request decoder, the HTTP-types codec, Hummingbird's connection state) with
+/// `LiveSiteHandler` between the decoder and the codec; both fast-path handlers share one
 /// `LiveSiteConnection`.
 ///
 /// The encoder and decoder are not paired as `configureHTTPServerPipeline` pairs them (since
@@ -296,6 +228,7 @@ struct LiveSiteHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let clock: any TimeSource
     let idleTimeout: TimeAmount?
     let counters: FastPathCounters?
+    let answers: FastAnswers.Loops
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -304,14 +237,19 @@ struct LiveSiteHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             limits.maxHeaderFieldSize = 80 * 1024
             limits.maxHeaderListSize = 80 * 1024
             limits.maxHeaderFieldCount = 1000
-            let pipeline = channel.pipeline.syncOperations
-            let connection = LiveSiteConnection(site: site, clock: clock, idleTimeout: idleTimeout, counters: counters)
-            try pipeline.addHandler(HTTPResponseEncoder())
-            try pipeline.addHandler(LiveSiteWireHandler(connection: connection))
-            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
-            try pipeline.addHandler(LiveSiteHandler(connection: connection))
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+            let connection = LiveSiteConnection(
+                site: site, clock: clock, idleTimeout: idleTimeout, counters: counters, answers: answers.answers(on: channel.eventLoop))
+            // The router's handlers come when the wire handler first passes bytes on.
+            let wire = LiveSiteWireHandler(connection: connection) {
+                [
+                    HTTPResponseEncoder(),
+                    ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)),
+                    LiveSiteHandler(connection: connection),
+                    HTTP1ToHTTPServerCodec(secure: false),
+                    HTTPConnectionStateHandler(idleTimeout: nil, logger: logger),
+                ]
+            }
+            try channel.pipeline.syncOperations.addHandler(wire)
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }

@@ -1,15 +1,24 @@
 import NIOCore
 
-/// The live site's wire path: a channel handler ahead of NIO's request decoder that reads
-/// request heads from the connection's bytes itself (`WireRequestHead`) and answers `GET` and
-/// `HEAD` of the published files without decoding them into NIO's and Hummingbird's types.
-/// Decoding was most of what a fast answer cost (`docs/benchmarks.md`).
+/// The live site's wire path: the first handler of every connection, reading request heads
+/// from the connection's bytes itself (`WireRequestHead`) and answering `GET` and `HEAD` of the
+/// published files without decoding them into NIO's and Hummingbird's types. Decoding was most
+/// of what a fast answer cost (`docs/benchmarks.md`).
+///
+/// A connection starts with only this handler and Hummingbird's: the router's handlers (NIO's
+/// response encoder and request decoder, `LiveSiteHandler`, the HTTP-types codec and
+/// Hummingbird's connection state) are added after this one when the first bytes go on to them.
+/// A connection that only fetches the site never has them, and every read and flush it makes
+/// passes two handlers instead of seven.
 ///
 /// Every other request goes on to the decoder as the bytes it came in, whole: its head, then
 /// its body by `Content-Length`, so the decoder always starts at a request's first byte. What
 /// this handler does not read plainly (see `WireRequestHead`) hands the connection to the
 /// decoder for good; `LiveSiteHandler` then answers the site's files after the decoder, as
 /// before this path existed.
+///
+/// It also owns the connection's idle timer, and closes a connection without router handlers
+/// when the server quiesces (Hummingbird's connection state handler does it for the others).
 final class LiveSiteWireHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -29,13 +38,32 @@ final class LiveSiteWireHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var pending: ByteBuffer?
     /// Whether bytes went on to the decoder since the last read completed.
     private var passedBytes = false
+    /// Makes the router's handlers, added after this one when bytes first go on; nil once added.
+    private var routerHandlers: (() -> [any ChannelHandler])?
 
-    init(connection: LiveSiteConnection) {
+    init(connection: LiveSiteConnection, routerHandlers: @escaping () -> [any ChannelHandler]) {
         self.connection = connection
+        self.routerHandlers = routerHandlers
+    }
+
+    /// Whether the router's handlers are in the pipeline.
+    var routerHandlersAdded: Bool { routerHandlers == nil }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // Nearest the socket: a write here goes straight to it.
+        connection.rawContext = context
+        if context.channel.isActive { connection.scheduleIdleCheck(context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        connection.cancelIdleCheck()
+        connection.rawContext = nil
         pending = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connection.scheduleIdleCheck(context)
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -90,17 +118,40 @@ final class LiveSiteWireHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The server is shutting down: without the router's handlers, no request is in
+        // progress; the connection closes once what was answered has left.
+        if event is ChannelShouldQuiesceEvent && !routerHandlersAdded {
+            connection.close(context)
+            return
+        }
         // The client sent its last byte: a head left unfinished is the decoder's to judge.
         if let event = event as? ChannelEvent, event == .inputClosed { passPending(context) }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        passPending(context)
+        connection.cancelIdleCheck()
+        // Nobody can be answered any more: the decoder sees a head left unfinished only when it
+        // is there already.
+        if routerHandlersAdded { passPending(context) }
+        pending = nil
         context.fireChannelInactive()
     }
 
+    /// Passes `bytes` on to the decoder, adding the router's handlers first if they are not there.
     private func pass(_ bytes: ByteBuffer, _ context: ChannelHandlerContext) {
+        if let make = routerHandlers {
+            routerHandlers = nil
+            do {
+                try context.pipeline.syncOperations.addHandlers(make(), position: .after(self))
+            } catch {
+                // Only a pipeline being torn down refuses handlers: nothing is left to answer.
+                mode = .decoder
+                connection.closing = true
+                context.close(promise: nil)
+                return
+            }
+        }
         passedBytes = true
         context.fireChannelRead(wrapInboundOut(bytes))
     }
