@@ -148,8 +148,9 @@ final class LiveSiteConnection {
 /// files (and `/api/stats`) with the responses `LiveSite` encoded once per render. It sees the
 /// requests the wire handler left to the decoder (a connection that sent something unusual, or
 /// a request behind one the router answers) and counts the requests the router has (for the
-/// order of answers and the idle timer). Everything else (other methods, other paths, `/api/stats?…`) goes on to the
-/// router, where `SiteMiddleware` answers the same files the same way.
+/// order of answers and the idle timer). Everything else (other methods, other paths,
+/// `/api/stats?…`) goes on to the router, where `SiteMiddleware` answers the same files the
+/// same way.
 final class LiveSiteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart

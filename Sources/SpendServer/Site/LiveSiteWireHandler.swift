@@ -38,16 +38,26 @@ final class LiveSiteWireHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var pending: ByteBuffer?
     /// Whether bytes went on to the decoder since the last read completed.
     private var passedBytes = false
-    /// Makes the router's handlers, added after this one when bytes first go on; nil once added.
-    private var routerHandlers: (() -> [any ChannelHandler])?
+    enum RouterHandlers {
+        /// Not in the pipeline yet: made and added after this handler when bytes first go on.
+        case waiting(() -> [any ChannelHandler])
+        case added
+        /// The pipeline refused them (it was being torn down): nothing goes on.
+        case refused
+    }
+
+    private var routerHandlers: RouterHandlers
 
     init(connection: LiveSiteConnection, routerHandlers: @escaping () -> [any ChannelHandler]) {
         self.connection = connection
-        self.routerHandlers = routerHandlers
+        self.routerHandlers = .waiting(routerHandlers)
     }
 
     /// Whether the router's handlers are in the pipeline.
-    var routerHandlersAdded: Bool { routerHandlers == nil }
+    var routerHandlersAdded: Bool {
+        if case .added = routerHandlers { return true }
+        return false
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         // Nearest the socket: a write here goes straight to it.
@@ -140,12 +150,19 @@ final class LiveSiteWireHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     /// Passes `bytes` on to the decoder, adding the router's handlers first if they are not there.
     private func pass(_ bytes: ByteBuffer, _ context: ChannelHandlerContext) {
-        if let make = routerHandlers {
-            routerHandlers = nil
+        switch routerHandlers {
+        case .added:
+            break
+        case .refused:
+            return
+        case .waiting(let make):
             do {
                 try context.pipeline.syncOperations.addHandlers(make(), position: .after(self))
+                routerHandlers = .added
             } catch {
-                // Only a pipeline being torn down refuses handlers: nothing is left to answer.
+                // Only a pipeline being torn down refuses handlers; the bytes must not reach
+                // Hummingbird's handler, which reads requests, not bytes.
+                routerHandlers = .refused
                 mode = .decoder
                 connection.closing = true
                 context.close(promise: nil)
