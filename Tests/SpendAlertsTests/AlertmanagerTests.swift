@@ -96,44 +96,61 @@ struct Alertmanager {
         let directory = try AlertFixtures.temporaryDirectory()
         let config = directory + "/alertmanager.yml"
         try "route:\n  receiver: none\nreceivers:\n  - name: none\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
+        // Port 0: the kernel picks a free port as Alertmanager binds, and its log names it. (A
+        // port found free beforehand may be taken by another test's server before it binds.)
         process.arguments = [
-            "--config.file=\(config)", "--storage.path=\(directory)/data", "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+            "--config.file=\(config)", "--storage.path=\(directory)/data", "--web.listen-address=127.0.0.1:0", "--cluster.listen-address=",
         ]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         let log = directory + "/alertmanager.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
-        let alertmanager = Alertmanager(process: process, directory: directory, url: "http://127.0.0.1:\(port)")
+        func output() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         // Each probe may take 2 s. In the full suite on 2 cores (Chromium, servers, builds of
         // test processes) Alertmanager was once seen still starting after 90 s: the wait is for
         // it to listen, however long the machine takes, within 5 minutes.
         let deadline = ContinuousClock.now + .seconds(300)
         var last = "no answer"
-        // Probed once more after the deadline: a test starved by the rest of the suite must not
-        // fail for want of a last look.
+        var url: String?
+        // Looked at once more after the deadline: a test starved by the rest of the suite must
+        // not fail for want of a last look.
         while process.isRunning {
-            let probe = URLRequest(url: URL(string: alertmanager.url + "/-/ready")!, timeoutInterval: 2)
-            do {
-                let (_, response) = try await URLSession.shared.data(for: probe)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                if status == 200 { return alertmanager }
-                last = "status \(status)"
-            } catch {
-                last = "\(error)"
+            if url == nil, let port = listeningPort(in: output()) { url = "http://127.0.0.1:\(port)" }
+            if let url {
+                let probe = URLRequest(url: URL(string: url + "/-/ready")!, timeoutInterval: 2)
+                do {
+                    let (_, response) = try await URLSession.shared.data(for: probe)
+                    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                    if status == 200 { return Alertmanager(process: process, directory: directory, url: url) }
+                    last = "status \(status)"
+                } catch {
+                    last = "\(error)"
+                }
+            } else {
+                last = "not listening yet"
             }
             guard ContinuousClock.now < deadline else { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         let running = process.isRunning
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        alertmanager.stop()
+        let said = output()
+        Alertmanager(process: process, directory: directory, url: url ?? "").stop()
         Issue.record(
-            "Alertmanager on port \(port) was not ready within 300 s (running: \(running), last probe: \(last)); it said: \(output.suffix(2000))")
+            "Alertmanager at \(url ?? "no address") was not ready within 300 s (running: \(running), last probe: \(last)); it said: \(said.suffix(2000))"
+        )
         throw CancellationError()
+    }
+
+    /// The port of Alertmanager's `msg="Listening on" address=127.0.0.1:PORT` log line.
+    static func listeningPort(in log: String) -> Int? {
+        for line in log.split(separator: "\n") where line.contains("msg=\"Listening on\"") {
+            guard let range = line.range(of: "address=127.0.0.1:") else { continue }
+            if let port = Int(line[range.upperBound...].prefix { $0.isNumber }), port > 0 { return port }
+        }
+        return nil
     }
 
     func alerts() async throws -> [Alert] {
@@ -150,21 +167,5 @@ struct Alertmanager {
         process.terminate()
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    /// A port nothing listens on now: bound to 0 by the kernel, then released.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound, "cannot bind a loopback socket")
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
