@@ -39,10 +39,9 @@ struct PriceReloadService: Service {
             book.replace(with: table, at: now)
             logger.notice("prices reloaded", metadata: ["file": "\(path)", "entries": "\(table.entries.count)"])
             return
-        } catch let error as PriceTable.FormatError {
-            problems = error.problems
         } catch {
-            problems = ["\(error)"]
+            // `load` throws only `FormatError`, which lists every problem.
+            problems = error.problems
         }
         book.refuse(problems, at: now)
         logger.error(

@@ -306,7 +306,7 @@ public struct ClusterLeadership: Service {
                 // A query on a connection whose server died may never answer: a leader that
                 // cannot check its lock within the deadline stops leading.
                 if leading {
-                    try await withDeadline(limit, "PostgreSQL at \(location)") { try await connection.query("SELECT 1", logger: logger) }
+                    _ = try await withDeadline(limit, "PostgreSQL at \(location)") { try await connection.query("SELECT 1", logger: logger) }
                 } else {
                     let taken = try await withDeadline(limit, "PostgreSQL at \(location)") {
                         var taken = false

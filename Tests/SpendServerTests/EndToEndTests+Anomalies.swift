@@ -184,7 +184,7 @@ extension EndToEndTests {
         // The outbox holds each change of state once: opened, then each acknowledgement, with
         // the ids the receiver saw.
         let journal = try SQLiteJournal(directory: data)
-        let events = try await journal.database.read { db in
+        let events = try journal.database.read { db in
             try Row.fetchAll(db, sql: "SELECT event_id, kind FROM anomaly_events WHERE body LIKE ? ORDER BY seq", arguments: ["%\"id\":\"\(id)\"%"])
         }
         #expect(events.map { $0["kind"] as String } == ["anomaly.opened", "anomaly.acknowledged", "anomaly.acknowledged"])
