@@ -54,8 +54,9 @@ public enum SpendboardApplication {
         return router
     }
 
-    /// HTTP/1 with the live site's fast path (`LiveSiteHandler`) ahead of the router; the fast
-    /// path owns the idle timeout, since it sees every request.
+    /// HTTP/1 with the live site's fast path (`LiveSiteHTTP1Channel`: `LiveSiteWireHandler`, and
+    /// `LiveSiteHandler` after NIO's decoder) ahead of the router; the wire handler owns the
+    /// idle timeout, since it sees every byte.
     public static func httpServer(
         site: LiveSite, clock: any TimeSource, settings: ServerSettings, metrics: SpendboardMetrics? = nil
     ) -> HTTPServerBuilder {

@@ -11,8 +11,9 @@ import Testing
 import Glibc
 #endif
 
-/// The fast path (`LiveSiteHandler`) on a real socket: pipelined requests mixed with the
-/// router's, keep-alive and HTTP/1.0, and renders swapping the site while a client reads.
+/// The fast path (`LiveSiteHTTP1Channel`: the wire handler, and `LiveSiteHandler` after the
+/// decoder) on a real socket: pipelined requests mixed with the router's, keep-alive and
+/// HTTP/1.0, and renders swapping the site while a client reads.
 struct LiveSiteFastPathTests {
     /// One answer read off the socket.
     struct Answer {

@@ -24,7 +24,7 @@ struct SiteServingTests {
     }
 
     /// Runs `body` twice: against the router (`SiteMiddleware`), and against a live server whose
-    /// fast path (`LiveSiteHandler`) answers the site ahead of the router; both must agree.
+    /// fast path (`LiveSiteHTTP1Channel`) answers the site ahead of the router; both must agree.
     func withServer(_ body: @Sendable (any TestClientProtocol, LiveSite, APIFixture) async throws -> Void) async throws {
         for fastPath in [false, true] {
             let fixture = await APIFixture(history: .seconds(10))

@@ -242,7 +242,7 @@ private struct BusinessCounters {
     }
 }
 
-/// Counts the fast path's answers (`LiveSiteHandler`) into Hummingbird's request counter
+/// Counts the fast path's answers (`LiveSiteWireHandler`, `LiveSiteHandler`) into Hummingbird's request counter
 /// family, `http_server_requests_total`, by route, method and status: an array of counters made
 /// once, so an answer costs one atomic increment. Their durations are not recorded (the fast
 /// path answers within one event-loop turn).
