@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import NIOCore
 import Synchronization
@@ -93,6 +94,87 @@ struct FastAnswersTests {
         second.advance()
         let next = Self.text(answers.answer(file, notModified: false, bodiless: false, maxAge: 1, keepAlive: true, http10: false))
         #expect(next.contains("Date: Tue, 14 Nov 2023 22:13:21 GMT\r\nCache-Control: public, max-age=1\r\n"))
+    }
+
+    /// The bytes of an answer's file, read back from its descriptor.
+    static func contents(_ file: AnswerFile) throws -> String {
+        try file.region.fileHandle.withUnsafeFileDescriptor { descriptor in
+            var bytes = [UInt8](repeating: 0, count: file.region.readableBytes + 1)
+            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+            return String(decoding: bytes[..<max(0, count)], as: UTF8.self)
+        }
+    }
+
+    /// An answer of at least `fileThreshold` bytes is also a file holding exactly the bytes
+    /// written from memory otherwise: with its body in the head's buffer, and after it.
+    @Test(arguments: [FastAnswers.fileThreshold, FastAnswers.bodyLimit + 1])
+    func aLargeAnswerIsAFileOfTheSameBytes(size: Int) throws {
+        #if os(Linux)
+        let answers = FastAnswers(now: Second().callAsFunction)
+        let body = String(repeating: "x", count: size - 1) + "!"
+        let answer = answers.answer(Self.representation(body), notModified: false, bodiless: false, maxAge: 3, keepAlive: true, http10: false)
+        let file = try #require(answer.file, "no file for \(size) bytes")
+        #expect(file.region.readerIndex == 0)
+        #expect(file.region.readableBytes == Self.text(answer).utf8.count)
+        #expect(try Self.contents(file) == Self.text(answer))
+        #expect(Self.text(answer).hasSuffix("max-age=3\r\n\r\n" + body))
+        #endif
+    }
+
+    @Test func smallAndBodilessAnswersAreWrittenFromMemory() {
+        let answers = FastAnswers(now: Second().callAsFunction)
+        let small = Self.representation(String(repeating: "x", count: FastAnswers.fileThreshold - 300))
+        #expect(answers.answer(small, notModified: false, bodiless: false, maxAge: 3, keepAlive: true, http10: false).file == nil)
+        let large = Self.representation(String(repeating: "x", count: FastAnswers.bodyLimit + 1))
+        #expect(answers.answer(large, notModified: false, bodiless: true, maxAge: 3, keepAlive: true, http10: false).file == nil)
+        #expect(answers.answer(large, notModified: true, bodiless: false, maxAge: 3, keepAlive: true, http10: false).file == nil)
+    }
+
+    /// Without a file (none can be made), the same answer is written from memory.
+    @Test func withoutAFileTheAnswerIsWrittenFromMemory() {
+        let asked = Mutex(0)
+        let answers = FastAnswers(
+            now: Second().callAsFunction,
+            makeFile: { _ in
+                asked.withLock { $0 += 1 }
+                return nil
+            })
+        let body = String(repeating: "y", count: FastAnswers.fileThreshold)
+        let answer = answers.answer(Self.representation(body), notModified: false, bodiless: false, maxAge: nil, keepAlive: true, http10: false)
+        #expect(asked.withLock { $0 } == 1)
+        #expect(answer.file == nil)
+        #expect(Self.text(answer).hasSuffix("GMT\r\n\r\n" + body))
+    }
+
+    /// A file is closed when its last holder lets it go: here the answers' cache, when the
+    /// second changes.
+    @Test func aFileIsClosedWhenTheAnswersMoveOn() throws {
+        #if os(Linux)
+        let second = Second()
+        let answers = FastAnswers(now: second.callAsFunction)
+        let representation = Self.representation(String(repeating: "z", count: FastAnswers.fileThreshold))
+        weak var file: AnswerFile?
+        var descriptor: CInt = -1
+        var inode: ino_t = 0
+        do {
+            let answer = answers.answer(representation, notModified: false, bodiless: false, maxAge: 1, keepAlive: true, http10: false)
+            let held = try #require(answer.file)
+            file = held
+            try held.region.fileHandle.withUnsafeFileDescriptor { fd in
+                descriptor = fd
+                var status = stat()
+                #expect(fstat(fd, &status) == 0)
+                inode = status.st_ino
+            }
+        }
+        #expect(file != nil, "the cache holds it within the second")
+        second.advance()
+        _ = answers.answer(Self.representation("next"), notModified: false, bodiless: false, maxAge: 1, keepAlive: true, http10: false)
+        #expect(file == nil)
+        // The descriptor is closed (or, taken since by another test's file, another file).
+        var status = stat()
+        #expect(fstat(descriptor, &status) != 0 || status.st_ino != inode)
+        #endif
     }
 
     @Test(arguments: [

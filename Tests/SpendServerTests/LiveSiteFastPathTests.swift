@@ -25,12 +25,12 @@ struct LiveSiteFastPathTests {
     /// A live server on a free port: the router knows no site (so only the fast path can
     /// answer its files) unless `routerServesSite`.
     func withServer(
-        routerServesSite: Bool = false, _ body: @Sendable (Int, LiveSite, APIFixture) async throws -> Void
+        routerServesSite: Bool = false, page: String = SiteServingTests.page, _ body: @Sendable (Int, LiveSite, APIFixture) async throws -> Void
     ) async throws {
         let fixture = await APIFixture(history: .seconds(10))
         await fixture.publishSnapshot()
         // As in a server, stats.json and /api/stats are the same bytes.
-        var site = SiteServingTests().site()
+        var site = SiteServingTests().site(page: page)
         site.files = site.files.map { file in
             var file = file
             if file.path == "stats.json" { file.bytes = fixture.board.latest?.json ?? [] }
@@ -121,9 +121,17 @@ struct LiveSiteFastPathTests {
         }
     }
 
-    @Test func pipelinedRequestsAreAnsweredInOrderWhetherTheFastPathOrTheRouterAnswers() async throws {
+    /// The page as published, with `padding` bytes more: large pages are sent from a file
+    /// (`AnswerFile`), with their body in the head's buffer or, past `FastAnswers.bodyLimit`, after it.
+    static func page(padding: Int) -> String {
+        padding == 0 ? SiteServingTests.page : SiteServingTests.page + "<!--" + String(repeating: "p", count: padding) + "-->"
+    }
+
+    @Test(arguments: [0, FastAnswers.bodyLimit + 10_000])
+    func pipelinedRequestsAreAnsweredInOrderWhetherTheFastPathOrTheRouterAnswers(padding: Int) async throws {
+        let page = Self.page(padding: padding)
         // The router serves the site too: behind a request it answers, the next ones wait for it.
-        try await withServer(routerServesSite: true) { port, live, fixture in
+        try await withServer(routerServesSite: true, page: page) { port, live, fixture in
             let etag = try #require(live.current.files["embed/gauge.svg"]?.plain.etag)
             let requests = [
                 "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -147,7 +155,7 @@ struct LiveSiteFastPathTests {
                 return try Self.read(connection, count: requests.count, bodiless: [2, 9])
             }
             #expect(answers.map(\.status) == [200, 200, 200, 304, 200, 200, 200, 404, 200, 404, 200])
-            #expect(String(decoding: answers[0].body, as: UTF8.self) == SiteServingTests.page)
+            #expect(String(decoding: answers[0].body, as: UTF8.self) == page)
             #expect(String(decoding: answers[1].body, as: UTF8.self).contains("\"status\""))
             #expect(answers[2].headers["content-length"] == "\(live.current.files["embed/gauge.svg"]!.plain.body.readableBytes)")
             #expect(answers[3].headers["etag"] == etag)
@@ -284,9 +292,11 @@ struct LiveSiteFastPathTests {
         }
     }
 
-    @Test func aRenderSwappingTheSiteMidStreamNeverMixesTwoSnapshots() async throws {
+    @Test(arguments: [0, FastAnswers.fileThreshold])
+    func aRenderSwappingTheSiteMidStreamNeverMixesTwoSnapshots(padding: Int) async throws {
         try await withServer { port, live, _ in
-            let pages = [SiteServingTests.page, SiteServingTests.page.replacingOccurrences(of: "spend", with: "SPEND")]
+            let page = Self.page(padding: padding)
+            let pages = [page, page.replacingOccurrences(of: "spend", with: "SPEND")]
             let sites = pages.map { SiteServingTests().site(page: $0) }
             let tags = try sites.map { site -> String in
                 let other = LiveSite()

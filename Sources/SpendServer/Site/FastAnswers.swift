@@ -18,10 +18,13 @@ import Synchronization
 final class FastAnswers {
     typealias Representation = LiveSite.ServedFile.Representation
 
-    /// What one answer writes: `head`, then `body` unless it is nil (in `head` already, or none).
+    /// What one answer writes: `head`, then `body` unless it is nil (in `head` already, or none);
+    /// or, when there is a `file`, the file's region, which holds the same bytes.
     struct Answer {
         let head: ByteBuffer
         let body: ByteBuffer?
+        /// For an answer of at least `fileThreshold` bytes: all of it, for `sendfile`.
+        let file: AnswerFile?
     }
 
     struct Key: Hashable {
@@ -35,6 +38,9 @@ final class FastAnswers {
 
     static let bodyLimit = 64 * 1024
     static let entryLimit = 64
+    /// From this size on an answer is sent from a file (`AnswerFile`): below it, copying the
+    /// bytes into the socket costs less than `sendfile`'s setup (`docs/benchmarks.md`).
+    static let fileThreshold = 16 * 1024
 
     /// The wall clock's second (`time`): the `Date` header's.
     private let now: () -> Int
@@ -44,8 +50,12 @@ final class FastAnswers {
     /// The last answer given: most answers in a row are the same, and need no hashing.
     private var last: (key: Key, owner: Representation, answer: Answer)?
 
-    init(now: @escaping () -> Int = { time(nil) }) {
+    /// Makes the file of an answer's bytes, or nil to write them from memory.
+    private let makeFile: (ByteBuffer) -> AnswerFile?
+
+    init(now: @escaping () -> Int = { time(nil) }, makeFile: @escaping (ByteBuffer) -> AnswerFile? = AnswerFile.init) {
         self.now = now
+        self.makeFile = makeFile
     }
 
     /// The answer with `representation`: `200` with its body (none for `HEAD`, when `bodiless`)
@@ -98,7 +108,13 @@ final class FastAnswers {
         head.writeImmutableBuffer(start)
         head.writeString(text)
         if let inside { head.writeImmutableBuffer(inside) }
-        return Answer(head: head, body: after)
+        var file: AnswerFile?
+        if head.readableBytes + (after?.readableBytes ?? 0) >= Self.fileThreshold {
+            var whole = head
+            if let after { whole.writeImmutableBuffer(after) }
+            file = makeFile(whole)
+        }
+        return Answer(head: head, body: after, file: file)
     }
 
     static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]

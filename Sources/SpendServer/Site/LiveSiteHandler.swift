@@ -77,8 +77,15 @@ final class LiveSiteConnection {
         let notModified =
             maxAge != nil && !ifNoneMatch.isEmpty && SiteMiddleware<SpendRequestContext>.matches(ifNoneMatch, etag: representation.etag)
         let answer = answers.answer(representation, notModified: notModified, bodiless: isHead, maxAge: maxAge, keepAlive: keepAlive, http10: http10)
-        raw.write(NIOAny(answer.head), promise: nil)
-        if let body = answer.body { raw.write(NIOAny(body), promise: nil) }
+        if let file = answer.file {
+            // The file stays open until the kernel has taken the last of its bytes.
+            let written = raw.eventLoop.makePromise(of: Void.self)
+            raw.write(NIOAny(file.region), promise: written)
+            written.futureResult.assumeIsolated().whenComplete { _ in withExtendedLifetime(file) {} }
+        } else {
+            raw.write(NIOAny(answer.head), promise: nil)
+            if let body = answer.body { raw.write(NIOAny(body), promise: nil) }
+        }
         unflushed = true
         if !keepAlive { closing = true }
         counters?.count(route, head: isHead, notModified: notModified)
