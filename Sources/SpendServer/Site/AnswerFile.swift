@@ -42,7 +42,11 @@ final class AnswerFile: Sendable {
         // shm_open sets FD_CLOEXEC.
         let descriptor = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else { return nil }
-        shm_unlink(name)
+        // A name left behind would keep its memory until the machine restarts.
+        guard shm_unlink(name) == 0 else {
+            close(descriptor)
+            return nil
+        }
         let written = bytes.withUnsafeReadableBytes { raw -> Bool in
             var offset = 0
             while offset < raw.count {
