@@ -6,7 +6,8 @@
 #   scripts/serve-vs-nginx-matrix.sh SPENDBOARD_URL OUTPUT_DIR [ROUNDS]
 #
 # nginx (apt-get install nginx-light wrk) serves OUTPUT_DIR with sendfile, and with gzip on for
-# the same types Spendboard compresses (nginx compresses each answer; Spendboard once per render).
+# the same types Spendboard compresses (text/html always, when gzip is on; nginx compresses each
+# answer, Spendboard once per render).
 # Prints one line per row and round: requests per second of both, the ratio, and latency
 # percentiles (p50/p99) of both.
 set -euo pipefail
@@ -19,7 +20,7 @@ cat > "$tmp/nginx.conf" <<CONF
 worker_processes auto; daemon off; pid $tmp/nginx.pid; error_log /dev/null;
 events { worker_connections 4096; }
 http { access_log off; sendfile on; tcp_nopush on; include /etc/nginx/mime.types;
-  gzip on; gzip_min_length 1024; gzip_types text/html image/svg+xml application/json; gzip_vary on;
+  gzip on; gzip_min_length 1024; gzip_types image/svg+xml application/json; gzip_vary on;
   server { listen 127.0.0.1:$port; root $out; index index.html; } }
 CONF
 /usr/sbin/nginx -c "$tmp/nginx.conf" -p "$tmp" &
